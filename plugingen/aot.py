@@ -1,0 +1,242 @@
+"""Stage 2: AOT-compile every (kernel, hint variant, arch) with Triton's compile API — no GPU needed.
+
+Results are content-addressed in a cache folder: the key covers the kernel's source and the sources of
+the jit functions it calls (Triton's own ``cache_key``), the signature, constexprs, hints, options, target
+and the Triton version, so an unchanged rebuild compiles nothing.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import hashlib
+import json
+import multiprocessing
+import os
+import re
+import time
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from .config import ConfigSpec, KernelSpec, Variant, _kernel_function
+from .dsl import ArgKind
+from .errors import BuildError
+
+DEFAULT_ARCHS: Tuple[int, ...] = (80, 86, 89, 90)
+SUPPORTED_ARCHS: Tuple[int, ...] = (75, 80, 86, 87, 89, 90, 100, 103, 120, 121)
+
+
+@dataclasses.dataclass(frozen=True)
+class LaunchParam:
+    """One parameter of the compiled kernel's entry, as the PTX declares it."""
+
+    name: str  # kernel parameter name, or 'global_scratch' / 'profile_scratch' for Triton's hidden ones
+    size: int  # bytes passed to cuLaunchKernel
+    hidden: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class CompiledVariant:
+    variant: Variant
+    arch: int
+    entry: str  # kernel symbol in the cubin
+    cubin: bytes
+    ptx: str  # kept for the lowest arch only (JIT fallback for newer GPUs), else ''
+    shared: int  # dynamic shared memory bytes
+    num_warps: int
+    params: Tuple[LaunchParam, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class CompiledKernel:
+    spec: KernelSpec
+    variants: Tuple[CompiledVariant, ...]  # variant order (most specialised first), then arch ascending
+
+    def for_variant(self, variant: Variant) -> Tuple[CompiledVariant, ...]:
+        return tuple(c for c in self.variants if c.variant == variant)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Job:
+    kernel_file: str
+    kernel_name: str
+    signature: Tuple[Tuple[str, str], ...]
+    constexprs: Tuple[Tuple[str, object], ...]
+    divisible: Tuple[int, ...]
+    arch: int
+    num_warps: int
+    num_stages: int
+    key: str
+
+
+def _job_for(spec: KernelSpec, variant: Variant, arch: int, fn_key: str, triton_version: str) -> _Job:
+    signature, constexprs, divisible = [], [], []
+    for index, (param, hint) in enumerate(zip(spec.params, variant.hints)):
+        if param.kind is ArgKind.CONSTEXPR:
+            signature.append((param.name, "constexpr"))
+            constexprs.append((param.name, param.value))
+        elif hint == "1":
+            signature.append((param.name, "constexpr"))
+            constexprs.append((param.name, 1))
+        else:
+            signature.append((param.name, param.triton_type()))
+            if hint == "16":
+                divisible.append(index)
+    job = dict(kernel=spec.kernel_name, fn=fn_key, signature=signature, constexprs=constexprs, divisible=divisible,
+               arch=arch, num_warps=spec.num_warps, num_stages=spec.num_stages, triton=triton_version, format=1)
+    key = hashlib.sha256(json.dumps(job, sort_keys=True, default=repr).encode()).hexdigest()
+    return _Job(str(spec.kernel_file), spec.kernel_name, tuple(signature), tuple(constexprs), tuple(divisible), arch,
+                spec.num_warps, spec.num_stages, key)
+
+
+_PTX_ENTRY = re.compile(r"\.entry\s+(\w+)\s*\((.*?)\)", re.S)
+_PTX_PARAM = re.compile(r"\.param\s+(?:\.align\s+\d+\s+)?\.([busf])(\d+)(?:\s+\.ptr(?:\s+\.\w+)*)?(?:\s+\.align\s+\d+)?"
+                        r"\s+\w+(?:\[(\d+)\])?")
+
+
+def ptx_params(ptx: str) -> Tuple[str, List[int]]:
+    """The entry name and the byte size of each parameter of a PTX kernel."""
+    match = _PTX_ENTRY.search(ptx)
+    if match is None:
+        raise BuildError("Triton produced PTX without a kernel entry")
+    sizes = []
+    for decl in filter(None, (d.strip() for d in match.group(2).split(","))):
+        param = _PTX_PARAM.match(decl)
+        if param is None:
+            raise BuildError(f"cannot read PTX parameter declaration '{decl}'")
+        bits, count = int(param.group(2)), int(param.group(3) or 1)
+        sizes.append(bits // 8 * count)
+    return match.group(1), sizes
+
+
+def _compile_job(job: _Job) -> Dict[str, object]:
+    """Run in a worker process: compile one variant for one arch."""
+    import triton
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    from .config import _run_file
+
+    module = _run_file(Path(job.kernel_file), f"plugingen_aot_{hashlib.sha256(job.kernel_file.encode()).hexdigest()[:12]}",
+                       "kernel file")
+    fn = getattr(module, job.kernel_name)
+    while not isinstance(fn, triton.runtime.jit.JITFunction):
+        fn = fn.fn
+    source = ASTSource(fn=fn, signature=dict(job.signature), constexprs=dict(job.constexprs),
+                       attrs={(i,): [["tt.divisibility", 16]] for i in job.divisible})
+    try:
+        compiled = triton.compile(source, target=GPUTarget("cuda", job.arch, 32),
+                                  options={"num_warps": job.num_warps, "num_stages": job.num_stages})
+    except Exception as exc:  # Triton raises many types; all mean "this kernel does not compile"
+        text = str(exc).strip() or type(exc).__name__
+        raise BuildError(f"Triton failed to compile '{job.kernel_name}' for sm_{job.arch}: {text.splitlines()[-1]}"
+                         if "\n" in text else f"Triton failed to compile '{job.kernel_name}' for sm_{job.arch}: {text}")
+    md = compiled.metadata
+    for attr, what in (("global_scratch_size", "global scratch memory"), ("profile_scratch_size", "profile scratch")):
+        if getattr(md, attr, 0):
+            raise BuildError(f"kernel '{job.kernel_name}' needs {getattr(md, attr)} bytes of {what} per program, "
+                             "which plugins do not provide yet")
+    if getattr(md, "launch_cooperative_grid", False) or getattr(md, "launch_pdl", False) or md.num_ctas != 1:
+        raise BuildError(f"kernel '{job.kernel_name}' needs cooperative, PDL or multi-CTA launch, which plugins do "
+                         "not support")
+    return {"entry": md.name, "shared": md.shared, "num_warps": md.num_warps, "cubin": compiled.asm["cubin"].hex(),
+            "ptx": compiled.asm["ptx"]}
+
+
+def _launch_params(spec: KernelSpec, variant: Variant, ptx: str) -> Tuple[str, Tuple[LaunchParam, ...]]:
+    entry, sizes = ptx_params(ptx)
+    passed = [p for p, hint in zip(spec.params, variant.hints) if p.kind is not ArgKind.CONSTEXPR and hint != "1"]
+    if len(sizes) < len(passed):
+        raise BuildError(f"compiled '{spec.kernel_name}' takes {len(sizes)} parameters, fewer than the "
+                         f"{len(passed)} the config passes")
+    params = []
+    for param, size in zip(passed, sizes):
+        expected = 8 if param.is_tensor else param.dtype.value.size
+        if size != expected:
+            raise BuildError(f"compiled '{spec.kernel_name}' takes '{param.name}' as {size} bytes, expected {expected}")
+        params.append(LaunchParam(param.name, size, False))
+    hidden_names = ("global_scratch", "profile_scratch")
+    for index, size in enumerate(sizes[len(passed):]):
+        if size != 8:
+            raise BuildError(f"compiled '{spec.kernel_name}' has an unexpected hidden parameter of {size} bytes")
+        name = hidden_names[index] if index < len(hidden_names) else f"hidden{index}"
+        params.append(LaunchParam(name, 8, True))
+    return entry, tuple(params)
+
+
+def _cached(cache_dir: Path, key: str) -> Optional[Dict[str, object]]:
+    path = cache_dir / f"{key}.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _store(cache_dir: Path, key: str, result: Dict[str, object]) -> None:
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = cache_dir / f".{key}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(result, sort_keys=True))
+    os.replace(tmp, cache_dir / f"{key}.json")  # atomic: parallel builds sharing the cache never see half a file
+
+
+def compile_kernels(config: ConfigSpec, archs: Sequence[int], cache_dir: Path, jobs: int,
+                    progress: Callable[[str], None] = lambda _: None) -> Tuple[CompiledKernel, ...]:
+    """Compile every kernel's variants for every arch (cached), ``jobs`` Triton compiles at a time."""
+    import triton
+
+    archs = tuple(sorted(set(archs)))
+    planned: List[Tuple[KernelSpec, Variant, int, _Job]] = []
+    for spec in config.kernels:
+        fn = _kernel_function(spec.kernel_name, spec.kernel_file, spec.loc)
+        for variant in spec.variants:
+            for arch in archs:
+                planned.append((spec, variant, arch, _job_for(spec, variant, arch, fn.cache_key, triton.__version__)))
+    results: Dict[str, Dict[str, object]] = {}
+    todo = []
+    for *_, job in planned:
+        hit = _cached(cache_dir, job.key)
+        if hit is not None:
+            results[job.key] = hit
+        elif job.key not in {j.key for j in todo}:
+            todo.append(job)
+    progress(f"{len(planned)} kernel images, {len(planned) - len(todo)} cached, compiling {len(todo)}")
+    if todo:
+        _run_jobs(todo, jobs, cache_dir, results, progress)
+    compiled = []
+    for spec in config.kernels:
+        variants = []
+        for s, variant, arch, job in planned:
+            if s is not spec:
+                continue
+            result = results[job.key]
+            entry, params = _launch_params(spec, variant, result["ptx"])
+            variants.append(CompiledVariant(
+                variant=variant, arch=arch, entry=entry, cubin=bytes.fromhex(result["cubin"]),
+                ptx=result["ptx"] if arch == archs[0] else "", shared=int(result["shared"]),
+                num_warps=int(result["num_warps"]), params=params))
+        compiled.append(CompiledKernel(spec, tuple(variants)))
+    return tuple(compiled)
+
+
+def _run_jobs(todo: List[_Job], jobs: int, cache_dir: Path, results: Dict[str, Dict[str, object]],
+              progress: Callable[[str], None]) -> None:
+    def finish(job: _Job, result: Dict[str, object], seconds: float) -> None:
+        _store(cache_dir, job.key, result)
+        results[job.key] = result
+        progress(f"compiled {job.kernel_name} sm_{job.arch} [{_suffix(job)}] in {seconds:.2f}s")
+
+    if jobs <= 1 or len(todo) == 1:
+        for job in todo:
+            start = time.perf_counter()
+            finish(job, _compile_job(job), time.perf_counter() - start)
+        return
+    # fork: workers inherit the imported Triton and the environment; no CUDA is ever initialised here
+    context = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context) as pool:
+        start = time.perf_counter()
+        futures = {pool.submit(_compile_job, job): job for job in todo}
+        for future in concurrent.futures.as_completed(futures):
+            finish(futures[future], future.result(), time.perf_counter() - start)
+
+
+def _suffix(job: _Job) -> str:
+    return "".join(f"{i}d" for i in job.divisible) or "generic"
