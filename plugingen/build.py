@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -148,7 +149,9 @@ def build_library(src_dir: Path, build_dir: Path, toolchain: Toolchain, jobs: in
     """Configures (first time) and builds with CMake; returns the built library."""
     build_dir.mkdir(parents=True, exist_ok=True)
     cache = build_dir / "CMakeCache.txt"
-    if cache.is_file() and f"CMAKE_CXX_COMPILER:FILEPATH={toolchain.cxx}" not in cache.read_text(errors="replace"):
+    configured = re.search(r"^CMAKE_CXX_COMPILER:\w+=(.*)$", cache.read_text(errors="replace"), re.M) \
+        if cache.is_file() else None
+    if configured and configured.group(1) != toolchain.cxx:
         shutil.rmtree(build_dir)  # another compiler or generator: start over rather than confuse CMake
         build_dir.mkdir(parents=True)
     if not cache.is_file():

@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--trt-include-dir", "--trt_include_dir", default=None,
                         help="TensorRT SDK include folder (default: TENSORRT_ROOT, standard paths, else plugingen's "
                              "own ABI headers)")
+    parser.add_argument("--cache-dir", type=Path, default=None,
+                        help="AOT cache folder, shareable between workspaces and runs (default: WORKSPACE/cache/aot)")
     parser.add_argument("--tensorrt_llm_include_path", default=None,
                         help="accepted for PluginGen compatibility; the generated code needs no TensorRT-LLM headers")
     parser.add_argument("-v", "--verbose", action="store_true", help="show commands, tool output and tracebacks")
@@ -67,7 +69,9 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     options = Options(workspace=workspace, kernel_config=args.kernel_config,
                       archs=tuple(args.arch or aot.DEFAULT_ARCHS), jobs=args.jobs,
-                      trt_include_dir=args.trt_include_dir, env=dict(os.environ))
+                      trt_include_dir=args.trt_include_dir,
+                      cache_dir=args.cache_dir.expanduser().absolute() if args.cache_dir else None,
+                      env=dict(os.environ))
     try:
         result = run(options)
     except PluginGenError as exc:

@@ -41,10 +41,11 @@ _PY_FIELD = {DType.FP16: ("np.float16", "FLOAT16"), DType.BF16: ("np.float32", "
 
 @dataclasses.dataclass(frozen=True)
 class GeneratedSources:
-    """Files to write under the build's source folder (relative path -> text), plus functional.py."""
+    """Files to write under the build's source folder (relative path -> text), and the Python modules that go
+    into ``output/`` beside the library (functional.py, onnx_plugins.py)."""
 
     files: Tuple[Tuple[str, str], ...]
-    functional: str
+    python: Tuple[Tuple[str, str], ...]
 
 
 def cpp_string(text: str) -> str:
@@ -288,6 +289,8 @@ def generate(config: ConfigSpec, compiled: Sequence[CompiledKernel], trt_include
         config_name=config_name, sources=sources, trt_include_dirs=list(trt_include_dirs), use_trt_sdk=use_trt_sdk)
     for header in sorted((_INCLUDE / "plugingen").glob("*.h")):
         files[f"include/plugingen/{header.name}"] = header.read_text()
-    functional = env.get_template("functional.py.j2").render(
-        specs=specs, config_name=config_name, functions=[_functional_entry(s) for s in specs])
-    return GeneratedSources(files=tuple(sorted(files.items())), functional=functional)
+    functions = [_functional_entry(s) for s in specs]
+    python = tuple((name, env.get_template(f"{name}.j2").render(specs=specs, config_name=config_name,
+                                                                 functions=functions))
+                   for name in ("functional.py", "onnx_plugins.py"))
+    return GeneratedSources(files=tuple(sorted(files.items())), python=python)

@@ -22,6 +22,7 @@ class Options:
     archs: Tuple[int, ...] = aot.DEFAULT_ARCHS
     jobs: int = 1
     trt_include_dir: Optional[str] = None
+    cache_dir: Optional[Path] = None  # default WORKSPACE/cache/aot
     env: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
@@ -85,7 +86,8 @@ def run(options: Options) -> Result:
     stage.done(f"{len(spec.kernels)} kernel(s): " + ", ".join(k.kernel_name for k in spec.kernels))
 
     stage = _Stage(2, "aot")
-    compiled = aot.compile_kernels(spec, options.archs, workspace / "cache" / "aot", options.jobs,
+    cache_dir = options.cache_dir or workspace / "cache" / "aot"
+    compiled = aot.compile_kernels(spec, options.archs, cache_dir, options.jobs,
                                    progress=lambda msg: log.debug("aot: %s", msg))
     images = sum(len(k.variants) for k in compiled)
     stage.done(f"{images} image(s) for sm_{', sm_'.join(map(str, sorted(set(options.archs))))}")
@@ -101,10 +103,9 @@ def run(options: Options) -> Result:
     toolchain = build.find_toolchain(options.env)
     library = build.build_library(workspace / "src", workspace / "build", toolchain, options.jobs,
                                   lambda line: log.debug("build: %s", line))
-    output = build.publish(workspace, {
-        build.LIBRARY_NAME: library.read_bytes(),
-        "functional.py": sources.functional.encode(),
-        "manifest.json": manifest(spec, compiled, options.archs, headers).encode(),
-    })
+    outputs = {name: text.encode() for name, text in sources.python}
+    outputs[build.LIBRARY_NAME] = library.read_bytes()
+    outputs["manifest.json"] = manifest(spec, compiled, options.archs, headers).encode()
+    output = build.publish(workspace, outputs)
     stage.done(f"{output / build.LIBRARY_NAME}")
     return Result(output, output / build.LIBRARY_NAME, output / "functional.py", headers.description)

@@ -1,0 +1,577 @@
+"""The one expression grammar: shape rules, dim-size rules and grid dims.
+
+Expressions are integers, names, ``( )``, binary ``+ -`` (lowest), then ``* / // /// %`` (one level),
+unary ``-`` (binds tighter than ``*``) and the calls ``cdiv(a, b)``, ``min(a, b, ...)``, ``max(a, b, ...)``.
+Binary operators are left-associative. ``/`` and ``//`` are both floor division; ``///`` and ``cdiv`` are
+ceil division. Rules follow PluginGen's syntax::
+
+    A[m, k], B[k, n] -> C[m, n], D[m]      # output-shape rule
+    A[m, n, k, *] : m * n -> batch_size    # dim-size rule
+
+Every user mistake raises ``ExprError(message, loc)`` with ``loc`` exactly as the caller passed it and the
+1-based column (characters from the start of the text; newlines count as one) in the one-line message.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any, Callable, Iterator, Mapping, NoReturn, Optional, Union
+
+from plugingen.errors import ExprError, Location
+
+__all__ = [
+    "Num", "Name", "Neg", "BinOp", "Call", "Expr",
+    "parse_expr", "render", "names", "evaluate", "emit_int64", "emit_dim_expr",
+    "TensorPattern", "OutputPattern", "ShapeRule", "DimSizeRule",
+    "parse_rule", "render_rule", "dim_bindings",
+]
+
+INT64_MAX = 2**63 - 1
+BINARY_OPS = ("+", "-", "*", "//", "cdiv", "%")
+FUNCTIONS = ("cdiv", "max", "min")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+# --------------------------------------------------------------------------- AST
+
+@dataclasses.dataclass(frozen=True)
+class Num:
+    """A non-negative integer literal (negative numbers are ``Neg(Num(n))``)."""
+
+    value: int
+
+    def __post_init__(self) -> None:
+        if type(self.value) is not int or not 0 <= self.value <= INT64_MAX:
+            raise ValueError(f"Num needs an int in [0, 2**63), got {self.value!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Name:
+    """A C identifier: a dim name, a dim-size argument or a kernel parameter."""
+
+    id: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not _IDENT.match(self.id):
+            raise ValueError(f"Name needs a C identifier, got {self.id!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Neg:
+    """Unary minus."""
+
+    operand: "Expr"
+
+
+@dataclasses.dataclass(frozen=True)
+class BinOp:
+    """``lhs op rhs`` with op in ``+ - * // cdiv %`` (``//`` is floor division, ``cdiv`` ceil division)."""
+
+    op: str
+    lhs: "Expr"
+    rhs: "Expr"
+
+    def __post_init__(self) -> None:
+        if self.op not in BINARY_OPS:
+            raise ValueError(f"BinOp op must be one of {BINARY_OPS}, got {self.op!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Call:
+    """``min(...)`` or ``max(...)`` with two or more arguments."""
+
+    func: str
+    args: tuple
+
+    def __post_init__(self) -> None:
+        if self.func not in ("min", "max") or not isinstance(self.args, tuple) or len(self.args) < 2:
+            raise ValueError(f"Call needs func min/max and a tuple of 2+ args, got {self.func!r}, {self.args!r}")
+
+
+Expr = Union[Num, Name, BinOp, Call, Neg]
+
+
+# --------------------------------------------------------------------------- rules
+
+@dataclasses.dataclass(frozen=True)
+class TensorPattern:
+    """A left-hand pattern ``A[m, n, *]``: bare dim names, ``rest`` when it ends with ``*``."""
+
+    name: str
+    dims: tuple[str, ...]
+    rest: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class OutputPattern:
+    """A right-hand pattern: dims are expressions; ``rest`` appends the trailing dims matched by the first
+    left pattern ending in ``*``; ``whole`` (``X[*]``) copies the full shape of the first left tensor."""
+
+    name: str
+    dims: tuple[Expr, ...]
+    rest: bool
+    whole: bool
+
+    def __post_init__(self) -> None:
+        if self.whole and (self.dims or self.rest):
+            raise ValueError("a whole-shape OutputPattern has no dims and no rest")
+        if self.rest and not self.dims:
+            raise ValueError("X[*] on the right is whole=True, not rest=True")
+
+
+@dataclasses.dataclass(frozen=True)
+class ShapeRule:
+    """``inputs -> outputs``."""
+
+    inputs: tuple[TensorPattern, ...]
+    outputs: tuple[OutputPattern, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class DimSizeRule:
+    """``inputs : expr -> target``: the dim-size argument ``target`` is computed from input dims."""
+
+    inputs: tuple[TensorPattern, ...]
+    expr: Expr
+    target: str
+
+
+def dim_bindings(inputs: tuple[TensorPattern, ...]) -> dict[str, tuple[int, int]]:
+    """Each dim name -> (pattern index, position) of its first occurrence."""
+    found: dict[str, tuple[int, int]] = {}
+    for i, pattern in enumerate(inputs):
+        for j, dim in enumerate(pattern.dims):
+            found.setdefault(dim, (i, j))
+    return found
+
+
+# --------------------------------------------------------------------------- tokenizer
+
+@dataclasses.dataclass(frozen=True)
+class _Tok:
+    kind: str  # 'num', 'name', 'end', or the punctuation itself
+    text: str
+    col: int   # 1-based
+
+
+_TOKEN = re.compile(r"(?P<num>[0-9]+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>->|///|//|[-+*/%()\[\],:])")
+_MUL_OPS = {"*": "*", "/": "//", "//": "//", "///": "cdiv", "%": "%"}
+_DIV_OPS = ("//", "cdiv", "%")
+_OPERATORS = ("+", "-", "(", *_MUL_OPS)
+
+
+class _Parser:
+    def __init__(self, text: object, loc: Optional[Location], what: str) -> None:
+        self.loc = loc
+        self.what = what
+        if not isinstance(text, str):
+            raise ExprError(f"{what} must be a string, got {type(text).__name__} {text!r}", loc)
+        self.text = text
+        self.toks = list(self._tokenize())
+        self.i = 0
+        self.bound: Optional[frozenset[str]] = None  # names an expression may use; None = any
+        self.bound_side = ""
+
+    def fail(self, problem: str, col: int) -> NoReturn:
+        shown = re.sub(r"[\n\r\t]", " ", self.text)
+        raise ExprError(f"{self.what} '{shown}': {problem} at column {col}", self.loc)
+
+    def _tokenize(self) -> Iterator[_Tok]:
+        pos, text = 0, self.text
+        while True:
+            while pos < len(text) and text[pos].isspace():
+                pos += 1
+            if pos == len(text):
+                yield _Tok("end", "", pos + 1)
+                return
+            m = _TOKEN.match(text, pos)
+            if not m:
+                self.fail(f"unexpected character {text[pos]!r}", pos + 1)
+            kind = m.lastgroup if m.lastgroup != "op" else m.group()
+            yield _Tok(kind, m.group(), pos + 1)
+            pos = m.end()
+
+    # -- helpers
+    def peek(self, ahead: int = 0) -> _Tok:
+        return self.toks[min(self.i + ahead, len(self.toks) - 1)]
+
+    def take(self) -> _Tok:
+        tok = self.peek()
+        self.i += 1
+        return tok
+
+    def at(self, *kinds: str) -> bool:
+        return self.peek().kind in kinds
+
+    def close(self, closer: str, opener: _Tok, expected: str) -> None:
+        """Consume ``closer``; complain about the unclosed ``opener`` at the end of the text."""
+        tok = self.peek()
+        if tok.kind == closer:
+            self.take()
+        elif tok.kind == "end":
+            self.fail(f"unclosed '{opener.text}'", opener.col)
+        elif tok.kind == ")":
+            self.fail("unmatched ')'", tok.col)
+        else:
+            self.fail(f"expected {expected}", tok.col)
+
+    def finish(self) -> None:
+        tok = self.peek()
+        if tok.kind == ")":
+            self.fail("unmatched ')'", tok.col)
+        if tok.kind != "end":
+            self.fail(f"unexpected '{tok.text}'", tok.col)
+
+    def name(self, what: str) -> _Tok:
+        if not self.at("name"):
+            self.fail(f"expected {what}", self.peek().col)
+        return self.take()
+
+    # -- expressions
+    def expr(self) -> Expr:
+        lhs = self.product()
+        while self.at("+", "-"):
+            op = self.take().kind
+            lhs = BinOp(op, lhs, self.product())
+        return lhs
+
+    def product(self) -> Expr:
+        lhs = self.unary()
+        while self.at(*_MUL_OPS):
+            tok = self.take()
+            rhs = self.unary()
+            lhs = self.division(_MUL_OPS[tok.kind], lhs, rhs, tok)
+        return lhs
+
+    def division(self, op: str, lhs: Expr, rhs: Expr, tok: _Tok) -> Expr:
+        if op in _DIV_OPS and _is_literal_zero(rhs):
+            self.fail("division by literal zero", tok.col)
+        return BinOp(op, lhs, rhs)
+
+    def unary(self) -> Expr:
+        if self.at("-"):
+            self.take()
+            return Neg(self.unary())
+        return self.primary()
+
+    def primary(self) -> Expr:
+        tok = self.peek()
+        if tok.kind == "num":
+            self.take()
+            if int(tok.text) > INT64_MAX:
+                self.fail(f"integer literal {tok.text} does not fit in int64", tok.col)
+            return Num(int(tok.text))
+        if tok.kind == "name" and self.peek(1).kind == "(":
+            return self.call()
+        if tok.kind == "name":
+            self.take()
+            if self.bound is not None and tok.text not in self.bound:
+                self.fail(f"'{tok.text}' is not a dim name of the patterns left of '{self.bound_side}'", tok.col)
+            return Name(tok.text)
+        if tok.kind == "(":
+            self.take()
+            inner = self.expr()
+            self.close(")", tok, "')'")
+            return inner
+        self.fail("expected a number, a name or '('", tok.col)
+
+    def call(self) -> Expr:
+        func = self.take()
+        if func.text not in FUNCTIONS:
+            self.fail(f"unknown function '{func.text}' (expected cdiv, max or min)", func.col)
+        opener = self.take()
+        args = [self.expr()]
+        while self.at(","):
+            self.take()
+            args.append(self.expr())
+        self.close(")", opener, "',' or ')'")
+        if func.text == "cdiv":
+            if len(args) != 2:
+                self.fail(f"cdiv() takes 2 arguments but got {len(args)}", func.col)
+            return self.division("cdiv", args[0], args[1], func)
+        if len(args) < 2:
+            self.fail(f"{func.text}() takes at least 2 arguments but got {len(args)}", func.col)
+        return Call(func.text, tuple(args))
+
+    # -- rules
+    def rule(self) -> Union[ShapeRule, DimSizeRule]:
+        inputs = self.patterns(self.input_pattern, "input")
+        self.bound = frozenset(dim_bindings(inputs))
+        sep = self.peek()
+        if sep.kind == "->":
+            self.take()
+            self.bound_side = "->"
+            rest_ok = any(p.rest for p in inputs)
+            outputs = self.patterns(lambda: self.output_pattern(rest_ok), "output")
+            self.finish()
+            return ShapeRule(inputs, outputs)
+        if sep.kind == ":":
+            self.take()
+            self.bound_side = ":"
+            if self.at("end", "->"):
+                self.fail("expected an expression after ':'", self.peek().col)
+            expr = self.expr()
+            if not self.at("->"):
+                self.fail("expected '->'", self.peek().col)
+            self.take()
+            target = self.name("the name of a dim-size argument")
+            self.finish()
+            return DimSizeRule(inputs, expr, target.text)
+        self.fail("expected ',', '->' or ':'", sep.col)
+
+    def patterns(self, one: Callable[[], Any], side: str) -> tuple:
+        """A comma-separated list of patterns (from ``one``) with distinct tensor names."""
+        found: dict[str, Any] = {}
+        while True:
+            col = self.peek().col
+            pattern = one()
+            if pattern.name in found:
+                self.fail(f"{side} '{pattern.name}' appears twice", col)
+            found[pattern.name] = pattern
+            if not self.at(","):
+                return tuple(found.values())
+            self.take()
+
+    def open_pattern(self, what: str) -> tuple[_Tok, _Tok]:
+        name = self.name(what)
+        if not self.at("["):
+            self.fail(f"expected '[' after '{name.text}'", self.peek().col)
+        return name, self.take()
+
+    def next_dim(self, opener: _Tok) -> None:
+        """After a dim: eat ',' or stop before ']'."""
+        if self.at(","):
+            self.take()
+            if self.at("]"):
+                self.fail("expected a dim after ','", self.peek().col)
+        elif not self.at("]"):
+            self.close("]", opener, "',' or ']'")
+
+    def input_pattern(self) -> TensorPattern:
+        name, opener = self.open_pattern("an input tensor name")
+        dims: list[str] = []
+        rest = False
+        while not self.at("]"):
+            tok, nxt = self.peek(), self.peek(1)
+            if tok.kind == "*":
+                self.take()
+                rest = True
+                if self.at(","):
+                    self.fail("'*' must be the last dim", tok.col)
+            elif tok.kind == "name" and nxt.kind not in _OPERATORS:
+                dims.append(self.take().text)
+            elif tok.kind in ("name", "num", "(", "-"):
+                self.fail("dims left of '->' or ':' must be bare names", tok.col)
+            elif tok.kind == "end":
+                self.fail("unclosed '['", opener.col)
+            else:
+                self.fail("expected a dim name or '*'", tok.col)
+            self.next_dim(opener)
+        self.take()
+        return TensorPattern(name.text, tuple(dims), rest)
+
+    def output_pattern(self, rest_ok: bool) -> OutputPattern:
+        name, opener = self.open_pattern("an output tensor name")
+        if self.at("*") and self.peek(1).kind == "]":
+            self.i += 2
+            return OutputPattern(name.text, (), rest=False, whole=True)
+        dims: list[Expr] = []
+        rest = False
+        while not self.at("]"):
+            tok = self.peek()
+            if tok.kind == "*":
+                self.take()
+                if self.at(","):
+                    self.fail("'*' must be the last dim", tok.col)
+                if not rest_ok:
+                    self.fail("a trailing '*' on the right needs an input pattern that ends in '*'", tok.col)
+                rest = True
+            elif tok.kind == "end":
+                self.fail("unclosed '['", opener.col)
+            else:
+                dims.append(self.expr())
+            self.next_dim(opener)
+        self.take()
+        return OutputPattern(name.text, tuple(dims), rest, whole=False)
+
+
+def _is_literal_zero(e: Expr) -> bool:
+    return e == Num(0) or (isinstance(e, Neg) and _is_literal_zero(e.operand))
+
+
+def parse_expr(text: str, loc: Location | None = None, what: str = "expression") -> Expr:
+    """Parse one expression; ``what`` names it in errors (e.g. ``"grid dim x"``)."""
+    p = _Parser(text, loc, what)
+    if p.at("end"):
+        p.fail("empty text", p.peek().col)
+    e = p.expr()
+    p.finish()
+    return e
+
+
+def parse_rule(text: str, loc: Location | None = None) -> ShapeRule | DimSizeRule:
+    """Parse an output-shape rule or a dim-size rule."""
+    p = _Parser(text, loc, "shape rule")
+    if p.at("end"):
+        p.fail("empty text", p.peek().col)
+    return p.rule()
+
+
+# --------------------------------------------------------------------------- render / evaluate
+
+_SYMBOL = {"+": "+", "-": "-", "*": "*", "//": "//", "%": "%"}
+
+
+def _level(e: Expr) -> int:
+    if isinstance(e, BinOp) and e.op != "cdiv":
+        return 1 if e.op in "+-" else 2
+    return 3 if isinstance(e, Neg) else 4
+
+
+def render(e: Expr) -> str:
+    """Canonical text with minimal parentheses; ``parse_expr(render(e)) == e``."""
+    if isinstance(e, Num):
+        return str(e.value)
+    if isinstance(e, Name):
+        return e.id
+    if isinstance(e, Neg):
+        inner = render(e.operand)
+        return f"-({inner})" if _level(e.operand) <= 3 else f"-{inner}"
+    if isinstance(e, Call):
+        return f"{e.func}({', '.join(render(a) for a in e.args)})"
+    if e.op == "cdiv":
+        return f"cdiv({render(e.lhs)}, {render(e.rhs)})"
+    level = _level(e)
+    lhs, rhs = render(e.lhs), render(e.rhs)
+    if _level(e.lhs) < level:
+        lhs = f"({lhs})"
+    if _level(e.rhs) <= level:
+        rhs = f"({rhs})"
+    return f"{lhs} {_SYMBOL[e.op]} {rhs}"
+
+
+def _children(e: Expr) -> tuple:
+    if isinstance(e, BinOp):
+        return (e.lhs, e.rhs)
+    if isinstance(e, Neg):
+        return (e.operand,)
+    if isinstance(e, Call):
+        return e.args
+    return ()
+
+
+def names(e: Expr) -> frozenset[str]:
+    """All names used in ``e``."""
+    if isinstance(e, Name):
+        return frozenset([e.id])
+    return frozenset().union(*(names(c) for c in _children(e)))
+
+
+def evaluate(e: Expr, env: Mapping[str, int]) -> int:
+    """Value with Python semantics; raises ZeroDivisionError / KeyError for a zero divisor / unknown name."""
+    if isinstance(e, Num):
+        return e.value
+    if isinstance(e, Name):
+        return env[e.id]
+    if isinstance(e, Neg):
+        return -evaluate(e.operand, env)
+    if isinstance(e, Call):
+        values = [evaluate(a, env) for a in e.args]
+        return min(values) if e.func == "min" else max(values)
+    a, b = evaluate(e.lhs, env), evaluate(e.rhs, env)
+    if e.op == "+":
+        return a + b
+    if e.op == "-":
+        return a - b
+    if e.op == "*":
+        return a * b
+    if e.op == "//":
+        return a // b
+    if e.op == "%":
+        return a % b
+    return -(-a // b)
+
+
+# --------------------------------------------------------------------------- C++ emission
+
+_CXX_FUNC = {"//": "plugingen::floordiv", "cdiv": "plugingen::ceildiv", "%": "plugingen::mod"}
+
+
+def emit_int64(e: Expr, bind: Callable[[str], str]) -> str:
+    """A C++ ``int64_t`` expression using ``plugingen/expr.h``.
+
+    ``bind(name)`` must return an int64_t-valued C++ operand (a variable, ``d[i]``, a call or a parenthesized
+    expression)."""
+    return _emit_int64(e, bind)[0]
+
+
+def _emit_int64(e: Expr, bind: Callable[[str], str]) -> tuple[str, bool]:
+    """(code, is_primary): non-primary code gets parentheses when used as an operand."""
+    def operand(x: Expr) -> str:
+        code, primary = _emit_int64(x, bind)
+        return code if primary else f"({code})"
+
+    if isinstance(e, Num):
+        return f"int64_t{{{e.value}}}", True
+    if isinstance(e, Name):
+        return bind(e.id), True
+    if isinstance(e, Neg):
+        return f"-{operand(e.operand)}", False
+    if isinstance(e, Call):
+        args = ", ".join(_emit_int64(a, bind)[0] for a in e.args)
+        if len(e.args) > 2:
+            args = f"{{{args}}}"
+        return f"std::{e.func}<int64_t>({args})", True
+    if e.op in _CXX_FUNC:
+        return f"{_CXX_FUNC[e.op]}({_emit_int64(e.lhs, bind)[0]}, {_emit_int64(e.rhs, bind)[0]})", True
+    return f"{operand(e.lhs)} {e.op} {operand(e.rhs)}", False
+
+
+_DIM_OP = {"+": "kSUM", "-": "kSUB", "*": "kPROD", "//": "kFLOOR_DIV", "cdiv": "kCEIL_DIV",
+           "min": "kMIN", "max": "kMAX"}
+
+
+def emit_dim_expr(e: Expr, bind: Callable[[str], str], builder: str = "exprBuilder") -> str:
+    """A C++ ``nvinfer1::IDimensionExpr const*`` built through TensorRT's ``IExprBuilder`` named ``builder``.
+
+    ``bind(name)`` must return an ``IDimensionExpr const*`` expression. ``a % b`` becomes
+    ``a - (a floordiv b) * b`` and ``-a`` becomes ``0 - a`` (TensorRT has neither)."""
+    def op(name: str, a: str, b: str) -> str:
+        return f"{builder}.operation(nvinfer1::DimensionOperation::{_DIM_OP[name]}, *({a}), *({b}))"
+
+    def go(x: Expr) -> str:
+        if isinstance(x, Num):
+            return f"{builder}.constant({x.value})"
+        if isinstance(x, Name):
+            return bind(x.id)
+        if isinstance(x, Neg):
+            return op("-", f"{builder}.constant(0)", go(x.operand))
+        if isinstance(x, Call):
+            code = go(x.args[0])
+            for arg in x.args[1:]:
+                code = op(x.func, code, go(arg))
+            return code
+        a, b = go(x.lhs), go(x.rhs)
+        if x.op == "%":
+            return op("-", a, op("*", op("//", a, b), b))
+        return op(x.op, a, b)
+
+    return go(e)
+
+
+# --------------------------------------------------------------------------- rule rendering
+
+def _render_dims(dims: list[str], rest: bool) -> str:
+    return ", ".join(dims + (["*"] if rest else []))
+
+
+def render_rule(rule: ShapeRule | DimSizeRule) -> str:
+    """Canonical text; ``parse_rule(render_rule(r)) == r``."""
+    lhs = ", ".join(f"{p.name}[{_render_dims(list(p.dims), p.rest)}]" for p in rule.inputs)
+    if isinstance(rule, DimSizeRule):
+        return f"{lhs} : {render(rule.expr)} -> {rule.target}"
+    outs = []
+    for p in rule.outputs:
+        dims = "*" if p.whole else _render_dims([render(d) for d in p.dims], p.rest)
+        outs.append(f"{p.name}[{dims}]")
+    return f"{lhs} -> {', '.join(outs)}"

@@ -1,0 +1,57 @@
+"""Shared pytest setup: markers, and building example plugins once per session."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+TEST_KERNELS = ROOT / "tests" / "kernels"
+TEST_ARCHS = "80,90"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", default=False, help="also run tests marked slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--runslow"):
+        return
+    skip = pytest.mark.skip(reason="slow; use --runslow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+def all_configs():
+    """Every config the project ships: the examples and the GPU-test kernels."""
+    return sorted(EXAMPLES.glob("*/kernel_config.py")) + sorted(TEST_KERNELS.glob("*_config.py"))
+
+
+@pytest.fixture(scope="session")
+def aot_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("aot-cache")
+
+
+@pytest.fixture(scope="session")
+def build_plugin(tmp_path_factory, aot_cache):
+    """build_plugin(config_path, archs='80,90') -> the workspace's output/ folder (built once per session)."""
+    from plugingen.cli import main
+
+    built = {}
+
+    def build(config, archs=TEST_ARCHS):
+        key = (str(config), archs)
+        if key not in built:
+            workspace = tmp_path_factory.mktemp(Path(config).parent.name + "-" + Path(config).stem)
+            rc = main(["--workspace", str(workspace), "--kernel_config", str(config), "--arch", archs,
+                       "--cache-dir", str(aot_cache)])
+            assert rc == 0, f"plugingen failed for {config}"
+            built[key] = workspace / "output"
+        return built[key]
+
+    return build
+
+
+def have_cxx():
+    return shutil.which("c++") or shutil.which("g++")

@@ -1,0 +1,97 @@
+"""End to end on the CPU: the CLI builds every shipped config into a loadable library with only the entry points."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES, TEST_KERNELS, all_configs
+from plugingen.cli import main
+
+
+@pytest.mark.parametrize("config", all_configs(), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_every_config_builds(build_plugin, config):
+    output = build_plugin(config)
+    library = output / "libtriton_plugins.so"
+    exported = subprocess.run(["nm", "-D", "--defined-only", str(library)], capture_output=True, text=True,
+                              check=True).stdout.split()
+    assert {"getCreators", "setLoggerFinder"} <= set(exported)
+    defined = [s for s in exported if len(s) > 1 and not all(c in "0123456789abcdef" for c in s) and s not in "TWDB"]
+    assert sorted(defined) == ["getCreators", "setLoggerFinder"]
+    needed = subprocess.run(["readelf", "-d", str(library)], capture_output=True, text=True, check=True).stdout
+    assert "libcuda" not in needed and "libnvinfer" not in needed and "libstdc++" not in needed
+    manifest = json.loads((output / "manifest.json").read_text())
+    assert manifest["trt_headers"] == "plugingen"
+    assert manifest["archs"] == [80, 90]
+    for name in ("functional.py", "onnx_plugins.py"):
+        compile((output / name).read_text(), name, "exec")
+
+
+def test_library_dlopens_without_a_driver(build_plugin):
+    """The .so resolves libcuda lazily: loading it needs no driver (none exists on this machine)."""
+    library = build_plugin(EXAMPLES / "fmha" / "kernel_config.py") / "libtriton_plugins.so"
+    code = f"import ctypes; lib = ctypes.CDLL({str(library)!r}); print(bool(lib.getCreators))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
+
+
+def _build(workspace, config, cache, *extra):
+    return main(["--workspace", str(workspace), "--kernel_config", str(config), "--arch", "80", "--cache-dir",
+                 str(cache), *extra])
+
+
+def test_same_inputs_give_same_bytes(tmp_path, aot_cache):
+    config = EXAMPLES / "vector_add" / "kernel_config.py"
+    assert _build(tmp_path / "a", config, aot_cache) == 0
+    assert _build(tmp_path / "b", config, aot_cache, "-j", "1") == 0
+    for name in ("libtriton_plugins.so", "functional.py", "onnx_plugins.py", "manifest.json"):
+        assert (tmp_path / "a" / "output" / name).read_bytes() == (tmp_path / "b" / "output" / name).read_bytes(), name
+
+
+def test_rebuild_is_incremental_and_drops_stale_kernels(tmp_path, aot_cache, capsys):
+    workspace = tmp_path / "ws"
+    two = TEST_KERNELS / "two_kernels_config.py"
+    one = TEST_KERNELS / "scale_shift_config.py"
+    assert _build(workspace, two, aot_cache) == 0
+    assert sorted(p.name for p in (workspace / "src").glob("*_plugin.cpp")) == ["add_kernel_plugin.cpp",
+                                                                              "mul_kernel_plugin.cpp"]
+    library = workspace / "build" / "libtriton_plugins.so"
+    built_at = library.stat().st_mtime_ns
+    capsys.readouterr()
+    assert _build(workspace, two, aot_cache) == 0
+    assert "codegen: 10 file(s), 0 changed" in capsys.readouterr().err
+    assert library.stat().st_mtime_ns == built_at  # nothing recompiled or relinked
+    assert _build(workspace, one, aot_cache) == 0
+    assert [p.name for p in (workspace / "src").glob("*_plugin.cpp")] == ["scale_shift_kernel_plugin.cpp"]
+    functional = (workspace / "output" / "functional.py").read_text()
+    assert "def scale_shift_kernel(" in functional and "add_kernel" not in functional
+    strings = subprocess.run(["strings", str(workspace / "output" / "libtriton_plugins.so")], capture_output=True,
+                             text=True).stdout
+    assert "scale_shift_kernelPlugin" in strings and "add_kernelPlugin" not in strings
+
+
+def test_python_module_entry_point(tmp_path):
+    """`python -m plugingen` is the same CLI (checked through --help, which needs no build)."""
+    result = subprocess.run([sys.executable, "-m", "plugingen", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    assert "--kernel_config" in result.stdout and "--trt-include-dir" in result.stdout
+
+
+def test_nothing_written_outside_the_workspace(tmp_path):
+    """The config's and kernel's folders are untouched (no __pycache__, no Triton cache in $HOME)."""
+    source = tmp_path / "project"
+    shutil.copytree(EXAMPLES / "vector_add", source)
+    before = sorted(p.relative_to(source) for p in source.rglob("*"))
+    env = dict(os.environ, HOME=str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    result = subprocess.run([sys.executable, "-m", "plugingen", "--workspace", str(tmp_path / "ws"),
+                             "--kernel_config", str(source / "kernel_config.py"), "--arch", "80"],
+                            capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.relative_to(source) for p in source.rglob("*")) == before
+    assert list((tmp_path / "home").rglob("*")) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "project", "ws"]
