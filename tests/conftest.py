@@ -1,4 +1,5 @@
 """Shared pytest setup: markers, and building example plugins once per session."""
+import os
 import shutil
 from pathlib import Path
 
@@ -28,6 +29,10 @@ def all_configs():
     return sorted(EXAMPLES.glob("*/kernel_config.py")) + sorted(TEST_KERNELS.glob("*_config.py"))
 
 
+def prebuilt_name(config):
+    return f"{Path(config).parent.name}-{Path(config).stem}"
+
+
 @pytest.fixture(scope="session")
 def aot_cache(tmp_path_factory):
     return tmp_path_factory.mktemp("aot-cache")
@@ -40,8 +45,14 @@ def build_plugin(tmp_path_factory, aot_cache):
 
     built = {}
 
+    prebuilt = os.environ.get("PLUGINGEN_PREBUILT")
+
     def build(config, archs=TEST_ARCHS):
         key = (str(config), archs)
+        if prebuilt:  # libraries built elsewhere (the CPU machine) and carried here: never rebuild
+            output = Path(prebuilt) / prebuilt_name(config) / "output"
+            assert (output / "libtriton_plugins.so").is_file(), f"no prebuilt library for {config} in {prebuilt}"
+            return output
         if key not in built:
             workspace = tmp_path_factory.mktemp(Path(config).parent.name + "-" + Path(config).stem)
             rc = main(["--workspace", str(workspace), "--kernel_config", str(config), "--arch", archs,

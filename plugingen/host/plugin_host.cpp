@@ -94,10 +94,12 @@ std::deque<LogEntry> gLog; //!< every kept message, for pgh_log_*; a deque keeps
 class HostLogger final : public trt_log::ILogger {
 public:
     void log(Severity severity, AsciiChar const* msg) noexcept override {
-        if (static_cast<int32_t>(severity) > static_cast<int32_t>(Severity::kWARNING)) return;
+        if (static_cast<int32_t>(severity) > static_cast<int32_t>(Severity::kINFO)) return;
         try {
             std::string const text = msg ? msg : "(null)";
-            tCallLog += (tCallLog.empty() ? "" : "; ") + text;
+            if (static_cast<int32_t>(severity) <= static_cast<int32_t>(Severity::kWARNING)) {
+                tCallLog += (tCallLog.empty() ? "" : "; ") + text;
+            }
             std::lock_guard<std::mutex> lock(gLogMutex);
             gLog.push_back(LogEntry{static_cast<int32_t>(severity), text});
         } catch (...) {
@@ -600,7 +602,7 @@ PGH_API int32_t pgh_enqueue(void* plugin, int32_t nin, int32_t const* inTypes, i
     });
 }
 
-// ---- the kept log (severity <= kWARNING), for tests; these return values, not status --------------------------------
+// ---- the kept log (severity <= kINFO; warnings and errors also go into the error text), for tests; these return values, not status --------------------------------
 
 PGH_API int32_t pgh_log_count() {
     std::lock_guard<std::mutex> lock(gLogMutex);

@@ -286,6 +286,10 @@ inline char const* fieldTypeName(nvinfer1::PluginFieldType type)
 inline std::pair<bool, double> readNumber(nvinfer1::PluginField const& field, int64_t& asInt)
 {
     using T = nvinfer1::PluginFieldType;
+    bool const numeric = field.type == T::kFLOAT16 || field.type == T::kBF16 || field.type == T::kFLOAT32
+        || field.type == T::kFLOAT64 || field.type == T::kINT8 || field.type == T::kINT16 || field.type == T::kINT32
+        || field.type == T::kINT64;
+    check(numeric, std::string("field '") + field.name + "' has type " + fieldTypeName(field.type) + ", not a number");
     check(field.data != nullptr, std::string("field '") + field.name + "' has no data");
     check(field.length == 1,
         std::string("field '") + field.name + "' must hold 1 value, got " + std::to_string(field.length));
@@ -307,7 +311,7 @@ inline std::pair<bool, double> readNumber(nvinfer1::PluginField const& field, in
     case T::kINT64: asInt = load(int64_t{}); return {false, 0.0};
     default: break;
     }
-    fail(std::string("field '") + field.name + "' has type " + fieldTypeName(field.type) + ", not a number");
+    fail("unreachable");
 }
 
 //! Reads a numeric field into the storage of a ParamArg of type `scalar`, converting where no value is lost
@@ -569,10 +573,12 @@ inline bool cubinRuns(int32_t arch, int32_t cc)
 class KernelSet
 {
 public:
-    KernelSet(char const* kernelName, KernelImage const* images, size_t count)
+    //! `variants[i]` describes hint variant i (for log lines).
+    KernelSet(char const* kernelName, KernelImage const* images, size_t count, char const* const* variants)
         : mName(kernelName)
         , mImages(images)
         , mCount(count)
+        , mVariants(variants)
     {
     }
 
@@ -649,6 +655,10 @@ private:
                 "cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES)");
         }
         mLoaded.push_back(Loaded{id, variant, image, function});
+        log(Severity::kINFO,
+            std::string(mName) + ": loaded variant " + std::to_string(variant) + " (" + mVariants[variant] + ") from the "
+                + (image->isPtx ? "PTX" : "cubin") + " for sm_" + std::to_string(image->arch) + " into CUDA context "
+                + std::to_string(id));
         return mLoaded.back();
     }
 
@@ -688,6 +698,7 @@ private:
     char const* mName;
     KernelImage const* mImages;
     size_t mCount;
+    char const* const* mVariants;
     std::mutex mMutex;
     std::vector<Loaded> mLoaded; // one entry per (context, variant); modules live as long as their context
 };

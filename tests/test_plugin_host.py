@@ -1,0 +1,193 @@
+"""The C++ test host drives every shipped plugin like TensorRT would, on the CPU: creators from getCreators, plugins
+from fields, output types, output shapes (through the host's expression builder, checked against the Python
+evaluator of the same rules), format support, field round trip, and the host-side failure paths."""
+import itertools
+import shutil
+
+import numpy as np
+import pytest
+
+from conftest import EXAMPLES, TEST_KERNELS, all_configs
+from plugingen import expr
+from plugingen.config import load_config
+from plugingen.dsl import ArgKind, DType
+from plugingen.host import DataType, HostError, PluginFieldType, PluginHost, TensorFormat, TensorRTPhase, build_host
+
+TRT = {DType.FP16: DataType.HALF, DType.BF16: DataType.BF16, DType.FP32: DataType.FLOAT, DType.INT8: DataType.INT8,
+       DType.INT32: DataType.INT32, DType.INT64: DataType.INT64, DType.UINT8: DataType.UINT8, DType.BOOL: DataType.BOOL}
+FIELD = {DType.FP16: (PluginFieldType.FLOAT16, np.float16), DType.BF16: (PluginFieldType.FLOAT32, np.float32),
+         DType.FP32: (PluginFieldType.FLOAT32, np.float32), DType.FP64: (PluginFieldType.FLOAT64, np.float64),
+         DType.INT8: (PluginFieldType.INT8, np.int8), DType.INT32: (PluginFieldType.INT32, np.int32),
+         DType.INT64: (PluginFieldType.INT64, np.int64)}
+
+
+@pytest.fixture(scope="module", params=[10, 11], ids=["trt10-logger", "trt11-logger"])
+def host_lib(request, tmp_path_factory):
+    return build_host(tmp_path_factory.mktemp("host"), trt_major=request.param)
+
+
+def field_values(spec, scale=1):
+    """Representative fields: 2.5 for floats, a small integer for ints (as TensorRT would pass them)."""
+    out = {}
+    for i, p in enumerate(spec.fields):
+        field_type, dtype = FIELD[p.dtype]
+        value = 2.5 * scale if p.dtype.value.is_float else 1 + i + scale
+        out[p.name] = (field_type, np.array([value], dtype=dtype))
+    return out
+
+
+def input_shapes(spec, base):
+    """Concrete input shapes consistent with every rule: positions that share a dim name get the same size."""
+    ranks = {}
+    rules = [s.rule for s in spec.output_shapes] + [v.rule for v in spec.dim_size_values]
+    slots_of = {id(s.rule): s.input_slots for s in spec.output_shapes}
+    slots_of.update({id(v.rule): v.input_slots for v in spec.dim_size_values})
+    for rule in rules:
+        for slot, pattern in zip(slots_of[id(rule)], rule.inputs):
+            ranks[slot] = max(ranks.get(slot, 0), len(pattern.dims) + (1 if pattern.rest else 0))
+    parent = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for rule in rules:
+        first = {}
+        for slot, pattern in zip(slots_of[id(rule)], rule.inputs):
+            for pos, name in enumerate(pattern.dims):
+                if name in first:
+                    parent[find((slot, pos))] = find(first[name])
+                first.setdefault(name, (slot, pos))
+    shapes = []
+    for slot in range(len(spec.inputs)):
+        rank = ranks.get(slot, 1)
+        shapes.append(tuple(base + 2 * (hash(find((slot, pos))) % 5) + pos for pos in range(rank)))
+    return shapes
+
+
+def expected_output_shapes(spec, shapes):
+    out = []
+    for shape in spec.output_shapes:
+        rule, pattern = shape.rule, shape.pattern
+        first = shapes[shape.input_slots[0]]
+        if pattern.whole:
+            out.append(first)
+            continue
+        env = {name: shapes[shape.input_slots[i]][pos] for name, (i, pos) in expr.dim_bindings(rule.inputs).items()}
+        dims = [expr.evaluate(d, env) for d in pattern.dims]
+        if pattern.rest:
+            index = next(i for i, p in enumerate(rule.inputs) if p.rest)
+            dims += list(shapes[shape.input_slots[index]][len(rule.inputs[index].dims):])
+        out.append(tuple(dims))
+    return out
+
+
+CONFIGS = [c for c in all_configs()]
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_every_plugin_through_the_host(build_plugin, host_lib, config):
+    output = build_plugin(config)
+    specs = load_config(config).kernels
+    with PluginHost(output / "libtriton_plugins.so", host_lib) as host:
+        creators = {(c.name, c.version, c.namespace): c for c in host.creators()}
+        assert sorted(creators) == sorted((s.plugin_name, s.version, s.namespace) for s in specs)
+        for spec in specs:
+            creator = creators[(spec.plugin_name, spec.version, spec.namespace)]
+            assert [(f.name, f.type) for f in creator.fields] == \
+                [(p.name, {DType.BF16: PluginFieldType.BF16}.get(p.dtype, FIELD[p.dtype][0])) for p in spec.fields]
+            plugin = host.create(spec.plugin_name, field_values(spec), phase=TensorRTPhase.BUILD)
+            assert plugin.info() == (spec.plugin_name, spec.version, spec.namespace)
+            assert plugin.nb_outputs() == len(spec.outputs)
+            in_types = [TRT[p.dtype] for p in spec.inputs]
+            out_types = [TRT[p.dtype] for p in spec.outputs]
+            assert list(plugin.output_types(in_types)) == out_types
+            for base in (1, 5, 17):
+                shapes = input_shapes(spec, base)
+                assert [tuple(s) for s in plugin.output_shapes(shapes)] == expected_output_shapes(spec, shapes)
+            types = in_types + out_types
+            linear = [TensorFormat.LINEAR] * len(types)
+            for pos in range(len(types)):
+                assert plugin.supports_format(pos, types, linear)
+                other = [DataType.INT8 if t != DataType.INT8 else DataType.FLOAT for t in types]
+                assert not plugin.supports_format(pos, other, linear)
+                assert not plugin.supports_format(pos, types, [TensorFormat.CHW32] * len(types))
+            runtime = plugin.roundtrip()
+            assert runtime.info() == plugin.info()
+            assert {k: (t, v.tolist()) for k, (t, v) in runtime.fields().items()} == \
+                {k: (t, v.tolist()) for k, (t, v) in plugin.fields().items()}
+            assert list(runtime.output_types(in_types)) == out_types
+            clone = runtime.clone()
+            runtime.close()
+            assert clone.info() == plugin.info()
+
+
+def _fmha(host):
+    spec = load_config(EXAMPLES / "fmha" / "kernel_config.py").kernels[0]
+    return spec, dict(field_values(spec))
+
+
+@pytest.mark.parametrize("case,fields,message", [
+    ("missing", {"sm_scale": (PluginFieldType.FLOAT32, np.array([0.5], np.float32))}, "missing field 'num_heads'"),
+    ("extra", {"bogus": (PluginFieldType.INT32, np.array([1], np.int32))}, "unknown field 'bogus'"),
+    ("wrong type", {"num_heads": (PluginFieldType.FLOAT32, np.array([2.0], np.float32))},
+     "field 'num_heads' is an integer parameter but has type kFLOAT32"),
+    ("wrong length", {"num_heads": (PluginFieldType.INT32, np.array([2, 3], np.int32))},
+     "field 'num_heads' must hold 1 value, got 2"),
+    ("not a number", {"num_heads": (PluginFieldType.CHAR, "x")}, "field 'num_heads' has type kCHAR, not a number"),
+    ("out of range", {"num_heads": (PluginFieldType.INT64, np.array([2**40], np.int64))}, "does not fit in 32-bit"),
+])
+def test_bad_fields_are_refused_with_a_reason(build_plugin, host_lib, case, fields, message):
+    output = build_plugin(EXAMPLES / "fmha" / "kernel_config.py")
+    with PluginHost(output / "libtriton_plugins.so", host_lib) as host:
+        spec, good = _fmha(host)
+        merged = {**good, **fields} if case != "missing" else fields
+        with pytest.raises(HostError) as info:
+            host.create(spec.plugin_name, merged)
+        assert message in str(info.value)
+        assert any(message in text for _, text in host.log())
+
+
+def test_onnx_style_fields_are_converted(build_plugin, host_lib):
+    """The ONNX parser delivers every float as kFLOAT32 and every int as kINT32: both are accepted and kept."""
+    output = build_plugin(TEST_KERNELS / "fill_index_config.py")
+    with PluginHost(output / "libtriton_plugins.so", host_lib) as host:
+        plugin = host.create("fill_index_kernelPlugin", {"offset": (PluginFieldType.INT32, np.array([-7], np.int32))})
+        assert plugin.fields()["offset"][0] == PluginFieldType.INT64
+        assert plugin.fields()["offset"][1].tolist() == [-7]
+        big = host.create("fill_index_kernelPlugin", {"offset": (PluginFieldType.INT64, np.array([2**33 + 5]))})
+        assert big.fields()["offset"][1].tolist() == [2**33 + 5]
+
+
+def test_enqueue_without_a_driver_fails_cleanly_and_empty_work_succeeds(build_plugin, host_lib):
+    """No libcuda here: enqueue returns an error with the reason (no crash); zero-size work never touches CUDA."""
+    output = build_plugin(EXAMPLES / "vector_add" / "kernel_config.py")
+    buffers = np.zeros(64, np.float16)
+    address = buffers.ctypes.data
+    with PluginHost(output / "libtriton_plugins.so", host_lib) as host:
+        plugin = host.create("vector_add_kernelPlugin", {}, phase=TensorRTPhase.RUNTIME)
+        tensor = (DataType.HALF, (64,), address)
+        with pytest.raises(HostError, match="libcuda.so.1"):
+            plugin.enqueue([tensor, tensor], [tensor])
+        empty = (DataType.HALF, (0,), address)
+        plugin.enqueue([empty, empty], [empty])  # no launch, success
+
+
+def test_dim_size_overflow_is_an_enqueue_error(build_plugin, host_lib):
+    output = build_plugin(EXAMPLES / "vector_add" / "kernel_config.py")
+    with PluginHost(output / "libtriton_plugins.so", host_lib) as host:
+        plugin = host.create("vector_add_kernelPlugin", {}, phase=TensorRTPhase.RUNTIME)
+        huge = (DataType.HALF, (2**31,), 0)
+        with pytest.raises(HostError, match="n = 2147483648 does not fit in 32-bit integer"):
+            plugin.enqueue([huge, huge], [huge])
+
+
+def test_rank_mismatch_is_a_shape_error(build_plugin, host_lib):
+    output = build_plugin(EXAMPLES / "fmha" / "kernel_config.py")
+    with PluginHost(output / "libtriton_plugins.so", host_lib) as host:
+        spec, fields = _fmha(host)
+        plugin = host.create(spec.plugin_name, fields)
+        with pytest.raises(HostError, match="input 'Q' has rank 2 but rule 'Q\\[m, n, k, \\*\\] -> L\\[m, n, k\\]' "
+                                            "needs at least 3"):
+            plugin.output_shapes([(4, 64), (4, 64), (4, 64)])
