@@ -13,6 +13,7 @@ TEST_ARCHS = "80,90"
 
 def pytest_addoption(parser):
     parser.addoption("--runslow", action="store_true", default=False, help="also run tests marked slow")
+    parser.addoption("--update-golden", action="store_true", default=False, help="rewrite tests/golden/ files")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -95,3 +95,21 @@ def test_nothing_written_outside_the_workspace(tmp_path):
     assert sorted(p.relative_to(source) for p in source.rglob("*")) == before
     assert list((tmp_path / "home").rglob("*")) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "project", "ws"]
+
+
+def test_cpp_keywords_as_argument_names_build(tmp_path, aot_cache):
+    """Python identifiers that are C++ keywords (this, delete, auto, new) still give compilable plugins."""
+    (tmp_path / "k.py").write_text(
+        "import triton\nimport triton.language as tl\n\n\n@triton.jit\n"
+        "def keyword_kernel(this, delete, auto, new, BLOCK: tl.constexpr):\n"
+        "    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)\n"
+        "    tl.store(delete + offs, tl.load(this + offs, mask=offs < new) * auto, mask=offs < new)\n")
+    (tmp_path / "cfg.py").write_text(
+        "from plugingen import *\nKERNELS = [KernelMetaData('keyword_kernel', kernel_file='k.py', ios=[\n"
+        "    InputArg('this', Type('tensor[fp32]')), OutputArg('delete', Type('tensor[fp32]')),\n"
+        "    ParamArg('auto', Type('fp32')), DimSizeArg('new'), Constexpr(256)],\n"
+        "    shape_infer_rules=['this[a] -> delete[a]', 'this[a] : a -> new'],\n"
+        "    grid_dims=('cdiv(new, BLOCK)', '1', '1'))]\n")
+    assert _build(tmp_path / "ws", tmp_path / "cfg.py", aot_cache) == 0
+    source = (tmp_path / "ws" / "src" / "keyword_kernel_plugin.cpp").read_text()
+    assert "float auto_{};" in source and "int32_t new_{};" in source

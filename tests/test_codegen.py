@@ -1,0 +1,114 @@
+"""Codegen from hand-made compiled kernels (no Triton compile): ordered checks of the properties that matter, a
+committed golden of one plugin, determinism, and escaping."""
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES, TEST_KERNELS
+from plugingen import codegen
+from plugingen.aot import CompiledKernel, CompiledVariant, LaunchParam
+from plugingen.config import load_config
+from plugingen.dsl import ArgKind
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def fake_compiled(config_path, archs=(80, 90)):
+    """Compiled kernels with made-up images: parameters as Triton 3.6 lays them out (+2 hidden scratch pointers)."""
+    spec = load_config(config_path)
+    compiled = []
+    for kernel in spec.kernels:
+        variants = []
+        for variant in kernel.variants:
+            params = tuple(LaunchParam(p.name, 8 if p.is_tensor else p.dtype.value.size, False)
+                           for p, h in zip(kernel.params, variant.hints) if p.kind is not ArgKind.CONSTEXPR and h != "1")
+            params += (LaunchParam("global_scratch", 8, True), LaunchParam("profile_scratch", 8, True))
+            for arch in archs:
+                variants.append(CompiledVariant(variant, arch, kernel.kernel_name, bytes(range(40)),
+                                                "// ptx\n" if arch == archs[0] else "", 1024, 4, params))
+        compiled.append(CompiledKernel(kernel, tuple(variants)))
+    return spec, compiled
+
+
+def plugin_source(config_path, kernel=None):
+    spec, compiled = fake_compiled(config_path)
+    files = dict(codegen.generate(spec, compiled).files)
+    name = kernel or spec.kernels[0].kernel_name
+    return files[f"{name}_plugin.cpp"], files
+
+
+def check_order(text, *needles):
+    """Each needle occurs, in this order (FileCheck's CHECK lines)."""
+    position = 0
+    for needle in needles:
+        found = text.find(needle, position)
+        assert found >= 0, f"not found after offset {position}: {needle}"
+        position = found + len(needle)
+
+
+def test_golden_vector_add(request):
+    source, _ = plugin_source(EXAMPLES / "vector_add" / "kernel_config.py")
+    golden = GOLDEN / "vector_add_kernel_plugin.cpp"
+    if request.config.getoption("--update-golden"):
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(source)
+    assert source == golden.read_text(), "generated code changed; review and rerun with --update-golden"
+
+
+def test_empty_grid_and_empty_outputs_launch_nothing():
+    source, _ = plugin_source(EXAMPLES / "vector_add" / "kernel_config.py")
+    check_order(source, "launch.empty = !plugingen::makeGrid(plugingen::ceildiv(v_n, int64_t{1024})",
+                "launch.empty = launch.empty || !anyOutput;", "if (!launch.empty)", "launchKernel(")
+
+
+def test_scalars_are_packed_at_their_true_width():
+    source, _ = plugin_source(TEST_KERNELS / "scale_shift_config.py")
+    check_order(source, "float alpha{};", "float beta{};", "float arg_alpha = fields.alpha;",
+                "float arg_beta = fields.beta;", "int32_t arg_n = launch.n;",
+                "void* params[]{&arg_x, &arg_out, &arg_alpha, &arg_beta, &arg_n, &noScratch, &noScratch};")
+    assert "double" not in source.split("launchKernel")[1].split("class Plugin")[0]
+    fill, _ = plugin_source(TEST_KERNELS / "fill_index_config.py")
+    check_order(fill, "int64_t offset{};", "int64_t n{};", "launch.n = plugingen::narrow<int64_t>(v_n, \"n\");")
+
+
+def test_variants_most_specialised_first_and_loud_failure_without_generic():
+    source, _ = plugin_source(EXAMPLES / "fmha" / "kernel_config.py")
+    check_order(source, "// variant 0: Out % 16 == 0", "seq_len % 16 == 0",
+                "kernels().launch(0,", "// variant 1: Out % 16 == 0", "kernels().launch(1,",
+                'plugingen::fail(std::string("no compiled variant of fused_attention_kernel accepts these arguments')
+    generic, _ = plugin_source(EXAMPLES / "vector_add" / "kernel_config.py")
+    assert "plugingen::fail(std::string(\"no compiled variant" not in generic
+    check_order(generic, "// variant 1: generic (no hints)", "if (true)")
+
+
+def test_output_shapes_from_rules():
+    source, _ = plugin_source(EXAMPLES / "fmha" / "kernel_config.py")
+    check_order(source, "plugingen::checkRank(inputs[0].nbDims, 0, true, \"Q\"", "outputs[0] = inputs[0];",
+                "outputs[1].nbDims = 3;", "outputs[1].d[0] = inputs[0].d[0];", "outputs[1].d[2] = inputs[0].d[2];",
+                "outputs[2].nbDims = 3;")
+
+
+def test_images_tu_lists_every_variant_and_arch_and_ptx_once_per_variant():
+    _, files = plugin_source(EXAMPLES / "vector_add" / "kernel_config.py")
+    images = files["vector_add_kernel_images.cpp"]
+    entries = re.findall(r"\{(\d+), (\d+), (true|false), kImage\d+", images)
+    assert entries == [("0", "80", "false"), ("0", "80", "true"), ("0", "90", "false"),
+                       ("1", "80", "false"), ("1", "80", "true"), ("1", "90", "false")]
+
+
+def test_generation_is_deterministic():
+    a = codegen.generate(*fake_compiled(TEST_KERNELS / "two_kernels_config.py"))
+    b = codegen.generate(*fake_compiled(TEST_KERNELS / "two_kernels_config.py"))
+    assert a == b
+    assert all(text.startswith(("// @generated", "# @generated", "{")) or name.startswith("include/")
+               for name, text in a.files)
+
+
+@pytest.mark.parametrize("text,literal", [("a", '"a"'), ('q"\\', '"q\\"\\\\"'), ("é", '"\\303\\251"')])
+def test_cpp_string_escapes(text, literal):
+    assert codegen.cpp_string(text) == literal
+
+
+def test_cpp_keywords_become_safe_identifiers():
+    assert codegen.cpp_ident("new") == "new_" and codegen.cpp_ident("alpha") == "alpha"
