@@ -13,6 +13,7 @@ import json
 import multiprocessing
 import os
 import re
+import signal
 import time
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -231,11 +232,17 @@ def _run_jobs(todo: List[_Job], jobs: int, cache_dir: Path, results: Dict[str, D
         return
     # fork: workers inherit the imported Triton and the environment; no CUDA is ever initialised here
     context = multiprocessing.get_context("fork")
-    with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context) as pool:
+    with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context,
+                                                initializer=_ignore_interrupts) as pool:
         start = time.perf_counter()
         futures = {pool.submit(_compile_job, job): job for job in todo}
         for future in concurrent.futures.as_completed(futures):
             finish(futures[future], future.result(), time.perf_counter() - start)
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the parent, which stops the build and reports it once."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _suffix(job: _Job) -> str:
