@@ -178,3 +178,16 @@ def test_empty_input_launches_nothing(runner):
     x = torch.empty(0, device="cuda", dtype=torch.float16)
     out, = run(runner, VECTOR_ADD, "vector_add_kernelPlugin", {}, [x, x])
     assert out.shape == (0,)
+
+
+def test_equal_to_one_hint_folds_the_parameter(build_plugin, tmp_path):
+    config = TEST_KERNELS / "strided_gather_config.py"
+    with fresh_runner(build_plugin, config, tmp_path) as r:
+        r.host.clear_log()
+        x = torch.randn(3001, device="cuda")
+        index = torch.arange(3001, device="cuda")
+        for stride, variant in ((1, "loaded variant 0 (stride == 1)"), (7, "loaded variant 1 (generic (no hints))")):
+            out, = r.run("strided_gather_kernelPlugin", {"stride": stride}, [x])
+            torch.cuda.synchronize()
+            assert torch.equal(out, x[(index * stride) % 3001])
+            assert any(variant in m for m in r.log()), r.log()
