@@ -113,3 +113,13 @@ def test_cpp_keywords_as_argument_names_build(tmp_path, aot_cache):
     assert _build(tmp_path / "ws", tmp_path / "cfg.py", aot_cache) == 0
     source = (tmp_path / "ws" / "src" / "keyword_kernel_plugin.cpp").read_text()
     assert "float auto_{};" in source and "int32_t new_{};" in source
+
+
+@pytest.mark.skipif(not os.environ.get("PLUGINGEN_TEST_TRT_INCLUDE"),
+                    reason="set PLUGINGEN_TEST_TRT_INCLUDE to a TensorRT SDK include folder")
+def test_builds_against_a_tensorrt_sdk(tmp_path, aot_cache, capsys):
+    include = os.environ["PLUGINGEN_TEST_TRT_INCLUDE"]
+    assert _build(tmp_path / "ws", EXAMPLES / "fmha" / "kernel_config.py", aot_cache, "--trt-include-dir", include) == 0
+    assert f"TensorRT SDK headers at {include} (--trt-include-dir)" in capsys.readouterr().err
+    manifest = json.loads((tmp_path / "ws" / "output" / "manifest.json").read_text())
+    assert manifest["trt_headers"] == "sdk"
