@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import dataclasses
+import difflib
 import hashlib
 import importlib.util
 import keyword
@@ -44,7 +45,9 @@ class Param:
         return not self.is_tensor and self.dtype is not None and not self.dtype.value.is_float
 
     def triton_type(self) -> str:
-        return "constexpr" if self.kind is ArgKind.CONSTEXPR else ("*" if self.is_tensor else "") + self.dtype.value.triton
+        if self.kind is ArgKind.CONSTEXPR:
+            return "constexpr"
+        return ("*" if self.is_tensor else "") + self.dtype.value.triton
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,7 +144,8 @@ class ConfigErrors(ConfigError):
 # ----------------------------------------------------------------------------------------------- loading
 def _shim_modules() -> Dict[str, types.ModuleType]:
     """Module objects that make ``from tensorrt_llm.tools.plugin_gen.core import *`` resolve to our DSL."""
-    names = ["tensorrt_llm", "tensorrt_llm.tools", "tensorrt_llm.tools.plugin_gen", "tensorrt_llm.tools.plugin_gen.core"]
+    names = ["tensorrt_llm", "tensorrt_llm.tools", "tensorrt_llm.tools.plugin_gen",
+             "tensorrt_llm.tools.plugin_gen.core"]
     modules = {}
     for name in names:
         module = types.ModuleType(name)
@@ -158,11 +162,14 @@ def _shim_modules() -> Dict[str, types.ModuleType]:
 
 @contextlib.contextmanager
 def _plugin_gen_compat() -> Iterator[None]:
-    """Make TensorRT-LLM's PluginGen import path load our DSL, unless TensorRT-LLM itself is installed."""
-    if importlib.util.find_spec("tensorrt_llm") is not None:
-        yield
-        return
+    """Make ``from tensorrt_llm.tools.plugin_gen.core import *`` load our DSL while a config runs.
+
+    Where TensorRT-LLM is installed only that module is replaced (a from-import finds it in ``sys.modules``
+    without importing its parents), so the rest of TensorRT-LLM stays importable.
+    """
     shims = _shim_modules()
+    if importlib.util.find_spec("tensorrt_llm") is not None:
+        shims = {name: module for name, module in shims.items() if name.endswith(".core")}
     saved = {name: sys.modules.get(name) for name in shims}
     sys.modules.update(shims)
     try:
@@ -181,7 +188,7 @@ def _error_in_file(exc: BaseException, path: Path, what: str) -> ConfigError:
         return exc if isinstance(exc, ConfigError) else ConfigError(exc.message, exc.loc, exc.hint)
     if isinstance(exc, SyntaxError):
         return ConfigError(f"syntax error in {what}: {exc.msg}",
-                           Location(str(path), exc.lineno or 0, exc.offset or 0))
+                           Location(exc.filename or str(path), exc.lineno or 0, exc.offset or 0))
     line = 0
     tb = exc.__traceback__
     while tb is not None:
@@ -198,7 +205,7 @@ def _run_file(path: Path, module_name: str, what: str) -> types.ModuleType:
     except FileNotFoundError:
         raise ConfigError(f"{what} not found: {path}")
     except OSError as exc:
-        raise ConfigError(f"cannot read {what} {path}: {exc.strerror}")
+        raise ConfigError(f"cannot read {what}: {exc.strerror}: {path}")
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.path.insert(0, str(path.parent))
@@ -216,13 +223,69 @@ def _run_file(path: Path, module_name: str, what: str) -> types.ModuleType:
     return module
 
 
-def _string_literals(source: str) -> Dict[str, List[Tuple[int, int]]]:
-    """Line and column of every string literal in ``source``, to place rule errors on their own line."""
-    found: Dict[str, List[Tuple[int, int]]] = {}
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            found.setdefault(node.value, []).append((node.lineno, node.col_offset + 2))
-    return found
+class _SourceMap:
+    """Where each field of a ``KernelMetaData(...)`` call is written, so errors point at the line of the mistake.
+
+    Found from the syntax tree of the file that made the call (the config, or a helper it imports); anything
+    computed rather than written out falls back to the nearest thing that is: the field, then the call.
+    """
+
+    def __init__(self) -> None:
+        self._trees: Dict[str, Optional[ast.AST]] = {}
+
+    def _tree(self, file: str) -> Optional[ast.AST]:
+        if file not in self._trees:
+            try:
+                self._trees[file] = ast.parse(Path(file).read_text())
+            except (OSError, SyntaxError, ValueError):
+                self._trees[file] = None
+        return self._trees[file]
+
+    def _field(self, loc: Location, name: str) -> Optional[ast.AST]:
+        """The syntax node that gives field ``name`` in the KernelMetaData call at ``loc``."""
+        tree = self._tree(loc.file)
+        for call in ast.walk(tree) if tree is not None else ():
+            if isinstance(call, ast.Call) and call.lineno == loc.line and \
+                    getattr(call.func, "id", getattr(call.func, "attr", "")) == "KernelMetaData":
+                for keyword in call.keywords:
+                    if keyword.arg == name:
+                        return keyword
+                position = dsl.FIELDS.index(name) if name in dsl.FIELDS else len(call.args)
+                if position < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args):
+                    return call.args[position]
+        return None
+
+    def field(self, loc: Location, name: str) -> Location:
+        node = self._field(loc, name)
+        return Location(loc.file, node.lineno, node.col_offset + 1) if node is not None else loc
+
+    def item(self, loc: Location, name: str, index: int, text: object = None) -> Location:
+        """Where element ``index`` of a list/tuple field is written (a string's column is its first character).
+
+        ``text`` finds a string built elsewhere (``rules = [...]``; ``shape_infer_rules=rules``) by its value.
+        """
+        node = self._field(loc, name)
+        value = node.value if isinstance(node, ast.keyword) else node
+        items = getattr(value, "elts", [])
+        if index < len(items) and not any(isinstance(e, ast.Starred) for e in items):
+            node = items[index]
+        elif isinstance(text, str) and self._tree(loc.file) is not None:
+            node = next((n for n in ast.walk(self._tree(loc.file))
+                         if isinstance(n, ast.Constant) and n.value == text), node)
+        if node is None:
+            return loc
+        quoted = isinstance(node, ast.Constant) and isinstance(node.value, str)
+        return Location(loc.file, node.lineno, node.col_offset + (2 if quoted else 1))
+
+    def assignment(self, file: str, name: str) -> Location:
+        """The last top-level ``name = ...`` of ``file``."""
+        tree = self._tree(file)
+        line = 0
+        for node in getattr(tree, "body", []):
+            targets = getattr(node, "targets", [getattr(node, "target", None)])
+            if any(getattr(t, "id", None) == name for t in targets):
+                line = node.lineno
+        return Location(file, line)
 
 
 # ----------------------------------------------------------------------------------------------- validation
@@ -243,6 +306,13 @@ class _Checker:
             self.errors.append(exc)
 
 
+def _jit_kernel_names(module: types.ModuleType) -> List[str]:
+    import triton
+
+    kernels = (triton.runtime.jit.JITFunction, triton.runtime.Autotuner, triton.runtime.Heuristics)
+    return sorted(name for name, value in vars(module).items() if isinstance(value, kernels))
+
+
 def _kernel_function(kernel_name: str, kernel_file: Path, loc: Location) -> Any:
     import triton  # deferred: importing Triton costs time and is only needed here and in aot
 
@@ -250,7 +320,8 @@ def _kernel_function(kernel_name: str, kernel_file: Path, loc: Location) -> Any:
     module = _run_file(kernel_file, f"plugingen_kernel_{digest}", f"kernel file {kernel_file.name}")
     fn = getattr(module, kernel_name, None)
     if fn is None:
-        raise ConfigError(f"kernel '{kernel_name}' is not defined in {kernel_file}", loc)
+        found = ", ".join(_jit_kernel_names(module)) or "none"
+        raise ConfigError(f"kernel '{kernel_name}' is not defined in {kernel_file} (its Triton kernels: {found})", loc)
     while not isinstance(fn, triton.runtime.jit.JITFunction):
         if isinstance(fn, triton.runtime.Autotuner):
             raise ConfigError(f"kernel '{kernel_name}' is wrapped by @triton.autotune; a plugin runs one "
@@ -273,18 +344,37 @@ def _resolve_kernel_file(meta: dsl.KernelMetaData, config_file: Path, loc: Locat
     return path.resolve()
 
 
-def _check_params(meta: dsl.KernelMetaData, fn: Any, chk: _Checker) -> List[Param]:
+def _a(kind: ArgKind) -> str:
+    """'an InputArg', 'a ParamArg'."""
+    return ("an " if kind.value[0] in "AEIOU" else "a ") + kind.value
+
+
+def _check_params(meta: dsl.KernelMetaData, fn: Any, src: _SourceMap, chk: _Checker) -> List[Param]:
     """Match ``ios`` against the kernel's signature; return the params in kernel order."""
     ios = meta.ios
-    if not isinstance(ios, list) or not all(isinstance(a, (dsl.Argument, dsl.Constexpr)) for a in ios):
-        chk.error(f"ios of kernel '{meta.kernel_name}' must be a list of InputArg/OutputArg/ParamArg/DimSizeArg/"
-                  "Constexpr", meta.loc)
+    if not isinstance(ios, list):
+        chk.error(f"ios of kernel '{meta.kernel_name}' must be a list, got {type(ios).__name__}",
+                  src.field(meta.loc, "ios"))
+        return []
+    for index, arg in enumerate(ios):
+        if not isinstance(arg, (dsl.Argument, dsl.Constexpr)):
+            chk.error(f"ios[{index}] of kernel '{meta.kernel_name}' is {arg!r}, not an InputArg, OutputArg, "
+                      "ParamArg, DimSizeArg or Constexpr", src.item(meta.loc, "ios", index))
+    if chk.errors:
         return []
     kernel_params = list(fn.params)
     if len(ios) != len(kernel_params):
         names = ", ".join(p.name for p in kernel_params)
+        given = {a.name for a in ios if a.kind is not ArgKind.CONSTEXPR}
+        constexprs = sum(a.kind is ArgKind.CONSTEXPR for a in ios)
+        missing = [p.name for p in kernel_params if not p.is_constexpr and p.name not in given]
+        missing += [p.name for p in kernel_params if p.is_constexpr][constexprs:]
+        extra = sorted(given - {p.name for p in kernel_params})
+        detail = "".join([f"; missing: {', '.join(missing)}" if missing else "",
+                          f"; not kernel parameters: {', '.join(extra)}" if extra else ""])
         chk.error(f"kernel '{meta.kernel_name}' has {len(kernel_params)} parameters ({names}) but ios lists "
-                  f"{len(ios)} entries", meta.loc, "ios must follow the kernel's parameters one to one, in order")
+                  f"{len(ios)} entries{detail}", src.field(meta.loc, "ios"),
+                  "ios must follow the kernel's parameters one to one, in order")
         return []
     params: List[Param] = []
     slots: Dict[ArgKind, int] = {}
@@ -292,21 +382,22 @@ def _check_params(meta: dsl.KernelMetaData, fn: Any, chk: _Checker) -> List[Para
     for arg, kparam in zip(ios, kernel_params):
         kind = arg.kind
         name = kparam.name if kind is ArgKind.CONSTEXPR else arg.name
-        if kind is not ArgKind.CONSTEXPR and arg.name != kparam.name:
-            chk.error(f"{kind.value} '{arg.name}' is at the position of kernel parameter '{kparam.name}'", arg.loc,
-                      "ios must use the kernel's parameter names, in order")
-        if kparam.is_constexpr and kind is not ArgKind.CONSTEXPR:
-            chk.error(f"kernel parameter '{kparam.name}' is tl.constexpr but ios gives a {kind.value}", arg.loc,
-                      f"use Constexpr(<value>) for '{kparam.name}'")
-        if kind is ArgKind.CONSTEXPR and not kparam.is_constexpr:
-            chk.error(f"Constexpr({arg.value!r}) is given for kernel parameter '{kparam.name}', which is not "
-                      "tl.constexpr", arg.loc, f"annotate '{kparam.name}: tl.constexpr' or pass it as an argument")
         if kind is not ArgKind.CONSTEXPR:
             if not isinstance(name, str) or not _IDENTIFIER.match(name) or keyword.iskeyword(name):
                 chk.error(f"argument name {name!r} is not a valid identifier", arg.loc)
             elif name in seen:
-                chk.error(f"duplicate argument name '{name}' (first at line {seen[name].line})", arg.loc)
+                chk.error(f"duplicate argument name '{name}' (first at line {seen[name].line}) at the position of "
+                          f"kernel parameter '{kparam.name}'", arg.loc)
+            elif name != kparam.name:
+                chk.error(f"{kind.value} '{name}' is at the position of kernel parameter '{kparam.name}'", arg.loc,
+                          "ios must use the kernel's parameter names, in order")
             seen.setdefault(name, arg.loc)
+        if kparam.is_constexpr and kind is not ArgKind.CONSTEXPR:
+            chk.error(f"kernel parameter '{kparam.name}' is tl.constexpr but ios gives {_a(kind)}", arg.loc,
+                      f"use Constexpr(<value>) for '{kparam.name}'")
+        if kind is ArgKind.CONSTEXPR and not kparam.is_constexpr:
+            chk.error(f"Constexpr({arg.value!r}) is given for kernel parameter '{kparam.name}', which is not "
+                      "tl.constexpr", arg.loc, f"annotate '{kparam.name}: tl.constexpr' or pass it as an argument")
         _check_arg_type(arg, chk)
         slot = slots.get(kind, 0)
         slots[kind] = slot + 1
@@ -315,9 +406,11 @@ def _check_params(meta: dsl.KernelMetaData, fn: Any, chk: _Checker) -> List[Para
             is_tensor=kind is not ArgKind.CONSTEXPR and arg.dtype.is_tensor, hints=tuple(arg.hints), slot=slot,
             loc=arg.loc, value=arg.value if kind is ArgKind.CONSTEXPR else None))
     if not slots.get(ArgKind.INPUT):
-        chk.error(f"kernel '{meta.kernel_name}' has no InputArg; a plugin needs at least one input", meta.loc)
+        chk.error(f"kernel '{meta.kernel_name}' has no InputArg; a plugin needs at least one input",
+                  src.field(meta.loc, "ios"))
     if not slots.get(ArgKind.OUTPUT):
-        chk.error(f"kernel '{meta.kernel_name}' has no OutputArg; a plugin needs at least one output", meta.loc)
+        chk.error(f"kernel '{meta.kernel_name}' has no OutputArg; a plugin needs at least one output",
+                  src.field(meta.loc, "ios"))
     return params
 
 
@@ -341,18 +434,20 @@ def _check_arg_type(arg: Any, chk: _Checker) -> None:
             chk.error(f"ParamArg '{arg.name}' has tensor type {arg.dtype}; ParamArgs are scalars stored as plugin "
                       "fields", arg.loc, "use InputArg for a tensor")
         elif dtype.value.field is None:
-            chk.error(f"ParamArg '{arg.name}' has type {arg.dtype}, which has no TensorRT plugin field type",
-                      arg.loc)
+            valid = ", ".join(d.abbr for d in DType if d.value.field is not None)
+            chk.error(f"ParamArg '{arg.name}' has type {arg.dtype}, which has no TensorRT plugin field type "
+                      f"(valid: {valid})", arg.loc)
     elif kind is ArgKind.DIM_SIZE:
         if is_tensor or dtype not in (DType.INT32, DType.INT64):
             chk.error(f"DimSizeArg '{arg.name}' has type {arg.dtype}; a dim size is i32 or i64", arg.loc)
 
 
 def _check_hints(params: List[Param], meta: dsl.KernelMetaData, chk: _Checker) -> Tuple[Variant, ...]:
-    counts = {len(p.hints) for p in params if p.hints}
-    if len(counts) > 1:
-        detail = ", ".join(f"{p.name}: {len(p.hints)}" for p in params if p.hints)
-        chk.error(f"hint lists of kernel '{meta.kernel_name}' have different lengths ({detail})", meta.loc,
+    hinted = [p for p in params if p.hints]
+    if any(len(p.hints) != len(hinted[0].hints) for p in hinted):
+        detail = ", ".join(f"{p.name}: {len(p.hints)}" for p in hinted)
+        odd = next(p for p in hinted if len(p.hints) != len(hinted[0].hints))
+        chk.error(f"hint lists of kernel '{meta.kernel_name}' have different lengths ({detail})", odd.loc,
                   "every hinted argument needs one hint per variant")
         return ()
     for p in params:
@@ -361,10 +456,11 @@ def _check_hints(params: List[Param], meta: dsl.KernelMetaData, chk: _Checker) -
                 chk.error(f"hint {hint!r} of '{p.name}' is not one of '16', '1', ''", p.loc,
                           "'16' = divisible by 16, '1' = equal to 1, '' = no assumption")
             elif hint and p.dtype is not None and not p.is_tensor and p.dtype.value.is_float:
-                chk.error(f"hint {hint!r} on floating-point '{p.name}' is meaningless", p.loc)
+                chk.error(f"hint {hint!r} on floating-point '{p.name}' is meaningless", p.loc,
+                          "hints apply to pointers and integers; use '' or drop hints")
             elif hint == "1" and p.is_tensor:
                 chk.error(f"hint '1' on tensor '{p.name}': a pointer cannot equal 1", p.loc, "use '16' for alignment")
-    count = counts.pop() if counts else 1
+    count = len(hinted[0].hints) if hinted else 1
     variants = []
     for i in range(count):
         hints = tuple(p.hints[i] if p.hints else "" for p in params)
@@ -375,71 +471,85 @@ def _check_hints(params: List[Param], meta: dsl.KernelMetaData, chk: _Checker) -
     return tuple(sorted(variants, key=lambda v: -v.rank))
 
 
-def _check_grid(meta: dsl.KernelMetaData, params: List[Param], rule_loc, chk: _Checker) -> Tuple[expr.Expr, ...]:
+def _check_grid(meta: dsl.KernelMetaData, params: List[Param], src: _SourceMap,
+                chk: _Checker) -> Tuple[expr.Expr, ...]:
     grid = meta.grid_dims
     if isinstance(grid, str) or not isinstance(grid, (list, tuple)) or len(grid) != 3:
         chk.error(f"grid_dims of kernel '{meta.kernel_name}' must be 3 expressions (x, y, z), got {grid!r}",
-                  meta.loc)
+                  src.field(meta.loc, "grid_dims"))
         return ()
     usable = {p.name for p in params if p.kind is ArgKind.DIM_SIZE or (p.kind is ArgKind.PARAM and p.is_int_scalar)}
     usable |= {p.name for p in params if p.kind is ArgKind.CONSTEXPR and isinstance(p.value, int)}
+    by_name = {p.name: p for p in params}
     exprs = []
-    for axis, text in zip("xyz", grid):
+    for index, (axis, text) in enumerate(zip("xyz", grid)):
         text = str(text) if isinstance(text, int) else text
+        loc = src.item(meta.loc, "grid_dims", index, text)
         if not isinstance(text, str):
-            chk.error(f"grid_dims[{axis}] must be a string expression, got {text!r}", meta.loc)
+            chk.error(f"grid_dims {axis} must be a string expression, got {text!r}", loc)
             continue
-        loc = rule_loc(text)
         with chk.collecting():
-            parsed = expr.parse_expr(text, loc, what=f"grid_dims {axis} '{text}'")
-            unknown = sorted(expr.names(parsed) - usable)
-            if unknown:
-                chk.error(f"grid_dims {axis} '{text}' uses unknown name '{unknown[0]}'", loc,
+            parsed = expr.parse_expr(text, loc, what=f"grid_dims {axis}")
+            for name in sorted(expr.names(parsed) - usable):
+                p = by_name.get(name)
+                what = f"{p.kind.value} '{name}' of type {p.triton_type()}, not an integer scalar" if p \
+                    else f"unknown name '{name}'"
+                chk.error(f"grid_dims {axis} '{text}' uses {what}", loc,
                           "grid expressions may use DimSizeArgs, integer ParamArgs and integer constexpr parameters"
                           f" ({', '.join(sorted(usable)) or 'none here'})")
             exprs.append(parsed)
     return tuple(exprs)
 
 
-def _check_rules(meta: dsl.KernelMetaData, params: List[Param], rule_loc, chk: _Checker):
+def _check_rules(meta: dsl.KernelMetaData, params: List[Param], src: _SourceMap, chk: _Checker):
     rules = meta.shape_infer_rules
     if not isinstance(rules, list) or not all(isinstance(r, str) for r in rules):
-        chk.error(f"shape_infer_rules of kernel '{meta.kernel_name}' must be a list of strings", meta.loc)
+        chk.error(f"shape_infer_rules of kernel '{meta.kernel_name}' must be a list of strings, got {rules!r}",
+                  src.field(meta.loc, "shape_infer_rules"))
         return (), ()
     by_name = {p.name: p for p in params if p.kind is not ArgKind.CONSTEXPR}
+
+    def valid(kind: ArgKind) -> str:
+        return f" ({kind.value}s: {', '.join(p.name for p in params if p.kind is kind) or 'none'})"
+
     outputs: Dict[int, OutputShape] = {}
     dim_sizes: Dict[int, DimSizeValue] = {}
-    for text in rules:
-        loc = rule_loc(text)
+    errors = len(chk.errors)
+    for index, text in enumerate(rules):
+        loc = src.item(meta.loc, "shape_infer_rules", index, text)
         with chk.collecting():
             rule = expr.parse_rule(text, loc)
             slots = []
             for pattern in rule.inputs:
                 p = by_name.get(pattern.name)
                 if p is None or p.kind is not ArgKind.INPUT:
-                    what = f"is a {p.kind.value}" if p else "is not an argument of this kernel"
-                    raise ConfigError(f"rule '{text}': left-hand tensor '{pattern.name}' {what}; rules read InputArgs",
-                                      loc)
+                    what = f"is {_a(p.kind)}" if p else "is not an argument of this kernel"
+                    raise ConfigError(f"rule '{text}': left-hand tensor '{pattern.name}' {what}; rules read InputArgs"
+                                      + valid(ArgKind.INPUT), loc)
                 slots.append(p.slot)
             if isinstance(rule, expr.DimSizeRule):
                 p = by_name.get(rule.target)
                 if p is None or p.kind is not ArgKind.DIM_SIZE:
-                    what = f"is a {p.kind.value}" if p else "is not an argument of this kernel"
+                    what = f"is {_a(p.kind)}" if p else "is not an argument of this kernel"
                     raise ConfigError(f"rule '{text}': target '{rule.target}' {what}; a ':' rule computes a "
-                                      "DimSizeArg", loc)
+                                      "DimSizeArg" + valid(ArgKind.DIM_SIZE), loc)
                 if p.slot in dim_sizes:
-                    raise ConfigError(f"DimSizeArg '{rule.target}' has two rules", loc)
+                    raise ConfigError(f"DimSizeArg '{rule.target}' has two rules (first at line "
+                                      f"{dim_sizes[p.slot].loc.line})", loc)
                 dim_sizes[p.slot] = DimSizeValue(p.slot, rule, tuple(slots), loc)
                 continue
             for pattern in rule.outputs:
                 p = by_name.get(pattern.name)
                 if p is None or p.kind is not ArgKind.OUTPUT:
-                    what = f"is a {p.kind.value}" if p else "is not an argument of this kernel"
+                    what = f"is {_a(p.kind)}" if p else "is not an argument of this kernel"
                     raise ConfigError(f"rule '{text}': right-hand tensor '{pattern.name}' {what}; shape rules "
-                                      "define OutputArgs", loc)
+                                      "define OutputArgs" + valid(ArgKind.OUTPUT), loc)
                 if p.slot in outputs:
-                    raise ConfigError(f"output '{pattern.name}' has two shape rules", loc)
+                    raise ConfigError(f"output '{pattern.name}' has two shape rules (first at line "
+                                      f"{outputs[p.slot].loc.line})", loc)
                 outputs[p.slot] = OutputShape(p.slot, rule, pattern, tuple(slots), loc)
+    if len(chk.errors) > errors:  # a broken rule was probably meant for what now looks rule-less
+        return (), ()
     for p in params:
         if p.kind is ArgKind.OUTPUT and p.slot not in outputs:
             chk.error(f"OutputArg '{p.name}' has no shape rule", p.loc,
@@ -450,20 +560,20 @@ def _check_rules(meta: dsl.KernelMetaData, params: List[Param], rule_loc, chk: _
     return (tuple(outputs[k] for k in sorted(outputs)), tuple(dim_sizes[k] for k in sorted(dim_sizes)))
 
 
-def _check_meta(meta: dsl.KernelMetaData, config_file: Path, literals, chk: _Checker) -> Optional[KernelSpec]:
-    loc = meta.loc
+def _check_meta(meta: dsl.KernelMetaData, config_file: Path, src: _SourceMap, chk: _Checker) -> Optional[KernelSpec]:
+    def at(field: str) -> Location:
+        return src.field(meta.loc, field)
 
-    def rule_loc(text: str) -> Location:
-        places = literals.get(text, [])
-        after = [p for p in places if p[0] >= loc.line]
-        line, col = (after or places or [(loc.line, 0)])[0]
-        return Location(loc.file, line, col)
-
+    for name in meta.unknown:
+        close = difflib.get_close_matches(name, dsl.FIELDS, 1)
+        chk.error(f"KernelMetaData has no field '{name}' (valid: {', '.join(dsl.FIELDS)})", at(name),
+                  f"did you mean {close[0]}?" if close else "")
     if not isinstance(meta.kernel_name, str) or not _IDENTIFIER.match(meta.kernel_name):
-        chk.error(f"kernel_name {meta.kernel_name!r} is not a valid identifier", loc)
+        chk.error(f"kernel_name {meta.kernel_name!r} is not a valid identifier", at("kernel_name"))
         return None
     if isinstance(meta.version, bool) or not isinstance(meta.version, int) or meta.version < 0:
-        chk.error(f"version of kernel '{meta.kernel_name}' must be a non-negative integer, got {meta.version!r}", loc)
+        chk.error(f"version of kernel '{meta.kernel_name}' must be a non-negative integer, got {meta.version!r}",
+                  at("version"))
     for name in ("num_warps", "num_stages"):
         value = getattr(meta, name)
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= (1 if name == "num_warps" else 0)
@@ -471,29 +581,34 @@ def _check_meta(meta: dsl.KernelMetaData, config_file: Path, literals, chk: _Che
             ok = False
         if not ok:
             need = "a power of two from 1 to 32" if name == "num_warps" else "a non-negative integer"
-            chk.error(f"{name} of kernel '{meta.kernel_name}' must be {need}, got {value!r}", loc)
+            chk.error(f"{name} of kernel '{meta.kernel_name}' must be {need}, got {value!r}", at(name))
     if not isinstance(meta.namespace, str) or not _NAMESPACE.match(meta.namespace):
-        chk.error(f"namespace {meta.namespace!r} may hold only letters, digits, '_', '.' and ':'", loc)
+        chk.error(f"namespace {meta.namespace!r} may hold only letters, digits, '_', '.' and ':'", at("namespace"))
     kernel_file = None
     fn = None
     with chk.collecting():
-        kernel_file = _resolve_kernel_file(meta, config_file, loc)
-        fn = _kernel_function(meta.kernel_name, kernel_file, loc)
+        try:
+            kernel_file = _resolve_kernel_file(meta, config_file, at("kernel_file"))
+            fn = _kernel_function(meta.kernel_name, kernel_file, at("kernel_name"))
+        except PluginGenError as exc:
+            raise exc.with_loc(at("kernel_file"))
     if fn is None:
         return None
-    params = _check_params(meta, fn, chk)
+    errors = len(chk.errors)
+    params = _check_params(meta, fn, src, chk)
     if not params:
         return None
     variants = _check_hints(params, meta, chk)
-    outputs, dim_sizes = _check_rules(meta, params, rule_loc, chk)
-    grid = _check_grid(meta, params, rule_loc, chk)
-    if chk.errors:
+    if any(p.kind is ArgKind.INPUT for p in params):  # without inputs every rule would fail too
+        outputs, dim_sizes = _check_rules(meta, params, src, chk)
+        grid = _check_grid(meta, params, src, chk)
+    if len(chk.errors) > errors:
         return None
     return KernelSpec(
         kernel_name=meta.kernel_name, plugin_name=f"{meta.kernel_name}Plugin", version=str(meta.version),
         namespace=meta.namespace, kernel_file=kernel_file, params=tuple(params), output_shapes=outputs,
         dim_size_values=dim_sizes, grid=grid, num_warps=meta.num_warps, num_stages=meta.num_stages,
-        variants=variants, loc=loc)
+        variants=variants, loc=meta.loc)
 
 
 def load_config(config_file: Union[str, Path]) -> ConfigSpec:
@@ -504,26 +619,31 @@ def load_config(config_file: Union[str, Path]) -> ConfigSpec:
     with _plugin_gen_compat():
         module = _run_file(path, f"plugingen_config_{hashlib.sha256(str(path).encode()).hexdigest()[:12]}",
                            "kernel config")
-    where = Location(str(path))
+    src = _SourceMap()
+    where = src.assignment(str(path), "KERNELS")
     kernels = getattr(module, "KERNELS", None)
     if kernels is None:
+        close = difflib.get_close_matches("KERNELS", [n for n in vars(module) if not n.startswith("__")], 1, 0.6)
         raise ConfigError("kernel config defines no KERNELS list", where,
-                          "add KERNELS = [KernelMetaData(...), ...]")
-    if not isinstance(kernels, (list, tuple)) or not all(isinstance(k, dsl.KernelMetaData) for k in kernels):
-        raise ConfigError("KERNELS must be a list of KernelMetaData", where)
+                          f"did you mean {close[0]}?" if close else "add KERNELS = [KernelMetaData(...), ...]")
+    if not isinstance(kernels, (list, tuple)):
+        raise ConfigError(f"KERNELS must be a list of KernelMetaData, got {type(kernels).__name__}", where,
+                          "write KERNELS = [KernelMetaData(...), ...]")
+    for index, meta in enumerate(kernels):
+        if not isinstance(meta, dsl.KernelMetaData):
+            raise ConfigError(f"KERNELS[{index}] is {type(meta).__name__} {meta!r}, not a KernelMetaData", where)
     if not kernels:
         raise ConfigError("KERNELS is empty", where, "add at least one KernelMetaData")
-    literals = _string_literals(path.read_text())
     chk = _Checker()
     specs = []
     first_seen: Dict[str, Location] = {}
     for meta in kernels:
         if meta.kernel_name in first_seen:
             chk.error(f"duplicate kernel_name '{meta.kernel_name}' (first at line {first_seen[meta.kernel_name].line})",
-                      meta.loc, "each kernel becomes a plugin class; give each a unique name")
+                      src.field(meta.loc, "kernel_name"), "each kernel becomes a plugin class; give each a unique name")
             continue
         first_seen[meta.kernel_name] = meta.loc
-        spec = _check_meta(meta, path, literals, chk)
+        spec = _check_meta(meta, path, src, chk)
         if spec is not None:
             specs.append(spec)
     if chk.errors:

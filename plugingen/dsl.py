@@ -61,7 +61,15 @@ class DType(enum.Enum):
             if dtype.value.abbr == abbr:
                 return dtype
         valid = ", ".join(d.value.abbr for d in cls)
-        raise ConfigError(f"unknown dtype '{abbr}' (valid: {valid})", _caller_location())
+        known = _DTYPE_ALIASES.get(str(abbr).lower())
+        hint = f"plugingen writes {abbr} as '{known}'" if known else ""
+        raise ConfigError(f"unknown dtype '{abbr}' (valid: {valid})", _caller_location(), hint)
+
+
+# numpy / torch / C spellings users reach for, and the abbreviation PluginGen's DSL expects instead
+_DTYPE_ALIASES = {"float16": "fp16", "half": "fp16", "bfloat16": "bf16", "float32": "fp32", "float": "fp32",
+                  "float64": "fp64", "double": "fp64", "int8": "i8", "int32": "i32", "int": "i32", "int64": "i64",
+                  "uint8": "u8", "bool": "i1"}
 
 
 _TENSOR_PREFIX = "tensor["
@@ -103,9 +111,25 @@ class Type:
     def to_triton_sig(self) -> str:
         return ("*" if self.is_tensor else "") + self.dtype.value.triton
 
-    @classmethod
-    def tensor_ty(cls, abbr: str) -> "Type":
-        return cls(f"tensor[{abbr}]")
+    @property
+    def is_scalar(self) -> bool:
+        return not self.is_tensor
+
+    # PluginGen's constructors
+    @staticmethod
+    def from_str(text: str) -> "Type":
+        return Type(text)
+
+    @staticmethod
+    def tensor_ty(dtype: Union[str, DType]) -> "Type":
+        return Type(f"tensor[{dtype.abbr if isinstance(dtype, DType) else dtype}]")
+
+    float16 = staticmethod(lambda: Type("fp16"))
+    float32 = staticmethod(lambda: Type("fp32"))
+    float64 = staticmethod(lambda: Type("fp64"))
+    int8 = staticmethod(lambda: Type("i8"))
+    int32 = staticmethod(lambda: Type("i32"))
+    int64 = staticmethod(lambda: Type("i64"))
 
 
 class ArgKind(enum.Enum):
@@ -114,6 +138,13 @@ class ArgKind(enum.Enum):
     PARAM = "ParamArg"
     DIM_SIZE = "DimSizeArg"
     CONSTEXPR = "Constexpr"
+
+
+def _reject_unknown(what: str, unknown: dict, valid: Sequence[str]) -> None:
+    """A misspelt keyword argument, named with the valid ones (Python's TypeError names neither class nor fields)."""
+    if unknown:
+        raise ConfigError(f"{what} has no argument '{next(iter(unknown))}' (valid: {', '.join(valid)})",
+                          _caller_location())
 
 
 def _hint_list(hints: Optional[Sequence[Any]]) -> List[str]:
@@ -128,16 +159,27 @@ class Argument:
     """One entry of ``KernelMetaData.ios``: a Triton kernel parameter and what feeds it."""
 
     kind: ArgKind
+    ArgType = ArgKind  # PluginGen's spelling: ``arg.arg_type == Argument.ArgType.INPUT``
 
-    def __init__(self, name: str, dtype: Union[str, Type, DType], hints: Optional[Sequence[Any]] = None) -> None:
+    def __init__(self, name: str, dtype: Union[str, Type, DType], hints: Optional[Sequence[Any]] = None,
+                 **unknown: Any) -> None:
         self.loc = _caller_location()
+        unknown.pop("offset", None)  # PluginGen's field, recomputed by KernelMetaData
+        _reject_unknown(type(self).__name__, unknown, ("name", "dtype", "hints"))
         self.name = name
         self.dtype = Type(dtype)
         self.hints = _hint_list(hints)
+        self.offset = 0  # position among the inputs, or among the outputs (PluginGen's field)
 
     @property
     def arg_type(self) -> ArgKind:
         return self.kind
+
+    is_input = property(lambda self: self.kind is ArgKind.INPUT)
+    is_output = property(lambda self: self.kind is ArgKind.OUTPUT)
+    is_param = property(lambda self: self.kind is ArgKind.PARAM)
+    is_dim_size = property(lambda self: self.kind is ArgKind.DIM_SIZE)
+    is_tensor = property(lambda self: self.dtype.is_tensor)
 
     def __repr__(self) -> str:
         hints = f", hints={self.hints}" if self.hints else ""
@@ -157,13 +199,16 @@ class ParamArg(Argument):
 
 
 class DimSizeArg(Argument):
-    """An integer computed at run time from input shapes by a ``... : expr -> name`` rule (int32 unless ``dtype='i64'``)."""
+    """An integer computed at run time from input shapes by a ``... : expr -> name`` rule.
+
+    int32 unless ``dtype='i64'``.
+    """
 
     kind = ArgKind.DIM_SIZE
 
     def __init__(self, name: str, hints: Optional[Sequence[Any]] = None,
-                 dtype: Union[str, Type, DType] = "i32") -> None:
-        super().__init__(name, dtype, hints)
+                 dtype: Union[str, Type, DType] = "i32", **unknown: Any) -> None:
+        super().__init__(name, dtype, hints, **unknown)
 
 
 class Constexpr:
@@ -185,13 +230,18 @@ class Constexpr:
         return f"Constexpr({self.value!r})"
 
 
+FIELDS = ("kernel_name", "ios", "shape_infer_rules", "version", "kernel_file", "num_warps", "num_stages", "grid_dims",
+          "namespace")
+
+
 class KernelMetaData:
-    """One Triton kernel and how it becomes one TensorRT plugin (PluginGen's field names and order)."""
+    """One Triton kernel and how it becomes one TensorRT plugin (PluginGen's field names and order: ``FIELDS``)."""
 
     def __init__(self, kernel_name: str, ios: Sequence[Any] = (), shape_infer_rules: Sequence[str] = (),
                  version: int = 1, kernel_file: str = "", num_warps: int = 1, num_stages: int = 1,
-                 grid_dims: Sequence[str] = ("1", "1", "1"), namespace: str = "") -> None:
+                 grid_dims: Sequence[str] = ("1", "1", "1"), namespace: str = "", **unknown: Any) -> None:
         self.loc = _caller_location()
+        self.unknown = dict(unknown)  # misspelt fields, reported by config.py at their own line
         self.kernel_name = kernel_name
         self.ios = list(ios) if isinstance(ios, (list, tuple)) else ios
         self.shape_infer_rules = list(shape_infer_rules) if isinstance(shape_infer_rules, (list, tuple)) \
@@ -202,6 +252,10 @@ class KernelMetaData:
         self.num_stages = num_stages
         self.grid_dims = grid_dims
         self.namespace = namespace
+        args = [a for a in self.ios if isinstance(a, Argument)] if isinstance(self.ios, list) else []
+        for kind in (ArgKind.INPUT, ArgKind.OUTPUT):
+            for offset, arg in enumerate(a for a in args if a.kind is kind):
+                arg.offset = offset
 
     def __repr__(self) -> str:
         return f"KernelMetaData({self.kernel_name!r})"

@@ -1,0 +1,23 @@
+"""A '16' hint on a float ParamArg."""
+from plugingen import *  # noqa: F401,F403
+
+KERNELS = [
+    KernelMetaData(
+        kernel_name='scale_kernel',
+        kernel_file='kernels.py',
+        ios=[
+            InputArg('x', Type('tensor[fp32]')),
+            OutputArg('out', Type('tensor[fp32]')),
+            ParamArg('alpha', Type('fp32'), hints=['16']),  # <-- error
+            DimSizeArg('n'),
+            Constexpr(256),
+        ],
+        shape_infer_rules=[
+            'x[d] -> out[d]',
+            'x[d] : d -> n',
+        ],
+        version=1,
+        num_warps=4,
+        grid_dims=('cdiv(n, 256)', '1', '1'),
+    ),
+]

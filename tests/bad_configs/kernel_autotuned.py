@@ -1,0 +1,23 @@
+"""kernel_name names an @triton.autotune kernel."""
+from plugingen import *  # noqa: F401,F403
+
+KERNELS = [
+    KernelMetaData(
+        kernel_name='tuned_kernel',  # <-- error
+        kernel_file='kernels.py',
+        ios=[
+            InputArg('x', Type('tensor[fp32]')),
+            InputArg('y', Type('tensor[fp32]')),
+            OutputArg('out', Type('tensor[fp32]')),
+            DimSizeArg('n'),
+            Constexpr(256),
+        ],
+        shape_infer_rules=[
+            'x[d] -> out[d]',
+            'x[d] : d -> n',
+        ],
+        version=1,
+        num_warps=4,
+        grid_dims=('cdiv(n, 256)', '1', '1'),
+    ),
+]

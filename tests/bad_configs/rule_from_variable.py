@@ -1,0 +1,25 @@
+"""Rules kept in a module-level list; the error is still placed on the rule's own line."""
+from plugingen import *  # noqa: F401,F403
+
+RULES = [
+    'x[d] -> out[d]',
+    'x[d] : d -> m',  # <-- error
+]
+
+KERNELS = [
+    KernelMetaData(
+        kernel_name='add_kernel',
+        kernel_file='kernels.py',
+        ios=[
+            InputArg('x', Type('tensor[fp32]')),
+            InputArg('y', Type('tensor[fp32]')),
+            OutputArg('out', Type('tensor[fp32]')),
+            DimSizeArg('n'),
+            Constexpr(256),
+        ],
+        shape_infer_rules=RULES,
+        version=1,
+        num_warps=4,
+        grid_dims=('cdiv(n, 256)', '1', '1'),
+    ),
+]

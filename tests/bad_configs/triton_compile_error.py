@@ -1,0 +1,23 @@
+"""Valid config, but the kernel does not compile: tl.arange needs a power-of-two size."""
+from plugingen import *  # noqa: F401,F403
+
+KERNELS = [
+    KernelMetaData(
+        kernel_name='add_kernel',
+        kernel_file='kernels.py',
+        ios=[
+            InputArg('x', Type('tensor[fp32]')),
+            InputArg('y', Type('tensor[fp32]')),
+            OutputArg('out', Type('tensor[fp32]')),
+            DimSizeArg('n'),
+            Constexpr(1000),
+        ],
+        shape_infer_rules=[
+            'x[d] -> out[d]',
+            'x[d] : d -> n',
+        ],
+        version=1,
+        num_warps=4,
+        grid_dims=('cdiv(n, 1000)', '1', '1'),
+    ),
+]
