@@ -191,3 +191,19 @@ def test_rank_mismatch_is_a_shape_error(build_plugin, host_lib):
         with pytest.raises(HostError, match="input 'Q' has rank 2 but rule 'Q\\[m, n, k, \\*\\] -> L\\[m, n, k\\]' "
                                             "needs at least 3"):
             plugin.output_shapes([(4, 64), (4, 64), (4, 64)])
+
+
+def test_library_loaded_by_two_tensorrt_builds_logs_through_the_latest(build_plugin, tmp_path_factory):
+    """One .so loaded by a TensorRT-10-layout and a TensorRT-11-layout host in one process: each setLoggerFinder
+    brings its own logger layout (a layout cached from the first finder would call the wrong vtable slot)."""
+    library = build_plugin(EXAMPLES / "fmha" / "kernel_config.py") / "libtriton_plugins.so"
+    hosts = [build_host(tmp_path_factory.mktemp(f"h{major}"), trt_major=major) for major in (10, 11, 10)]
+    opened = []
+    for host_lib in hosts:
+        host = PluginHost(library, host_lib)
+        opened.append(host)
+        with pytest.raises(HostError, match="missing field 'sm_scale'"):
+            host.create("fused_attention_kernelPlugin", {})
+        assert any("missing field 'sm_scale'" in text for _, text in host.log())
+    for host in reversed(opened):
+        host.close()

@@ -55,10 +55,19 @@ enum class Severity : int32_t
 
 namespace detail
 {
-inline std::atomic<void*>& loggerFinder()
+//! The finder TensorRT gave setLoggerFinder() and the logger layout of the library that owns it. A process may load
+//! this library into more than one TensorRT build (each calls setLoggerFinder), so the layout goes with the finder.
+struct LoggerFinder
 {
-    static std::atomic<void*> finder{nullptr};
-    return finder;
+    std::mutex mutex;
+    void* finder{nullptr};
+    int32_t is11{-1};
+};
+
+inline LoggerFinder& loggerFinder()
+{
+    static LoggerFinder state;
+    return state;
 }
 
 //! True when the TensorRT library that owns `object` (by its vtable) uses the TensorRT 11 logger layout.
@@ -100,7 +109,11 @@ R callSlot(void* object, int slot, Args... args)
 
 inline void setLoggerFinder(void* finder) noexcept
 {
-    detail::loggerFinder().store(finder);
+    int32_t const is11 = finder != nullptr ? detail::loggerLayoutIs11(finder) : -1;
+    detail::LoggerFinder& state = detail::loggerFinder();
+    std::lock_guard<std::mutex> lock(state.mutex);
+    state.finder = finder;
+    state.is11 = is11;
 }
 
 //! Logs through TensorRT's logger when one is reachable; silently drops the message otherwise.
@@ -108,19 +121,15 @@ inline void log(Severity severity, std::string const& message) noexcept
 {
     try
     {
-        void* finder = detail::loggerFinder().load();
-        if (finder == nullptr)
+        detail::LoggerFinder& state = detail::loggerFinder();
+        void* finder = nullptr;
+        int32_t is11 = -1;
         {
-            return;
+            std::lock_guard<std::mutex> lock(state.mutex);
+            finder = state.finder;
+            is11 = state.is11;
         }
-        static std::atomic<int32_t> layout{-2};
-        int32_t is11 = layout.load();
-        if (is11 == -2)
-        {
-            is11 = detail::loggerLayoutIs11(finder);
-            layout.store(is11);
-        }
-        if (is11 < 0)
+        if (finder == nullptr || is11 < 0)
         {
             return;
         }
