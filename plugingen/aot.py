@@ -9,6 +9,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import hashlib
+import inspect
 import json
 import multiprocessing
 import os
@@ -20,7 +21,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from .config import ConfigSpec, KernelSpec, Variant, _kernel_function
 from .dsl import ArgKind
-from .errors import BuildError
+from .errors import BuildError, Location
 
 DEFAULT_ARCHS: Tuple[int, ...] = (80, 86, 89, 90)
 SUPPORTED_ARCHS: Tuple[int, ...] = (75, 80, 86, 87, 89, 90, 100, 103, 120, 121)
@@ -128,9 +129,9 @@ def _compile_job(job: _Job) -> Dict[str, object]:
         compiled = triton.compile(source, target=GPUTarget("cuda", job.arch, 32),
                                   options={"num_warps": job.num_warps, "num_stages": job.num_stages})
     except Exception as exc:  # Triton raises many types; all mean "this kernel does not compile"
-        text = str(exc).strip() or type(exc).__name__
-        raise BuildError(f"Triton failed to compile '{job.kernel_name}' for sm_{job.arch}: {text.splitlines()[-1]}"
-                         if "\n" in text else f"Triton failed to compile '{job.kernel_name}' for sm_{job.arch}: {text}")
+        text = (getattr(exc, "error_message", None) or str(exc)).strip() or type(exc).__name__
+        raise BuildError(f"Triton failed to compile '{job.kernel_name}' for sm_{job.arch}: {text.splitlines()[-1]}",
+                         _triton_error_location(exc, fn, job.kernel_file))
     md = compiled.metadata
     for attr, what in (("global_scratch_size", "global scratch memory"), ("profile_scratch_size", "profile scratch")):
         if getattr(md, attr, 0):
@@ -141,6 +142,19 @@ def _compile_job(job: _Job) -> Dict[str, object]:
                          "not support")
     return {"entry": md.name, "shared": md.shared, "num_warps": md.num_warps, "cubin": compiled.asm["cubin"].hex(),
             "ptx": compiled.asm["ptx"]}
+
+
+def _triton_error_location(exc: Exception, fn, kernel_file: str) -> Location:
+    """Where in the kernel file Triton's error points (its AST line numbers count from the ``def`` line)."""
+    node = getattr(exc, "node", None)
+    if node is None or not getattr(node, "lineno", None):
+        return Location(kernel_file)
+    try:
+        lines, first = inspect.getsourcelines(fn.fn)
+    except (OSError, TypeError):
+        return Location(kernel_file)
+    def_index = next((i for i, line in enumerate(lines) if line.lstrip().startswith("def ")), 0)
+    return Location(kernel_file, first + def_index + node.lineno - 1, getattr(node, "col_offset", -1) + 1)
 
 
 def _launch_params(spec: KernelSpec, variant: Variant, ptx: str) -> Tuple[str, Tuple[LaunchParam, ...]]:

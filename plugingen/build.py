@@ -135,13 +135,35 @@ def _run(command: Sequence[str], cwd: Path, what: str, log: Callable[[str], None
         result = subprocess.run(list(command), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     except OSError as exc:
         raise BuildError(f"{what}: cannot run {command[0]}: {exc.strerror}")
-    if result.returncode != 0:
-        lines = [line for line in result.stdout.splitlines() if line.strip()]
-        errors = [line for line in lines if "error" in line.lower()] or lines
-        tail = errors[0].strip() if errors else f"exit status {result.returncode}"
-        raise BuildError(f"{what} failed: {tail}", hint=f"full output: run with -v; build folder {cwd}")
     for line in result.stdout.splitlines():
         log(line)
+    if result.returncode != 0:
+        raise BuildError(f"{what} failed: {_summary(result.stdout, result.returncode)}",
+                         hint=f"full output: run with -v; build folder {cwd}")
+
+
+_COMPILER_ERROR = re.compile(r"\b(fatal )?error: ")
+
+
+def _summary(output: str, returncode: int) -> str:
+    """The line of a tool's output that says what went wrong: CMake's own message (the indented text after
+    'CMake Error'), else the first compiler 'error: ' line, else the first line."""
+    lines = [line.rstrip() for line in output.splitlines()]
+    for i, line in enumerate(lines):
+        if line.startswith("CMake Error"):
+            text = []
+            for follow in lines[i + 1:]:
+                if follow and not follow.startswith(" "):
+                    break
+                text.append(follow.strip())
+            message = " ".join(t for t in text if t)
+            if message:
+                return message.split(". ")[0].rstrip(".")
+    for line in lines:
+        if _COMPILER_ERROR.search(line) and not line.lstrip().startswith(("CMake", "--")):
+            return line.strip()
+    first = next((line.strip() for line in lines if line.strip()), "")
+    return first or f"exit status {returncode}"
 
 
 def build_library(src_dir: Path, build_dir: Path, toolchain: Toolchain, jobs: int,

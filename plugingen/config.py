@@ -22,6 +22,12 @@ from .dsl import ArgKind, DType
 from .errors import ConfigError, Location, PluginGenError
 
 VALID_HINTS = ("16", "1", "")
+# arguments of every function in functional.py / onnx_plugins.py, and names the ONNX parser reads from a node
+_RESERVED_ARGUMENTS = frozenset({"network", "inputs", "outputs", "name", "np"})
+_ONNX_ATTRIBUTES = frozenset({"plugin_version", "plugin_namespace", "tensorrt_plugin_shape_input_indices", "aot"})
+# module-level names of functional.py / onnx_plugins.py a kernel function must not replace
+_RESERVED_KERNEL_NAMES = frozenset({"register_plugins", "np", "Path", "LIBRARY_PATH", "PLUGINS", "DOMAIN", "make",
+                                    "make_model", "infer_output_shapes"})
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _NAMESPACE = re.compile(r"[A-Za-z0-9_.:]*\Z")
 
@@ -385,6 +391,12 @@ def _check_params(meta: dsl.KernelMetaData, fn: Any, src: _SourceMap, chk: _Chec
         if kind is not ArgKind.CONSTEXPR:
             if not isinstance(name, str) or not _IDENTIFIER.match(name) or keyword.iskeyword(name):
                 chk.error(f"argument name {name!r} is not a valid identifier", arg.loc)
+            elif kind in (ArgKind.PARAM, ArgKind.INPUT) and name in _RESERVED_ARGUMENTS:
+                chk.error(f"{kind.value} name '{name}' is reserved: it is an argument of the generated Python "
+                          "functions", arg.loc, "rename the kernel parameter")
+            elif kind is ArgKind.PARAM and name in _ONNX_ATTRIBUTES:
+                chk.error(f"ParamArg name '{name}' is reserved: TensorRT's ONNX parser gives that attribute its own "
+                          "meaning", arg.loc, "rename the kernel parameter")
             elif name in seen:
                 chk.error(f"duplicate argument name '{name}' (first at line {seen[name].line}) at the position of "
                           f"kernel parameter '{kparam.name}'", arg.loc)
@@ -568,8 +580,13 @@ def _check_meta(meta: dsl.KernelMetaData, config_file: Path, src: _SourceMap, ch
         close = difflib.get_close_matches(name, dsl.FIELDS, 1)
         chk.error(f"KernelMetaData has no field '{name}' (valid: {', '.join(dsl.FIELDS)})", at(name),
                   f"did you mean {close[0]}?" if close else "")
-    if not isinstance(meta.kernel_name, str) or not _IDENTIFIER.match(meta.kernel_name):
+    if not isinstance(meta.kernel_name, str) or not _IDENTIFIER.match(meta.kernel_name) \
+            or keyword.iskeyword(meta.kernel_name):
         chk.error(f"kernel_name {meta.kernel_name!r} is not a valid identifier", at("kernel_name"))
+        return None
+    if meta.kernel_name in _RESERVED_KERNEL_NAMES or meta.kernel_name.startswith("_"):
+        chk.error(f"kernel_name '{meta.kernel_name}' is reserved: the generated Python modules use that name",
+                  at("kernel_name"), "rename the kernel (names starting with '_' are reserved too)")
         return None
     if isinstance(meta.version, bool) or not isinstance(meta.version, int) or meta.version < 0:
         chk.error(f"version of kernel '{meta.kernel_name}' must be a non-negative integer, got {meta.version!r}",

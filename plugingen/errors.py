@@ -47,6 +47,9 @@ class PluginGenError(Exception):
             text += f" (hint: {self.hint})"
         return text
 
+    def __reduce__(self):  # keep location and hint when crossing a process boundary (parallel AOT workers)
+        return (type(self), (self.message, self.loc, self.hint))
+
     def with_loc(self, loc: Location) -> "PluginGenError":
         """This error, placed at ``loc`` unless it already has a location."""
         if self.loc is None:

@@ -34,19 +34,19 @@ class Result:
     headers: str
 
 
-def prepare_workspace(workspace: Path) -> Path:
-    """The workspace folder, created if needed; a clear error when it cannot be used."""
-    workspace = workspace.expanduser().absolute()
-    if workspace.exists() and not workspace.is_dir():
-        raise PluginGenError(f"workspace {workspace} exists and is not a folder")
+def prepare_folder(folder: Path, what: str = "workspace") -> Path:
+    """``folder``, created if needed; a clear error when it cannot be used."""
+    folder = folder.expanduser().absolute()
+    if folder.exists() and not folder.is_dir():
+        raise PluginGenError(f"{what} {folder} exists and is not a folder")
     try:
-        workspace.mkdir(parents=True, exist_ok=True)
-        probe = workspace / f".write-test{os.getpid()}"
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        raise PluginGenError(f"workspace {workspace} is not writable: {exc.strerror}")
-    return workspace
+        raise PluginGenError(f"{what} {folder} is not writable: {exc.strerror}")
+    return folder
 
 
 class _Stage:
@@ -79,14 +79,14 @@ def manifest(spec: config.ConfigSpec, compiled, archs, headers: build.TrtHeaders
 
 
 def run(options: Options) -> Result:
-    workspace = prepare_workspace(options.workspace)
+    workspace = prepare_folder(options.workspace)
+    cache_dir = prepare_folder(options.cache_dir, "--cache-dir") if options.cache_dir else workspace / "cache" / "aot"
 
     stage = _Stage(1, "config")
     spec = config.load_config(options.kernel_config)
     stage.done(f"{len(spec.kernels)} kernel(s): " + ", ".join(k.kernel_name for k in spec.kernels))
 
     stage = _Stage(2, "aot")
-    cache_dir = options.cache_dir or workspace / "cache" / "aot"
     compiled = aot.compile_kernels(spec, options.archs, cache_dir, options.jobs,
                                    progress=lambda msg: log.debug("aot: %s", msg))
     images = sum(len(k.variants) for k in compiled)

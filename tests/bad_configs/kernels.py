@@ -27,3 +27,9 @@ def tuned_kernel(x, out, n, BLOCK: tl.constexpr):
 def plain_function(x, out, n):
     """Not a Triton kernel: no @triton.jit."""
     return x
+
+
+@triton.jit
+def reserved_kernel(x, out, network, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    tl.store(out + offs, tl.load(x + offs, mask=offs < n) * network, mask=offs < n)
