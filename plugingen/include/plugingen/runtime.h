@@ -607,9 +607,12 @@ public:
         check(ctx != nullptr, "no CUDA context is current and the stream has none");
         cu::ScopedContext scope(ctx);
         Loaded const fn = function(ctx, variant);
-        cu::checkCu(d.launchKernel(fn.function, grid[0], grid[1], grid[2], fn.image->threads, 1, 1,
-                        fn.image->sharedBytes, stream, params, nullptr),
-            (std::string("cuLaunchKernel(") + mName + ")").c_str());
+        cu::Result const launched = d.launchKernel(fn.function, grid[0], grid[1], grid[2], fn.image->threads, 1, 1,
+            fn.image->sharedBytes, stream, params, nullptr);
+        if (launched != cu::kSUCCESS) // the message is built only on failure: enqueue is a hot path
+        {
+            cu::checkCu(launched, (std::string("cuLaunchKernel(") + mName + ")").c_str());
+        }
     }
 
 private:
