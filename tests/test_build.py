@@ -123,3 +123,12 @@ def test_builds_against_a_tensorrt_sdk(tmp_path, aot_cache, capsys):
     assert f"TensorRT SDK headers at {include} (--trt-include-dir)" in capsys.readouterr().err
     manifest = json.loads((tmp_path / "ws" / "output" / "manifest.json").read_text())
     assert manifest["trt_headers"] == "sdk"
+
+
+def test_tensorrt_llm_plugingen_config_builds_unchanged(tmp_path, aot_cache):
+    """PluginGen's FMHA example config as written for TensorRT-LLM (only its kernel path differs) builds end to end."""
+    config = Path(__file__).parent / "bad_configs" / "trtllm" / "kernel_config.py"
+    assert _build(tmp_path / "ws", config, aot_cache) == 0
+    manifest = json.loads((tmp_path / "ws" / "output" / "manifest.json").read_text())
+    [kernel] = manifest["kernels"]
+    assert (kernel["plugin"], kernel["version"]) == ("fused_attention_kernelPlugin", "0")

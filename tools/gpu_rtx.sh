@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Runs tests/test_trt_rtx.py (marker trt, GPU tests included) on the GPU machine, which has no network: the
+# Runs the README's GPU tests (markers gpu and trt) on the GPU machine, which has no network: the
 # TensorRT-RTX 1.7.1 wheels (cp312) and onnx + protobuf + ml_dtypes travel in the git-ignored .rtx/ folder, in two
 # calls because one call carries at most 64 MiB. The 95 MB libs wheel is split (split -b 60000000) into
 # .rtx/part-aa and .rtx/part2/part-ab; .rtx/part2/ also holds the small wheels and the libs wheel's sha256.
 #
 #   tools/gpu_rtx.sh part1   (carry .rtx/part-aa)  stage the first part in /tmp/rtx on the GPU machine
 #   tools/gpu_rtx.sh part2   (carry .rtx/part2)    reassemble and check the libs wheel, install every wheel into
-#                                                  /tmp/site (--no-index --no-deps), run pytest -m trt
+#                                                  /tmp/site (--no-index --no-deps), run pytest -m "gpu or trt"
 # Both calls must land on the same (warm) machine: part2 fails at once, saying so, when /tmp/rtx/part-aa is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,7 +40,7 @@ part2)
     export PYTHONPATH="$PWD:$SITE${PYTHONPATH:+:$PYTHONPATH}"
     nvidia-smi --query-gpu=name,compute_cap,driver_version --format=csv,noheader || true
     python3 -c 'import onnx, tensorrt_rtx_libs; print("onnx", onnx.__version__)'
-    python3 -m pytest tests/test_trt_rtx.py -m trt -v -rs -p no:cacheprovider
+    python3 -m pytest -m "gpu or trt" -v -rs -p no:cacheprovider  # the README's "GPU tests" command
     ;;
 *)
     echo "usage: tools/gpu_rtx.sh part1|part2" >&2
