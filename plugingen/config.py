@@ -521,8 +521,14 @@ def _check_rules(meta: dsl.KernelMetaData, params: List[Param], src: _SourceMap,
         return (), ()
     by_name = {p.name: p for p in params if p.kind is not ArgKind.CONSTEXPR}
 
-    def valid(kind: ArgKind) -> str:
-        return f" ({kind.value}s: {', '.join(p.name for p in params if p.kind is kind) or 'none'})"
+    def expect(name: str, kind: ArgKind, role: str, purpose: str, text: str, loc: Location) -> Param:
+        """The argument a rule names in ``role``, which must be of ``kind``."""
+        p = by_name.get(name)
+        if p is None or p.kind is not kind:
+            what = f"is {_a(p.kind)}" if p else "is not an argument of this kernel"
+            valid = ", ".join(q.name for q in params if q.kind is kind) or "none"
+            raise ConfigError(f"rule '{text}': {role} '{name}' {what}; {purpose} ({kind.value}s: {valid})", loc)
+        return p
 
     outputs: Dict[int, OutputShape] = {}
     dim_sizes: Dict[int, DimSizeValue] = {}
@@ -533,29 +539,18 @@ def _check_rules(meta: dsl.KernelMetaData, params: List[Param], src: _SourceMap,
             rule = expr.parse_rule(text, loc)
             slots = []
             for pattern in rule.inputs:
-                p = by_name.get(pattern.name)
-                if p is None or p.kind is not ArgKind.INPUT:
-                    what = f"is {_a(p.kind)}" if p else "is not an argument of this kernel"
-                    raise ConfigError(f"rule '{text}': left-hand tensor '{pattern.name}' {what}; rules read InputArgs"
-                                      + valid(ArgKind.INPUT), loc)
+                p = expect(pattern.name, ArgKind.INPUT, "left-hand tensor", "rules read InputArgs", text, loc)
                 slots.append(p.slot)
             if isinstance(rule, expr.DimSizeRule):
-                p = by_name.get(rule.target)
-                if p is None or p.kind is not ArgKind.DIM_SIZE:
-                    what = f"is {_a(p.kind)}" if p else "is not an argument of this kernel"
-                    raise ConfigError(f"rule '{text}': target '{rule.target}' {what}; a ':' rule computes a "
-                                      "DimSizeArg" + valid(ArgKind.DIM_SIZE), loc)
+                p = expect(rule.target, ArgKind.DIM_SIZE, "target", "a ':' rule computes a DimSizeArg", text, loc)
                 if p.slot in dim_sizes:
                     raise ConfigError(f"DimSizeArg '{rule.target}' has two rules (first at line "
                                       f"{dim_sizes[p.slot].loc.line})", loc)
                 dim_sizes[p.slot] = DimSizeValue(p.slot, rule, tuple(slots), loc)
                 continue
             for pattern in rule.outputs:
-                p = by_name.get(pattern.name)
-                if p is None or p.kind is not ArgKind.OUTPUT:
-                    what = f"is {_a(p.kind)}" if p else "is not an argument of this kernel"
-                    raise ConfigError(f"rule '{text}': right-hand tensor '{pattern.name}' {what}; shape rules "
-                                      "define OutputArgs" + valid(ArgKind.OUTPUT), loc)
+                p = expect(pattern.name, ArgKind.OUTPUT, "right-hand tensor", "shape rules define OutputArgs", text,
+                           loc)
                 if p.slot in outputs:
                     raise ConfigError(f"output '{pattern.name}' has two shape rules (first at line "
                                       f"{outputs[p.slot].loc.line})", loc)
