@@ -165,6 +165,11 @@ CASES: List[Case] = [
          "F.layer_norm(x, (h,), w, b)", _layer_norm_op,
          lambda torch, ins, f, d: [(0, torch.nn.functional.layer_norm(ins[0].double(), (d["h"],), ins[1].double(),
                                                                       ins[2].double(), f["eps"]), 2e-3, None)]),
+    Case("tma_scale", "tests/kernels/tma_scale_config.py", "tma_scale_kernel", {"alpha": 2.5},
+         [("small", {"M": 64, "N": 1024}), ("medium", {"M": 2048, "N": 2048}), ("large", {"M": 8192, "N": 8192})],
+         lambda d: [("fp32", (d["M"], d["N"]), "randn")],
+         "x * alpha", lambda torch, ins, f: (lambda: ins[0] * f["alpha"]),
+         lambda torch, ins, f, d: [(0, ins[0].double() * f["alpha"], 1e-6, None)]),
     Case("fmha", "examples/fmha/kernel_config.py", "fused_attention_kernel", {"sm_scale": 0.125, "num_heads": None},
          [("small", {"b": 1, "h": 4, "s": 128}), ("medium", {"b": 4, "h": 16, "s": 1024}),
           ("large", {"b": 4, "h": 16, "s": 4096})],
@@ -393,7 +398,11 @@ class _Gpu:
 
         if not torch.cuda.is_available():
             raise BenchError("kernel parity needs a CUDA GPU (torch.cuda.is_available() is False)")
+        import triton
+
         self.torch = torch
+        # Triton JIT takes global scratch (device-side TMA descriptors) from this allocator
+        triton.set_allocator(lambda size, alignment, stream: torch.empty(size, dtype=torch.int8, device="cuda"))
         self.PluginHost = PluginHost
         self.host_lib = build_host(_default_host_dir())
         self.hosts: Dict[Path, Any] = {}
@@ -620,9 +629,15 @@ def run_case(gpu: _Gpu, case: Case, spec, library: Path, label: str, dims: Dict[
         default_args = [kernel_arguments(spec, sets[k][0], jit_default_outs[k], fields, dim_values)[0]
                         for k in range(n_sets)]
 
+        # the workspace TensorRT would give (Triton's global scratch, e.g. for device-side TMA descriptors)
+        workspace_bytes = plugin.workspace_size(in_types, in_shapes, list(out_types), out_shapes)
+        workspace = torch.empty(max(workspace_bytes, 1), dtype=torch.uint8, device="cuda")
+        result["workspace_bytes"] = workspace_bytes
+
         def launch_plugin(i):
             ins, outs = packed[i % n_sets]
-            plugin.enqueue(ins, outs, stream=torch.cuda.current_stream().cuda_stream)
+            plugin.enqueue(ins, outs, workspace=workspace.data_ptr() if workspace_bytes else 0,
+                           stream=torch.cuda.current_stream().cuda_stream)
 
         compiled = {}
 

@@ -46,6 +46,8 @@ class CompiledVariant:
     shared: int  # dynamic shared memory bytes
     num_warps: int
     params: Tuple[LaunchParam, ...]
+    scratch: int = 0  # Triton's global scratch bytes per program (e.g. device-side TMA descriptors), from the workspace
+    scratch_align: int = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,7 +86,7 @@ def _job_for(spec: KernelSpec, variant: Variant, arch: int, fn_key: str, triton_
             if hint == "16":
                 divisible.append(index)
     job = dict(kernel=spec.kernel_name, fn=fn_key, signature=signature, constexprs=constexprs, divisible=divisible,
-               arch=arch, num_warps=spec.num_warps, num_stages=spec.num_stages, triton=triton_version, format=1)
+               arch=arch, num_warps=spec.num_warps, num_stages=spec.num_stages, triton=triton_version, format=2)
     key = hashlib.sha256(json.dumps(job, sort_keys=True, default=repr).encode()).hexdigest()
     return _Job(str(spec.kernel_file), spec.kernel_name, tuple(signature), tuple(constexprs), tuple(divisible), arch,
                 spec.num_warps, spec.num_stages, key)
@@ -133,15 +135,16 @@ def _compile_job(job: _Job) -> Dict[str, object]:
         raise BuildError(f"Triton failed to compile '{job.kernel_name}' for sm_{job.arch}: {text.splitlines()[-1]}",
                          _triton_error_location(exc, fn, job.kernel_file))
     md = compiled.metadata
-    for attr, what in (("global_scratch_size", "global scratch memory"), ("profile_scratch_size", "profile scratch")):
-        if getattr(md, attr, 0):
-            raise BuildError(f"kernel '{job.kernel_name}' needs {getattr(md, attr)} bytes of {what} per program, "
-                             "which plugins do not provide yet")
+    if getattr(md, "profile_scratch_size", 0):
+        raise BuildError(f"kernel '{job.kernel_name}' needs {md.profile_scratch_size} bytes of profile scratch per "
+                         "program (Triton's instrumentation), which plugins do not provide",
+                         hint="unset TRITON_KERNEL_OVERRIDE/instrumentation options")
     if getattr(md, "launch_cooperative_grid", False) or getattr(md, "launch_pdl", False) or md.num_ctas != 1:
         raise BuildError(f"kernel '{job.kernel_name}' needs cooperative, PDL or multi-CTA launch, which plugins do "
                          "not support")
     return {"entry": md.name, "shared": md.shared, "num_warps": md.num_warps, "cubin": compiled.asm["cubin"].hex(),
-            "ptx": compiled.asm["ptx"]}
+            "ptx": compiled.asm["ptx"], "scratch": getattr(md, "global_scratch_size", 0),
+            "scratch_align": getattr(md, "global_scratch_align", 1)}
 
 
 def _triton_error_location(exc: Exception, fn, kernel_file: str) -> Location:
@@ -227,7 +230,8 @@ def compile_kernels(config: ConfigSpec, archs: Sequence[int], cache_dir: Path, j
             variants.append(CompiledVariant(
                 variant=variant, arch=arch, entry=entry, cubin=bytes.fromhex(result["cubin"]),
                 ptx=result["ptx"] if arch == archs[0] else "", shared=int(result["shared"]),
-                num_warps=int(result["num_warps"]), params=params))
+                num_warps=int(result["num_warps"]), params=params, scratch=int(result.get("scratch", 0)),
+                scratch_align=int(result.get("scratch_align", 1))))
         compiled.append(CompiledKernel(spec, tuple(variants)))
     return tuple(compiled)
 

@@ -199,7 +199,12 @@ def variant_params(images: Sequence[CompiledVariant]) -> List[str]:
     for image in images[1:]:
         if image.params != params:
             raise AssertionError(f"sm_{image.arch} image of {image.entry} takes different parameters")
-    return ["&noScratch" if p.hidden else f"&arg_{p.name}" for p in params]
+    def address(p) -> str:
+        if not p.hidden:
+            return f"&arg_{p.name}"
+        return "&globalScratch" if p.name == "global_scratch" and any(i.scratch for i in images) else "&noScratch"
+
+    return [address(p) for p in params]
 
 
 # ------------------------------------------------------------------------------------------- rendering
@@ -227,7 +232,7 @@ def _images(kernel: CompiledKernel) -> List[Dict[str, object]]:
     for index, variant in enumerate(kernel.spec.variants):
         for image in kernel.for_variant(variant):
             common = dict(variant=index, arch=image.arch, entry=image.entry, shared=image.shared,
-                          threads=image.num_warps * 32)
+                          threads=image.num_warps * 32, scratch=image.scratch)
             images.append(dict(common, kind="cubin", is_ptx="false", size=len(image.cubin),
                                hex_lines=_hex_lines(image.cubin)))
             if image.ptx:
@@ -277,7 +282,9 @@ def generate(config: ConfigSpec, compiled: Sequence[CompiledKernel], trt_include
                        kernel_loc=f"{spec.kernel_file.name}", launch_lines=launch_lines(spec),
                        shape_lines=shape_lines(spec), variants=variants,
                        has_generic=any(v.rank == 0 for v in spec.variants), no_match=no_match,
-                       no_match_values=no_match_values)
+                       no_match_values=no_match_values,
+                       scratch_bytes=max(c.scratch for c in kernel.variants),
+                       scratch_align=max(c.scratch_align for c in kernel.variants))
         files[f"{spec.kernel_name}_plugin.cpp"] = env.get_template("plugin.cpp.j2").render(context)
         files[f"{spec.kernel_name}_images.cpp"] = env.get_template("images.cpp.j2").render(
             spec=spec, config_name=config_name, triton_version=triton.__version__, images=_images(kernel))

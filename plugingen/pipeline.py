@@ -71,7 +71,7 @@ def manifest(spec: config.ConfigSpec, compiled, archs, headers: build.TrtHeaders
             "outputs": [{"name": p.name, "dtype": p.dtype.abbr} for p in s.outputs],
             "variants": [[p.name + ":" + h for p, h in zip(s.params, v.hints) if h] for v in s.variants],
             "images": [{"variant": s.variants.index(c.variant), "arch": c.arch, "entry": c.entry,
-                        "shared": c.shared, "ptx": bool(c.ptx)} for c in kernel.variants],
+                        "shared": c.shared, "scratch": c.scratch, "ptx": bool(c.ptx)} for c in kernel.variants],
         })
     data = {"plugingen": __version__, "triton": triton.__version__, "config": spec.config_file.name,
             "archs": list(archs), "trt_headers": "sdk" if headers.use_sdk else "plugingen", "kernels": kernels}

@@ -105,10 +105,14 @@ class PluginRunner:
                 device = inputs[0].device if inputs else torch.device("cuda")
                 outputs = [torch.empty(shape, dtype=from_trt[DataType(t)], device=device)
                            for t, shape in zip(out_types, out_shapes)]
+                # the workspace TensorRT would give: getWorkspaceSize at exactly these shapes
+                workspace_bytes = plugin.workspace_size(in_types, in_shapes, list(out_types), out_shapes)
+                workspace = torch.empty(workspace_bytes, dtype=torch.uint8, device=device) if workspace_bytes else None
                 stream = torch.cuda.current_stream(device).cuda_stream
                 with torch.cuda.device(device):
                     plugin.enqueue([(to_trt[t.dtype], tuple(t.shape), t.data_ptr()) for t in inputs],
-                                   [(to_trt[t.dtype], tuple(t.shape), t.data_ptr()) for t in outputs], stream=stream)
+                                   [(to_trt[t.dtype], tuple(t.shape), t.data_ptr()) for t in outputs],
+                                   workspace=workspace.data_ptr() if workspace is not None else 0, stream=stream)
             finally:
                 plugin.close()
         except HostError as exc:

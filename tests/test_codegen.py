@@ -14,7 +14,7 @@ from plugingen.dsl import ArgKind
 GOLDEN = Path(__file__).parent / "golden"
 
 
-def fake_compiled(config_path, archs=(80, 90)):
+def fake_compiled(config_path, archs=(80, 90), scratch=0):
     """Compiled kernels with made-up images: parameters as Triton 3.6 lays them out (+2 hidden scratch pointers)."""
     spec = load_config(config_path)
     compiled = []
@@ -26,7 +26,8 @@ def fake_compiled(config_path, archs=(80, 90)):
             params += (LaunchParam("global_scratch", 8, True), LaunchParam("profile_scratch", 8, True))
             for arch in archs:
                 variants.append(CompiledVariant(variant, arch, kernel.kernel_name, bytes(range(40)),
-                                                "// ptx\n" if arch == archs[0] else "", 1024, 4, params))
+                                                "// ptx\n" if arch == archs[0] else "", 1024, 4, params,
+                                                scratch if arch >= 90 else 0, 128 if scratch else 1))
         compiled.append(CompiledKernel(kernel, tuple(variants)))
     return spec, compiled
 
@@ -112,3 +113,15 @@ def test_cpp_string_escapes(text, literal):
 
 def test_cpp_keywords_become_safe_identifiers():
     assert codegen.cpp_ident("new") == "new_" and codegen.cpp_ident("alpha") == "alpha"
+
+
+def test_global_scratch_comes_from_the_workspace():
+    spec, compiled = fake_compiled(TEST_KERNELS / "tma_scale_config.py", scratch=256)
+    source = dict(codegen.generate(spec, compiled).files)["tma_scale_kernel_plugin.cpp"]
+    check_order(source, "constexpr size_t kSCRATCH_BYTES{256};", "constexpr uint64_t kSCRATCH_ALIGN{128};",
+                "uint64_t globalScratch = plugingen::alignUp(reinterpret_cast<uintptr_t>(workspace), kSCRATCH_ALIGN);",
+                "&arg_N, &globalScratch, &noScratch};",
+                "size_t getWorkspaceSize(", "plugingen::largest(inputs, nbInputs)",
+                "plugingen::scratchBytes(computeLaunch(mFields, in.data(), out.data()).grid, kSCRATCH_BYTES,")
+    plain, _ = plugin_source(EXAMPLES / "vector_add" / "kernel_config.py")
+    assert "getWorkspaceSize" not in plain and "globalScratch" not in plain

@@ -280,6 +280,7 @@ def test_kernel_compiles(case: _Case) -> None:
     assert isinstance(cubin, bytes) and cubin[:4] == b"\x7fELF", "no cubin produced"
     assert compiled.metadata.name == meta.kernel_name
     assert compiled.metadata.num_warps == meta.num_warps
-    # plugingen passes Triton's hidden scratch pointers as null: the kernels must not need scratch memory.
-    assert getattr(compiled.metadata, "global_scratch_size", 0) == 0
+    # Global scratch comes from TensorRT's workspace; only the TMA kernel needs it, and only on Hopper.
+    needs_scratch = meta.kernel_name == "tma_scale_kernel" and case.arch >= 90
+    assert (getattr(compiled.metadata, "global_scratch_size", 0) > 0) == needs_scratch
     assert compiled.metadata.shared <= MAX_SHARED[case.arch], compiled.metadata.shared

@@ -44,6 +44,7 @@ CASES = {
     "add_kernel": Case({}, {"x": ["n"], "y": ["n"]}, {"out": ["n"]}),
     "mul_kernel": Case({}, {"x": ["n"], "y": ["n"]}, {"out": ["n"]}),
     "strided_gather_kernel": Case({"stride": 3}, {"x": ["n"]}, {"out": ["n"]}),
+    "tma_scale_kernel": Case({"alpha": 2.5}, {"x": ["r", 64]}, {"out": ["r", 64]}),
 }
 #: a concrete size for every dynamic dim name used in CASES.
 DIMS = {"n": 1000, "b": 2, "s": 128, "r": 5, "c": 96}

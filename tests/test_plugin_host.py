@@ -207,3 +207,21 @@ def test_library_loaded_by_two_tensorrt_builds_logs_through_the_latest(build_plu
         assert any("missing field 'sm_scale'" in text for _, text in host.log())
     for host in reversed(opened):
         host.close()
+
+
+def test_global_scratch_sizes_the_workspace(build_plugin, host_lib):
+    """sm_90 images need Triton's global scratch: getWorkspaceSize = programs at the largest shapes x 256 + align."""
+    output = build_plugin(TEST_KERNELS / "tma_scale_config.py")
+    manifest = __import__("json").loads((output / "manifest.json").read_text())
+    scratch = {image["arch"]: image["scratch"] for image in manifest["kernels"][0]["images"]}
+    assert scratch[80] == 0 and scratch[90] > 0
+    with PluginHost(output / "libtriton_plugins.so", host_lib) as host:
+        plugin = host.create("tma_scale_kernelPlugin", {"alpha": (PluginFieldType.FLOAT32, np.array([2.0], np.float32))})
+        for m, n in ((1, 16), (100, 4096), (130, 48)):
+            programs = -(-m // 64) * -(-n // 64)
+            size = plugin.workspace_size([DataType.FLOAT], [(m, n)], [DataType.FLOAT], [(m, n)])
+            assert size == programs * scratch[90] + 128
+        runtime = plugin.roundtrip()
+        tensor = (DataType.FLOAT, (64, 64), 4096)
+        with pytest.raises(HostError):  # no driver here; but never a crash, with or without a workspace
+            runtime.enqueue([tensor], [tensor])

@@ -91,27 +91,27 @@ plugingen::KernelSet& kernels()
 
 //! Picks the most specialised variant whose hints hold for these arguments and launches it.
 void launchKernel(Fields const& fields, Launch const& launch, void const* const* inputs, void* const* outputs,
-    cudaStream_t stream)
+    void* workspace, cudaStream_t stream)
 {
     uint64_t arg_x = reinterpret_cast<uintptr_t>(inputs[kIN_x]);
     uint64_t arg_y = reinterpret_cast<uintptr_t>(inputs[kIN_y]);
     uint64_t arg_out = reinterpret_cast<uintptr_t>(outputs[kOUT_out]);
     int32_t arg_n = launch.n;
     static_cast<void>(fields);
-    uint64_t noScratch = 0; // Triton's hidden scratch pointers: these kernels use none
+    uint64_t noScratch = 0; // a hidden scratch pointer the kernel does not use
     static_cast<void>(noScratch);
     // variant 0: x % 16 == 0, y % 16 == 0, out % 16 == 0, n % 16 == 0
     if ((arg_x % 16 == 0) && (arg_y % 16 == 0) && (arg_out % 16 == 0) && (arg_n % 16 == 0))
     {
         void* params[]{&arg_x, &arg_y, &arg_out, &arg_n, &noScratch, &noScratch};
-        kernels().launch(0, launch.grid, params, stream);
+        kernels().launch(0, launch.grid, params, stream, workspace != nullptr);
         return;
     }
     // variant 1: generic (no hints)
     if (true)
     {
         void* params[]{&arg_x, &arg_y, &arg_out, &arg_n, &noScratch, &noScratch};
-        kernels().launch(1, launch.grid, params, stream);
+        kernels().launch(1, launch.grid, params, stream, workspace != nullptr);
         return;
     }
 }
@@ -232,11 +232,10 @@ public:
         void* const* outputs, void* workspace, cudaStream_t stream) noexcept override
     {
         return plugingen::guarded(kPLUGIN_NAME, "enqueue", int32_t{-1}, [&] {
-            static_cast<void>(workspace);
             Launch const launch = computeLaunch(mFields, inputDesc, outputDesc);
             if (!launch.empty)
             {
-                launchKernel(mFields, launch, inputs, outputs, stream);
+                launchKernel(mFields, launch, inputs, outputs, workspace, stream);
             }
             return int32_t{0};
         });

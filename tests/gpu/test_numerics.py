@@ -11,6 +11,9 @@ if not torch.cuda.is_available():
     pytest.skip("no CUDA GPU", allow_module_level=True)
 
 from conftest import EXAMPLES, TEST_KERNELS  # noqa: E402
+import numpy as np  # noqa: E402
+
+from plugingen.host import DataType, HostError, PluginFieldType  # noqa: E402
 from plugingen.testing import PluginError, PluginRunner  # noqa: E402
 
 pytestmark = pytest.mark.gpu
@@ -191,3 +194,21 @@ def test_equal_to_one_hint_folds_the_parameter(build_plugin, tmp_path):
             torch.cuda.synchronize()
             assert torch.equal(out, x[(index * stride) % 3001])
             assert any(variant in m for m in r.log()), r.log()
+
+
+@pytest.mark.parametrize("m,n", [(1, 16), (100, 4096), (130, 48)])
+def test_tma_kernel_gets_global_scratch_from_the_workspace(runner, m, n):
+    x = torch.randn(m, n, device="cuda")
+    out, = run(runner, TEST_KERNELS / "tma_scale_config.py", "tma_scale_kernelPlugin", {"alpha": 2.5}, [x])
+    torch.testing.assert_close(out, x * 2.5)
+
+
+def test_global_scratch_without_a_workspace_is_a_clear_error(runner):
+    plugin = runner(TEST_KERNELS / "tma_scale_config.py").host.create(
+        "tma_scale_kernelPlugin", {"alpha": (PluginFieldType.FLOAT32, np.array([2.0], np.float32))})
+    x = torch.randn(64, 64, device="cuda")
+    out = torch.empty_like(x)
+    with pytest.raises(HostError, match="bytes of workspace per program for Triton's global scratch"):
+        plugin.enqueue([(DataType.FLOAT, (64, 64), x.data_ptr())], [(DataType.FLOAT, (64, 64), out.data_ptr())],
+                       stream=torch.cuda.current_stream().cuda_stream)
+    plugin.close()

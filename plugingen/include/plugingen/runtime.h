@@ -566,6 +566,7 @@ struct KernelImage
     char const* entry;
     uint32_t sharedBytes;
     uint32_t threads;
+    uint32_t scratchBytes; // Triton's global scratch per program; taken from the workspace
 };
 
 //! Can an image built for `arch` run on a device of compute capability `cc` (both as 10*major+minor)?
@@ -592,7 +593,7 @@ public:
     }
 
     //! Launches variant `variant` on `stream`; `params` point at each kernel parameter's value.
-    void launch(int32_t variant, uint32_t const grid[3], void** params, cudaStream_t stream)
+    void launch(int32_t variant, uint32_t const grid[3], void** params, cudaStream_t stream, bool haveWorkspace)
     {
         cu::Driver const& d = cu::driver();
         cu::Context ctx = nullptr;
@@ -607,6 +608,9 @@ public:
         check(ctx != nullptr, "no CUDA context is current and the stream has none");
         cu::ScopedContext scope(ctx);
         Loaded const fn = function(ctx, variant);
+        check(fn.image->scratchBytes == 0 || haveWorkspace,
+            std::string(mName) + " needs " + std::to_string(fn.image->scratchBytes)
+                + " bytes of workspace per program for Triton's global scratch, and enqueue got no workspace");
         cu::Result const launched = d.launchKernel(fn.function, grid[0], grid[1], grid[2], fn.image->threads, 1, 1,
             fn.image->sharedBytes, stream, params, nullptr);
         if (launched != cu::kSUCCESS) // the message is built only on failure: enqueue is a hot path
@@ -729,9 +733,33 @@ inline bool makeGrid(int64_t x, int64_t y, int64_t z, uint32_t grid[3])
     return x != 0 && y != 0 && z != 0;
 }
 
-inline bool aligned16(void const* pointer)
+//! `pointer` rounded up to a multiple of `alignment` (null stays null).
+inline uint64_t alignUp(uint64_t pointer, uint64_t alignment)
 {
-    return reinterpret_cast<uintptr_t>(pointer) % 16 == 0;
+    return pointer == 0 ? 0 : (pointer + alignment - 1) / alignment * alignment;
+}
+
+//! The descriptors at the largest shapes of a build profile (what bounds a workspace).
+inline std::vector<nvinfer1::PluginTensorDesc> largest(nvinfer1::DynamicPluginTensorDesc const* desc, int32_t count)
+{
+    std::vector<nvinfer1::PluginTensorDesc> out(static_cast<size_t>(count));
+    for (int32_t i = 0; i < count; ++i)
+    {
+        out[i] = desc[i].desc;
+        out[i].dims = desc[i].max;
+        for (int32_t d = 0; d < out[i].dims.nbDims; ++d)
+        {
+            check(out[i].dims.d[d] >= 0, "tensor " + std::to_string(i) + " has no upper bound for dimension "
+                    + std::to_string(d) + " in this profile");
+        }
+    }
+    return out;
+}
+
+//! Workspace for `perProgram` bytes of global scratch per program of `grid`, plus room to align its start.
+inline size_t scratchBytes(uint32_t const grid[3], size_t perProgram, uint64_t alignment)
+{
+    return static_cast<size_t>(grid[0]) * grid[1] * grid[2] * perProgram + alignment;
 }
 
 } // namespace plugingen
