@@ -75,18 +75,14 @@ def _comment(param: Param) -> str:
     return f"{where} {param.kind.value}('{param.name}', {typ})"
 
 
-def _rule_text(rule) -> str:
-    return expr.render_rule(rule)
-
-
 # ------------------------------------------------------------------------------------------- shape rules
 def shape_lines(spec: KernelSpec) -> List[str]:
     """Body of getOutputShapes: rank checks, then each output's dims as IDimensionExpr built from the rules."""
     lines: List[str] = []
     for shape in spec.output_shapes:
         rule, pattern = shape.rule, shape.pattern
-        text = cpp_string(_rule_text(rule))
-        lines.append(f"// {os.path.basename(shape.loc.file)}:{shape.loc.line} '{_rule_text(rule)}'")
+        text = cpp_string(expr.render_rule(rule))
+        lines.append(f"// {os.path.basename(shape.loc.file)}:{shape.loc.line} '{expr.render_rule(rule)}'")
         for slot, inp in zip(shape.input_slots, rule.inputs):
             lines.append(f"plugingen::checkRank(inputs[{slot}].nbDims, {len(inp.dims)}, {_bool(inp.rest)}, "
                          f"{cpp_string(inp.name)}, {text});")
@@ -144,12 +140,12 @@ def launch_lines(spec: KernelSpec) -> List[str]:
     lines: List[str] = []
     for shape in spec.output_shapes:
         if shape.rule.outputs[0] is shape.pattern:  # one check per rule, at its first output
-            lines.extend(_input_checks(shape.rule, shape.input_slots, cpp_string(_rule_text(shape.rule))))
+            lines.extend(_input_checks(shape.rule, shape.input_slots, cpp_string(expr.render_rule(shape.rule))))
     values: Dict[str, str] = {}
     for value in spec.dim_size_values:
         param = spec.dim_sizes[value.dim_size]
         rule = value.rule
-        text = _rule_text(rule)
+        text = expr.render_rule(rule)
         lines.append(f"// {os.path.basename(value.loc.file)}:{value.loc.line} '{text}'")
         lines.extend(_input_checks(rule, value.input_slots, cpp_string(text)))
         bindings = expr.dim_bindings(rule.inputs)

@@ -87,12 +87,6 @@ class Variant:
     def rank(self) -> int:
         return sum(1 for h in self.hints if h)
 
-    @property
-    def suffix(self) -> str:
-        """Short stable tag: parameter index + 'd' (divisible by 16) or 'c' (equal to 1)."""
-        tags = [f"{i}{'d' if h == '16' else 'c'}" for i, h in enumerate(self.hints) if h]
-        return "".join(tags) or "generic"
-
 
 @dataclasses.dataclass(frozen=True)
 class KernelSpec:
