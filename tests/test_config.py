@@ -107,7 +107,9 @@ def test_fmha_variants(fmha):
         Variant(tensors + ("", "", "", "16", "", "", "")),  # seq_len % 16 == 0: the more specialised, first
         Variant(tensors + ("", "", "", "", "", "", "")))
     assert [v.rank for v in fmha.variants] == [7, 6]
-    assert [v.suffix for v in fmha.variants] == ["0d1d2d3d4d5d9d", "0d1d2d3d4d5d"]
+    assert [[(i, h) for i, h in enumerate(v.hints) if h] for v in fmha.variants] == [
+        [(0, "16"), (1, "16"), (2, "16"), (3, "16"), (4, "16"), (5, "16"), (9, "16")],
+        [(0, "16"), (1, "16"), (2, "16"), (3, "16"), (4, "16"), (5, "16")]]
 
 
 def test_fmha_output_shapes(fmha):
