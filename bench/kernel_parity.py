@@ -449,23 +449,6 @@ class _Gpu:
         return int((t == sentinel).sum().item())
 
 
-def _plugin_fields(host, plugin_name: str, version: Optional[str], fields: Dict[str, Any]):
-    import numpy as np
-
-    from plugingen.host import PluginFieldType
-    from plugingen.testing import _FIELD_NUMPY
-
-    index = host.creator_index(plugin_name, version)
-    declared = {f.name: f.type for f in host.creators()[index].fields}
-    typed = {}
-    for name, value in fields.items():
-        field_type = PluginFieldType(declared[name])
-        if field_type == PluginFieldType.BF16:
-            field_type = PluginFieldType.FLOAT32
-        typed[name] = (field_type, np.array([value], dtype=_FIELD_NUMPY[field_type]))
-    return typed
-
-
 def measure_ceilings(gpu: _Gpu) -> Dict[str, Any]:
     """Device-to-device copy bandwidth (bytes read + written) and fp16 matmul rate, measured once."""
     torch = gpu.torch
@@ -572,12 +555,13 @@ def run_case(gpu: _Gpu, case: Case, spec, library: Path, label: str, dims: Dict[
              matched_cache: Dict[int, Any], rounds: int) -> Dict[str, Any]:
     torch = gpu.torch
     from plugingen.host import TensorRTPhase
+    from plugingen.testing import plugin_fields
 
     fields = case_fields(case, dims)
     result: Dict[str, Any] = {"case": case.name, "kernel": case.kernel, "config": case.config, "shape": label,
                               "dims": dims, "fields": {k: v for k, v in fields.items()}, "errors": []}
     host = gpu.host(library)
-    plugin = host.create(case.plugin, _plugin_fields(host, case.plugin, case.version, fields),
+    plugin = host.create(case.plugin, plugin_fields(host, case.plugin, fields, case.version),
                          phase=TensorRTPhase.RUNTIME, version=case.version)
     try:
         specs = case.inputs(dims)

@@ -17,8 +17,6 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
-import numpy as np
-
 from .host import DataType, HostError, PluginFieldType, PluginHost, TensorFormat, TensorRTPhase, build_host
 
 __all__ = ["PluginRunner", "PluginError"]
@@ -36,10 +34,18 @@ def _torch_types():
             torch.bfloat16: DataType.BF16, torch.int64: DataType.INT64}
 
 
-# what a Python value of a field becomes: bf16 fields travel as fp32 (the plugin rounds them)
-_FIELD_NUMPY = {PluginFieldType.FLOAT16: np.float16, PluginFieldType.FLOAT32: np.float32,
-                PluginFieldType.FLOAT64: np.float64, PluginFieldType.INT8: np.int8, PluginFieldType.INT16: np.int16,
-                PluginFieldType.INT32: np.int32, PluginFieldType.INT64: np.int64}
+def plugin_fields(host: PluginHost, plugin_name: str, fields: Mapping[str, Any], version: Optional[str] = None,
+                  namespace: Optional[str] = None) -> Dict[str, Any]:
+    """Python field values typed as the creator declares them (bf16 travels as fp32; the plugin rounds it). A name
+    the creator does not list is passed on as it is, for the plugin to refuse."""
+    index = host.creator_index(plugin_name, version, namespace)
+    declared = {f.name: f.type for f in host.creators()[index].fields}
+    typed = {}
+    for name, value in fields.items():
+        field_type = PluginFieldType(declared.get(name, PluginFieldType.FLOAT32 if isinstance(value, float)
+                                                  else PluginFieldType.INT64))
+        typed[name] = (PluginFieldType.FLOAT32 if field_type == PluginFieldType.BF16 else field_type, value)
+    return typed
 
 
 def _default_host_dir() -> Path:
@@ -65,18 +71,6 @@ class PluginRunner:
         """Everything the plugins logged so far (info and above)."""
         return [text for _, text in self.host.log()]
 
-    def _fields(self, plugin_name: str, fields: Mapping[str, Any], version, namespace) -> Dict[str, Any]:
-        index = self.host.creator_index(plugin_name, version, namespace)
-        declared = {f.name: f.type for f in self.host.creators()[index].fields}
-        typed = {}
-        for name, value in fields.items():
-            field_type = PluginFieldType(declared.get(name, PluginFieldType.FLOAT32 if isinstance(value, float)
-                                                      else PluginFieldType.INT64))
-            if field_type == PluginFieldType.BF16:
-                field_type = PluginFieldType.FLOAT32
-            typed[name] = (field_type, np.array([value], dtype=_FIELD_NUMPY[field_type]))
-        return typed
-
     def run(self, plugin_name: str, fields: Mapping[str, Any], inputs: Sequence[Any], version: Optional[str] = None,
             namespace: Optional[str] = None) -> List[Any]:
         """Creates the plugin (runtime phase) from ``fields``, allocates its outputs and enqueues it on the current
@@ -91,7 +85,7 @@ class PluginRunner:
             if tensor.dtype not in to_trt:
                 raise ValueError(f"input {i} has dtype {tensor.dtype}, which TensorRT has no type for")
         try:
-            plugin = self.host.create(plugin_name, self._fields(plugin_name, fields, version, namespace),
+            plugin = self.host.create(plugin_name, plugin_fields(self.host, plugin_name, fields, version, namespace),
                                       phase=TensorRTPhase.RUNTIME, version=version, namespace=namespace)
             try:
                 in_types = [to_trt[t.dtype] for t in inputs]
