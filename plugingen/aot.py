@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from .config import ConfigSpec, KernelSpec, Variant, _kernel_function
+from .config import ConfigSpec, KernelSpec, Variant
 from .dsl import ArgKind
 from .errors import BuildError, Location
 
@@ -204,10 +204,9 @@ def compile_kernels(config: ConfigSpec, archs: Sequence[int], cache_dir: Path, j
     archs = tuple(sorted(set(archs)))
     planned: List[Tuple[KernelSpec, Variant, int, _Job]] = []
     for spec in config.kernels:
-        fn = _kernel_function(spec.kernel_name, spec.kernel_file, spec.loc)
         for variant in spec.variants:
             for arch in archs:
-                planned.append((spec, variant, arch, _job_for(spec, variant, arch, fn.cache_key, triton.__version__)))
+                planned.append((spec, variant, arch, _job_for(spec, variant, arch, spec.source_key, triton.__version__)))
     results: Dict[str, Dict[str, object]] = {}
     todo = []
     for *_, job in planned:

@@ -95,6 +95,7 @@ class KernelSpec:
     version: str
     namespace: str
     kernel_file: Path
+    source_key: str  # Triton's hash of the kernel's source and of the jit functions it calls
     params: Tuple[Param, ...]
     output_shapes: Tuple[OutputShape, ...]  # one per output, in output order
     dim_size_values: Tuple[DimSizeValue, ...]  # one per DimSizeArg, in order
@@ -247,9 +248,9 @@ class _SourceMap:
         for call in ast.walk(tree) if tree is not None else ():
             if isinstance(call, ast.Call) and call.lineno == loc.line and \
                     getattr(call.func, "id", getattr(call.func, "attr", "")) == "KernelMetaData":
-                for keyword in call.keywords:
-                    if keyword.arg == name:
-                        return keyword
+                for argument in call.keywords:
+                    if argument.arg == name:
+                        return argument
                 position = dsl.FIELDS.index(name) if name in dsl.FIELDS else len(call.args)
                 if position < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args):
                     return call.args[position]
@@ -612,7 +613,8 @@ def _check_meta(meta: dsl.KernelMetaData, config_file: Path, src: _SourceMap, ch
         return None
     return KernelSpec(
         kernel_name=meta.kernel_name, plugin_name=f"{meta.kernel_name}Plugin", version=str(meta.version),
-        namespace=meta.namespace, kernel_file=kernel_file, params=tuple(params), output_shapes=outputs,
+        namespace=meta.namespace, kernel_file=kernel_file, source_key=fn.cache_key, params=tuple(params),
+        output_shapes=outputs,
         dim_size_values=dim_sizes, grid=grid, num_warps=meta.num_warps, num_stages=meta.num_stages,
         variants=variants, loc=meta.loc)
 
