@@ -101,9 +101,9 @@ def write_many_kernels(folder: Path, count: int = NUM_KERNELS) -> Path:
 
 # ---------------------------------------------------------------------------------------------- running
 
-def _env() -> Dict[str, str]:
+def _env(root: Path = ROOT) -> Dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONPATH"] = str(root) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.pop("TRITON_CACHE_DIR", None)  # the CLI points Triton's cache into the workspace anyway
     return env
 
@@ -180,8 +180,9 @@ def busy_cpu_seconds() -> Optional[float]:
         return None
 
 
-def run_cli(workspace: Path, config: Path, jobs: Optional[int], archs: str = ARCHS) -> Dict[str, Any]:
-    """One ``python -m plugingen`` run; wall clock, stage times, per-image AOT times, Ninja breakdown."""
+def run_cli(workspace: Path, config: Path, jobs: Optional[int], archs: str = ARCHS, root: Path = ROOT) -> Dict[str, Any]:
+    """One ``python -m plugingen`` run (of the plugingen in ``root``); wall clock, stage times, per-image AOT times,
+    Ninja breakdown."""
     log_file = workspace / "build" / ".ninja_log"
     before = len(log_file.read_text().splitlines()) if log_file.is_file() else 0
     command = [sys.executable, "-m", "plugingen", "--workspace", str(workspace), "--kernel_config", str(config),
@@ -192,7 +193,7 @@ def run_cli(workspace: Path, config: Path, jobs: Optional[int], archs: str = ARC
     busy = busy_cpu_seconds()
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=ROOT, env=_env(), capture_output=True, text=True)
+    result = subprocess.run(command, cwd=root, env=_env(root), capture_output=True, text=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
@@ -245,12 +246,11 @@ import triton
 from plugingen import aot, config as cfg
 spec = cfg.load_config({str(config)!r})
 kspec = [k for k in spec.kernels if {kernel!r} in (None, k.kernel_name)][0]
-fn = cfg._kernel_function(kspec.kernel_name, kspec.kernel_file, kspec.loc)
 times = []
 knobs.compilation.listener = lambda **kw: times.append(kw['times'])
 out = []
 for arch in {list(archs)!r}:
-    job = aot._job_for(kspec, kspec.variants[0], arch, fn.cache_key, triton.__version__)
+    job = aot._job_for(kspec, kspec.variants[0], arch, triton.__version__)
     start = time.perf_counter()
     aot._compile_job(job)
     total = time.perf_counter() - start
@@ -270,9 +270,9 @@ print(json.dumps(out))
 def profile_cmake_configure(src_dir: Path) -> float:
     """Seconds for a fresh CMake configure of generated sources (what the first build of a workspace pays)."""
     sys.path.insert(0, str(ROOT))
-    from plugingen import build
+    from plugingen import toolchain as tools
 
-    toolchain = build.find_toolchain(dict(os.environ))
+    toolchain = tools.find_toolchain(dict(os.environ))
     with tempfile.TemporaryDirectory(prefix="pgbench-cmake-") as tmp:
         command = [toolchain.cmake, "-S", str(src_dir), "-B", tmp, "-DCMAKE_BUILD_TYPE=Release",
                    f"-DCMAKE_CXX_COMPILER={toolchain.cxx}"] + (["-G", toolchain.generator] if toolchain.generator else [])
@@ -283,7 +283,38 @@ def profile_cmake_configure(src_dir: Path) -> float:
 
 # ---------------------------------------------------------------------------------------------- the benchmark
 
-def run(reps: int = 3, deadline: Optional[Deadline] = None, scratch: Optional[Path] = None) -> Dict[str, Any]:
+def _worktree(rev: str, folder: Path) -> Path:
+    """A checkout of ``rev`` of this repository in ``folder`` (git worktree), for side-by-side runs."""
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--force", str(folder), rev],
+                   capture_output=True, check=True)
+    return folder
+
+
+def compare_cold(rev: str, scratch: Path, reps: int) -> Dict[str, Any]:
+    """FMHA cold builds of this tree and of ``rev``, alternating (so drift hits both), with empty caches each."""
+    other = _worktree(rev, scratch / "against")
+    try:
+        this_runs, other_runs = [], []
+        for rep in range(reps):
+            order = ((ROOT, this_runs), (other, other_runs)) if rep % 2 == 0 else ((other, other_runs),
+                                                                                 (ROOT, this_runs))
+            for root, bucket in order:
+                workspace = scratch / f"cmp-{len(this_runs) + len(other_runs)}"
+                shutil.rmtree(workspace, ignore_errors=True)
+                bucket.append(run_cli(workspace, FMHA_CONFIG, None, root=root))
+                shutil.rmtree(workspace, ignore_errors=True)
+                log(f"  {'this' if root == ROOT else rev} cold {rep}: {bucket[-1]['wall_s']:.2f}s "
+                    f"{bucket[-1]['stages_s']}")
+        commit = subprocess.run(["git", "-C", str(other), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True).stdout.strip()
+        return {"rev": rev, "commit": commit, "this": _median_runs(this_runs), "against": _median_runs(other_runs),
+                "ratio": ratio(median([r["wall_s"] for r in this_runs]), median([r["wall_s"] for r in other_runs]))}
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(other)], capture_output=True)
+
+
+def run(reps: int = 3, deadline: Optional[Deadline] = None, scratch: Optional[Path] = None,
+        against: Optional[str] = None) -> Dict[str, Any]:
     deadline = deadline or Deadline(None)
     results: Dict[str, Any] = {"archs": ARCHS, "reps": reps, "default_jobs": os.cpu_count(), "targets": TARGETS}
     owned = scratch is None
@@ -299,6 +330,9 @@ def run(reps: int = 3, deadline: Optional[Deadline] = None, scratch: Optional[Pa
             "import_pipeline_s": time_command([py, "-c", "import plugingen.pipeline, triton, jinja2"], reps),
         }
 
+        if against:
+            log(f"build: FMHA cold, this tree vs {against} (alternating)")
+            results["fmha_cold_vs"] = compare_cold(against, scratch, reps)
         log("build: FMHA cold / warm")
         cold, warm = [], []
         for rep in range(reps):
@@ -408,6 +442,13 @@ def markdown(results: Dict[str, Any]) -> str:
                          r.get("others_cpus_median", r.get("loadavg_1m_max")), "", ""])
     out.append(table(["build", "median s", "min s", "p90 s", "CPU s (median)", "other processes' CPUs", "target", ""],
                      rows))
+    if "fmha_cold_vs" in results:
+        vs = results["fmha_cold_vs"]
+        this, other = vs["this"], vs["against"]
+        out += ["", f"FMHA cold, side by side with `{vs['rev']}` ({vs['commit']}), alternating runs: this tree "
+                    f"{fmt(this['wall_s'])} s (build stage {fmt(this['stages_median_s'].get('build'))} s) vs "
+                    f"{fmt(other['wall_s'])} s (build stage {fmt(other['stages_median_s'].get('build'))} s): "
+                    f"ratio {fmt(vs['ratio'])}."]
     if "k16_scaling" in results:
         sc = results["k16_scaling"]
         model = sc.get("model_j2") or {}

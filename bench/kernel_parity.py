@@ -210,29 +210,12 @@ def load_spec(case: Case):
 
 def dim_size_values(spec, input_shapes: Sequence[Sequence[int]]) -> Dict[str, int]:
     """Each DimSizeArg's value for these input shapes, from the config's dim-size rules (as the plugin computes)."""
-    from plugingen import expr
-
-    values = {}
-    for value in spec.dim_size_values:
-        param = spec.dim_sizes[value.dim_size]
-        env = {}
-        for name, (pattern, position) in expr.dim_bindings(value.rule.inputs).items():
-            env[name] = int(input_shapes[value.input_slots[pattern]][position])
-        values[param.name] = expr.evaluate(value.rule.expr, env)
-    return values
+    return spec.dim_size_env(input_shapes)
 
 
 def launch_env(spec, fields: Dict[str, Any], dims: Dict[str, int]) -> Dict[str, int]:
-    """Names a grid expression may use: DimSizeArgs, integer ParamArgs, integer constexprs."""
-    from plugingen.dsl import ArgKind
-
-    env = dict(dims)
-    for p in spec.params:
-        if p.kind is ArgKind.PARAM and p.is_int_scalar:
-            env[p.name] = int(fields[p.name])
-        elif p.kind is ArgKind.CONSTEXPR and isinstance(p.value, int) and not isinstance(p.value, bool):
-            env[p.name] = p.value
-    return env
+    """Names a grid expression may use (the model's grid_names) with their values."""
+    return spec.grid_env(fields, dims)
 
 
 def grid_of(spec, env: Dict[str, int]) -> Tuple[int, int, int]:
@@ -244,20 +227,20 @@ def grid_of(spec, env: Dict[str, int]) -> Tuple[int, int, int]:
 def kernel_arguments(spec, inputs: Sequence[Any], outputs: Sequence[Any], fields: Dict[str, Any],
                      dims: Dict[str, int]) -> Tuple[List[Any], Dict[str, Any]]:
     """(positional arguments, constexpr keyword arguments) of the Triton kernel, in the config's order."""
-    from plugingen.dsl import ArgKind
+    from plugingen.model import ArgKind
 
     args, constexprs = [], {}
-    for p in spec.params:
-        if p.kind is ArgKind.INPUT:
-            args.append(inputs[p.slot])
-        elif p.kind is ArgKind.OUTPUT:
-            args.append(outputs[p.slot])
-        elif p.kind is ArgKind.PARAM:
-            args.append(fields[p.name])
-        elif p.kind is ArgKind.DIM_SIZE:
-            args.append(dims[p.name])
+    for a in spec.args:
+        if a.kind is ArgKind.INPUT:
+            args.append(inputs[a.slot])
+        elif a.kind is ArgKind.OUTPUT:
+            args.append(outputs[a.slot])
+        elif a.kind is ArgKind.PARAM:
+            args.append(fields[a.name])
+        elif a.kind is ArgKind.DIM_SIZE:
+            args.append(dims[a.name])
         else:
-            constexprs[p.name] = p.value
+            constexprs[a.name] = a.value
     return args, constexprs
 
 
@@ -267,45 +250,23 @@ def _address(value: Any) -> Any:
 
 def selected_variant(spec, args: Sequence[Any]) -> Optional[int]:
     """Index of the variant the plugin launches for these kernel arguments (its first variant whose hints hold)."""
-    from plugingen.dsl import ArgKind
+    from plugingen.model import ArgKind
 
-    passed = [p for p in spec.params if p.kind is not ArgKind.CONSTEXPR]
-    values = dict(zip([p.name for p in passed], [_address(a) for a in args]))
-    for index, variant in enumerate(spec.variants):
-        ok = True
-        for p, hint in zip(spec.params, variant.hints):
-            if hint == "16":
-                ok = ok and int(values[p.name]) % 16 == 0
-            elif hint == "1":
-                ok = ok and int(values[p.name]) == 1
-        if ok:
-            return index
-    return None
+    passed = [a.name for a in spec.args if a.kind is not ArgKind.CONSTEXPR]
+    return spec.select_variant(dict(zip(passed, [int(_address(a)) for a in args])))
 
 
 def variant_text(spec, index: Optional[int]) -> str:
     if index is None:
         return "none"
-    hinted = [f"{p.name}%16" if h == "16" else f"{p.name}==1" for p, h in zip(spec.params, spec.variants[index].hints)
-              if h]
-    return f"{index} ({', '.join(hinted) or 'generic'})"
+    return f"{index} ({spec.describe(spec.variants[index])})"
 
 
 def load_jit_function(spec):
-    """The kernel's triton.JITFunction, from its own file (imported under a private module name)."""
-    import triton
+    """The kernel's triton.JITFunction, loaded the way plugingen loads it."""
+    from plugingen import loader
 
-    name = f"pgbench_{spec.kernel_file.stem}_{abs(hash(str(spec.kernel_file))) % 10**8}"
-    module = sys.modules.get(name)
-    if module is None:
-        loader = importlib.util.spec_from_file_location(name, spec.kernel_file)
-        module = importlib.util.module_from_spec(loader)
-        sys.modules[name] = module
-        loader.loader.exec_module(module)
-    fn = getattr(module, spec.kernel_name)
-    while not isinstance(fn, triton.runtime.jit.JITFunction):
-        fn = fn.fn
-    return fn
+    return loader.load_kernel(spec.kernel_file, spec.kernel_name)
 
 
 def matched_jit(jit_fn, spec, variant_index: int):
@@ -313,7 +274,7 @@ def matched_jit(jit_fn, spec, variant_index: int):
     config's types (so an i64 DimSizeArg stays i64), hinted parameters specialised on divisibility by 16, the rest
     not specialised at all."""
     import triton
-    from plugingen.dsl import ArgKind
+    from plugingen.model import ArgKind, Hint
 
     variant = spec.variants[variant_index]
     raw = jit_fn.fn
@@ -322,33 +283,23 @@ def matched_jit(jit_fn, spec, variant_index: int):
     clone.__module__, clone.__qualname__, clone.__doc__ = raw.__module__, raw.__qualname__, raw.__doc__
     annotations = dict(getattr(raw, "__annotations__", {}))
     no_spec, no_align = [], []
-    for p, hint in zip(spec.params, variant.hints):
-        if p.kind is ArgKind.CONSTEXPR:
-            continue
-        if hint == "1":  # the JIT turns an int argument equal to 1 into the constant 1 by itself, like the AOT does
-            continue
-        if p.is_tensor:
-            if hint != "16":
-                no_align.append(p.name)
+    for a, hint in zip(spec.args, variant.hints):
+        if a.kind is ArgKind.CONSTEXPR or not hint.passed:
+            continue  # the JIT turns an int argument equal to 1 into the constant 1 by itself, like the AOT does
+        if a.is_tensor:
+            if hint is not Hint.DIV16:
+                no_align.append(a.name)
         else:
-            annotations[p.name] = p.dtype.value.triton
-            if hint != "16":
-                no_spec.append(p.name)
+            annotations[a.name] = a.dtype.triton
+            if hint is not Hint.DIV16:
+                no_spec.append(a.name)
     clone.__annotations__ = annotations
     return triton.jit(do_not_specialize=no_spec, do_not_specialize_on_alignment=no_align)(clone)
 
 
 def expected_signature(spec, variant_index: int) -> List[Tuple[str, str, bool]]:
     """(name, Triton type or 'constexpr', divisible by 16) per parameter, as plugingen's AOT compiles the variant."""
-    from plugingen.dsl import ArgKind
-
-    out = []
-    for p, hint in zip(spec.params, spec.variants[variant_index].hints):
-        if p.kind is ArgKind.CONSTEXPR or hint == "1":
-            out.append((p.name, "constexpr", False))
-        else:
-            out.append((p.name, p.triton_type(), hint == "16"))
-    return out
+    return [(name, kind, div16) for name, kind, _, div16 in spec.triton_signature(spec.variants[variant_index])]
 
 
 def jit_signature(jit_fn, args: Sequence[Any], constexprs: Dict[str, Any]) -> List[Tuple[str, str, bool]]:

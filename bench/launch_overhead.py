@@ -32,14 +32,13 @@ CUDA_INCLUDE_CANDIDATES = ("/usr/local/cuda/include",)
 
 
 def compiled_variant(cache_dir: Path, arch: int = ARCH):
-    """plugingen.aot's CompiledVariant of vector_add for ``arch``: the most specialised variant (all '16' hints)."""
+    """plugingen's compiled Image of vector_add for ``arch``: the most specialised variant (all '16' hints)."""
     from plugingen import aot, config
 
     spec = config.load_config(VECTOR_ADD)
-    compiled = aot.compile_kernels(spec, [arch], cache_dir, jobs=1)
-    kernel = compiled[0]
+    kernel = aot.compile_kernels(spec, [arch], cache_dir, jobs=1).kernels[0]
     variant = kernel.spec.variants[0]
-    return kernel.spec, [c for c in kernel.for_variant(variant) if c.arch == arch][0]
+    return kernel.spec, [i for i in kernel.images_of(variant) if i.arch == arch][0]
 
 
 def params_argument(variant) -> str:
@@ -130,9 +129,9 @@ def run(scratch: Optional[Path] = None, iters: int = 100000, python_calls: int =
     results.update(library=str(library), entry=variant.entry, params=params_argument(variant),
                    threads=variant.num_warps * 32, shared=variant.shared,
                    cubin_bytes=len(variant.cubin), cubin_in_plugin=variant.cubin in library.read_bytes())
-    from plugingen.dsl import ArgKind
+    from plugingen.model import ArgKind
 
-    block = [p.value for p in spec.params if p.kind is ArgKind.CONSTEXPR][0]  # BLOCK (1024)
+    block = spec.of_kind(ArgKind.CONSTEXPR)[0].value  # BLOCK (1024)
 
     # ---- C++: plugin enqueue vs raw cuLaunchKernel ----
     libcuda = loaded_libcuda()

@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--rounds", type=int, default=25, help="interleaved replay rounds per parity case")
     parser.add_argument("--iters", type=int, default=100000, help="C++ launches per launcher (launch overhead)")
     parser.add_argument("--reps", type=int, default=3, help="runs per build measurement (median)")
+    parser.add_argument("--against", default=None, metavar="REV",
+                        help="with --build: also time FMHA cold builds of git revision REV side by side (alternating)")
     parser.add_argument("--deadline", type=float, default=None,
                         help="seconds; parity cases not started by then are skipped (results are still written)")
     parser.add_argument("--update-doc", action="store_true",
@@ -145,7 +147,7 @@ def run_static(scratch: Path) -> Dict[str, Any]:
             fields = kp.case_fields(case, dims)
             specs = case.inputs(dims)
             inputs = [_Tensor(d) for d, _, _ in specs]
-            outputs = [_Tensor(p.dtype.value.abbr) for p in spec.outputs]
+            outputs = [_Tensor(p.dtype.abbr) for p in spec.outputs]
             dim_values = kp.dim_size_values(spec, [s for _, s, _ in specs])
             args, constexprs = kp.kernel_arguments(spec, inputs, outputs, fields, dim_values)
             variant = kp.selected_variant(spec, args)
@@ -281,7 +283,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.build:
         import build_time
 
-        part("build", lambda: build_time.run(args.reps, scratch=scratch / "build"))
+        part("build", lambda: build_time.run(args.reps, scratch=scratch / "build", against=args.against))
     save()
     import shutil
 

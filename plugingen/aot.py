@@ -19,44 +19,12 @@ import time
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from .config import ConfigSpec, KernelSpec, Variant
-from .dsl import ArgKind
+from . import loader
 from .errors import BuildError, Location
+from .model import CompiledConfig, CompiledKernel, ConfigSpec, Image, KernelSpec, LaunchParam, Variant
 
 DEFAULT_ARCHS: Tuple[int, ...] = (80, 86, 89, 90)
 SUPPORTED_ARCHS: Tuple[int, ...] = (75, 80, 86, 87, 89, 90, 100, 103, 120, 121)
-
-
-@dataclasses.dataclass(frozen=True)
-class LaunchParam:
-    """One parameter of the compiled kernel's entry, as the PTX declares it."""
-
-    name: str  # kernel parameter name, or 'global_scratch' / 'profile_scratch' for Triton's hidden ones
-    size: int  # bytes passed to cuLaunchKernel
-    hidden: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class CompiledVariant:
-    variant: Variant
-    arch: int
-    entry: str  # kernel symbol in the cubin
-    cubin: bytes
-    ptx: str  # kept for the lowest arch only (JIT fallback for newer GPUs), else ''
-    shared: int  # dynamic shared memory bytes
-    num_warps: int
-    params: Tuple[LaunchParam, ...]
-    scratch: int = 0  # Triton's global scratch bytes per program (e.g. device-side TMA descriptors), from the workspace
-    scratch_align: int = 1
-
-
-@dataclasses.dataclass(frozen=True)
-class CompiledKernel:
-    spec: KernelSpec
-    variants: Tuple[CompiledVariant, ...]  # variant order (most specialised first), then arch ascending
-
-    def for_variant(self, variant: Variant) -> Tuple[CompiledVariant, ...]:
-        return tuple(c for c in self.variants if c.variant == variant)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,21 +40,14 @@ class _Job:
     key: str
 
 
-def _job_for(spec: KernelSpec, variant: Variant, arch: int, fn_key: str, triton_version: str) -> _Job:
-    signature, constexprs, divisible = [], [], []
-    for index, (param, hint) in enumerate(zip(spec.params, variant.hints)):
-        if param.kind is ArgKind.CONSTEXPR:
-            signature.append((param.name, "constexpr"))
-            constexprs.append((param.name, param.value))
-        elif hint == "1":
-            signature.append((param.name, "constexpr"))
-            constexprs.append((param.name, 1))
-        else:
-            signature.append((param.name, param.triton_type()))
-            if hint == "16":
-                divisible.append(index)
-    job = dict(kernel=spec.kernel_name, fn=fn_key, signature=signature, constexprs=constexprs, divisible=divisible,
-               arch=arch, num_warps=spec.num_warps, num_stages=spec.num_stages, triton=triton_version, format=2)
+def _job_for(spec: KernelSpec, variant: Variant, arch: int, triton_version: str) -> _Job:
+    signature = spec.triton_signature(variant)
+    constexprs = [(name, value) for name, kind, value, _ in signature if kind == "constexpr"]
+    divisible = [index for index, (*_, div16) in enumerate(signature) if div16]
+    signature = [(name, kind) for name, kind, _, _ in signature]
+    job = dict(kernel=spec.kernel_name, fn=spec.source_key, signature=signature, constexprs=constexprs,
+               divisible=divisible, arch=arch, num_warps=spec.num_warps, num_stages=spec.num_stages,
+               triton=triton_version, format=2)
     key = hashlib.sha256(json.dumps(job, sort_keys=True, default=repr).encode()).hexdigest()
     return _Job(str(spec.kernel_file), spec.kernel_name, tuple(signature), tuple(constexprs), tuple(divisible), arch,
                 spec.num_warps, spec.num_stages, key)
@@ -118,13 +79,7 @@ def _compile_job(job: _Job) -> Dict[str, object]:
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
 
-    from .config import _run_file
-
-    module = _run_file(Path(job.kernel_file), f"plugingen_aot_{hashlib.sha256(job.kernel_file.encode()).hexdigest()[:12]}",
-                       "kernel file")
-    fn = getattr(module, job.kernel_name)
-    while not isinstance(fn, triton.runtime.jit.JITFunction):
-        fn = fn.fn
+    fn = loader.load_kernel(Path(job.kernel_file), job.kernel_name)
     source = ASTSource(fn=fn, signature=dict(job.signature), constexprs=dict(job.constexprs),
                        attrs={(i,): [["tt.divisibility", 16]] for i in job.divisible})
     try:
@@ -162,16 +117,16 @@ def _triton_error_location(exc: Exception, fn, kernel_file: str) -> Location:
 
 def _launch_params(spec: KernelSpec, variant: Variant, ptx: str) -> Tuple[str, Tuple[LaunchParam, ...]]:
     entry, sizes = ptx_params(ptx)
-    passed = [p for p, hint in zip(spec.params, variant.hints) if p.kind is not ArgKind.CONSTEXPR and hint != "1"]
+    passed = spec.launched(variant)
     if len(sizes) < len(passed):
         raise BuildError(f"compiled '{spec.kernel_name}' takes {len(sizes)} parameters, fewer than the "
                          f"{len(passed)} the config passes")
     params = []
-    for param, size in zip(passed, sizes):
-        expected = 8 if param.is_tensor else param.dtype.value.size
+    for arg, size in zip(passed, sizes):
+        expected = 8 if arg.is_tensor else arg.dtype.size
         if size != expected:
-            raise BuildError(f"compiled '{spec.kernel_name}' takes '{param.name}' as {size} bytes, expected {expected}")
-        params.append(LaunchParam(param.name, size, False))
+            raise BuildError(f"compiled '{spec.kernel_name}' takes '{arg.name}' as {size} bytes, expected {expected}")
+        params.append(LaunchParam(arg.name, size, False))
     hidden_names = ("global_scratch", "profile_scratch")
     for index, size in enumerate(sizes[len(passed):]):
         if size != 8:
@@ -197,7 +152,7 @@ def _store(cache_dir: Path, key: str, result: Dict[str, object]) -> None:
 
 
 def compile_kernels(config: ConfigSpec, archs: Sequence[int], cache_dir: Path, jobs: int,
-                    progress: Callable[[str], None] = lambda _: None) -> Tuple[CompiledKernel, ...]:
+                    progress: Callable[[str], None] = lambda _: None) -> CompiledConfig:
     """Compile every kernel's variants for every arch (cached), ``jobs`` Triton compiles at a time."""
     import triton
 
@@ -206,7 +161,7 @@ def compile_kernels(config: ConfigSpec, archs: Sequence[int], cache_dir: Path, j
     for spec in config.kernels:
         for variant in spec.variants:
             for arch in archs:
-                planned.append((spec, variant, arch, _job_for(spec, variant, arch, spec.source_key, triton.__version__)))
+                planned.append((spec, variant, arch, _job_for(spec, variant, arch, triton.__version__)))
     results: Dict[str, Dict[str, object]] = {}
     todo = []
     for *_, job in planned:
@@ -220,19 +175,19 @@ def compile_kernels(config: ConfigSpec, archs: Sequence[int], cache_dir: Path, j
         _run_jobs(todo, jobs, cache_dir, results, progress)
     compiled = []
     for spec in config.kernels:
-        variants = []
+        images = []
         for s, variant, arch, job in planned:
             if s is not spec:
                 continue
             result = results[job.key]
             entry, params = _launch_params(spec, variant, result["ptx"])
-            variants.append(CompiledVariant(
+            images.append(Image(
                 variant=variant, arch=arch, entry=entry, cubin=bytes.fromhex(result["cubin"]),
                 ptx=result["ptx"] if arch == archs[0] else "", shared=int(result["shared"]),
                 num_warps=int(result["num_warps"]), params=params, scratch=int(result.get("scratch", 0)),
                 scratch_align=int(result.get("scratch_align", 1))))
-        compiled.append(CompiledKernel(spec, tuple(variants)))
-    return tuple(compiled)
+        compiled.append(CompiledKernel(spec, tuple(images)))
+    return CompiledConfig(config, tuple(compiled), archs, triton.__version__)
 
 
 def _run_jobs(todo: List[_Job], jobs: int, cache_dir: Path, results: Dict[str, Dict[str, object]],

@@ -1,4 +1,4 @@
-"""Stage 4: find the toolchain and TensorRT headers, write the sources, build with CMake, publish ``output/``.
+"""Stage 4: write the sources, build them with CMake (configured with ``toolchain``'s findings), publish ``output/``.
 
 Workspace layout (nothing is written outside it)::
 
@@ -9,95 +9,19 @@ Workspace layout (nothing is written outside it)::
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, Sequence
 
 from .codegen import GeneratedSources
 from .errors import BuildError
+from .toolchain import TrtHeaders, Toolchain
 
 LIBRARY_NAME = "libtriton_plugins.so"
-_SDK_HEADER = "NvInferRuntime.h"
-_STANDARD_TRT_DIRS = ("/usr/include/x86_64-linux-gnu", "/usr/include/aarch64-linux-gnu", "/usr/local/tensorrt/include",
-                      "/opt/tensorrt/include", "/usr/include")
-
-
-@dataclasses.dataclass(frozen=True)
-class TrtHeaders:
-    include_dirs: Tuple[str, ...]  # empty: plugingen's own declarations
-    use_sdk: bool
-    description: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Toolchain:
-    cmake: str
-    generator: Optional[str]
-    cxx: str
-
-
-def _cuda_include_dirs(env: Mapping[str, str]) -> List[Path]:
-    candidates = [Path(env[v]) / "include" for v in ("CUDA_HOME", "CUDA_PATH") if env.get(v)]
-    candidates.append(Path("/usr/local/cuda/include"))
-    try:
-        import nvidia  # the nvidia-cuda-runtime wheels put headers under nvidia/*/include
-
-        for root in getattr(nvidia, "__path__", []):
-            candidates += sorted(Path(root).glob("*/include"))
-    except ImportError:
-        pass
-    return [d for d in candidates if (d / "cuda_runtime_api.h").is_file()]
-
-
-def find_trt_headers(explicit: Optional[str], env: Mapping[str, str]) -> TrtHeaders:
-    """The user's TensorRT SDK headers if any (flag, then TENSORRT_ROOT, then standard paths), else our own."""
-    if explicit:
-        if not (Path(explicit) / _SDK_HEADER).is_file():
-            raise BuildError(f"--trt-include-dir {explicit} has no {_SDK_HEADER}")
-        found, how = Path(explicit), "--trt-include-dir"
-    else:
-        found, how = None, ""
-        root = env.get("TENSORRT_ROOT")
-        if root and (Path(root) / "include" / _SDK_HEADER).is_file():
-            found, how = Path(root) / "include", "TENSORRT_ROOT"
-        for directory in _STANDARD_TRT_DIRS if found is None else ():
-            if (Path(directory) / _SDK_HEADER).is_file():
-                found, how = Path(directory), "standard path"
-                break
-    if found is None:
-        return TrtHeaders((), False, "plugingen's declaration-only TensorRT plugin ABI headers (no TensorRT SDK found)")
-    cuda = _cuda_include_dirs(env)
-    if not cuda:
-        raise BuildError(f"TensorRT SDK headers found at {found} ({how}) but no CUDA runtime headers "
-                         "(cuda_runtime_api.h) to compile them with",
-                         hint="set CUDA_HOME, or pip install nvidia-cuda-runtime")
-    return TrtHeaders((str(found), str(cuda[0])), True, f"TensorRT SDK headers at {found} ({how})")
-
-
-def _python_package_bin(package: str, attribute: str, tool: str) -> Optional[str]:
-    try:
-        module = __import__(package)
-    except ImportError:
-        return None
-    path = Path(getattr(module, attribute, "")) / tool
-    return str(path) if path.is_file() else None
-
-
-def find_toolchain(env: Mapping[str, str]) -> Toolchain:
-    cmake = shutil.which("cmake") or _python_package_bin("cmake", "CMAKE_BIN_DIR", "cmake")
-    if cmake is None:
-        raise BuildError("CMake not found", hint="pip install cmake")
-    ninja = shutil.which("ninja") or _python_package_bin("ninja", "BIN_DIR", "ninja")
-    cxx = env.get("CXX") or shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")
-    if not cxx or not shutil.which(cxx):
-        looked = f"$CXX={env['CXX']}" if env.get("CXX") else "$CXX, c++, g++, clang++"
-        raise BuildError(f"no C++ compiler found (looked for {looked})",
-                         hint="install g++ (e.g. apt-get install g++) or set CXX")
-    return Toolchain(cmake=cmake, generator="Ninja" if ninja else None, cxx=shutil.which(cxx))
+_TRT_INCLUDE_DIRS = "PLUGINGEN_TRT_INCLUDE_DIRS"  # the CMake cache variable CMakeLists.txt.j2 reads
 
 
 def write_if_changed(path: Path, text: str) -> bool:
@@ -166,20 +90,27 @@ def _summary(output: str, returncode: int) -> str:
     return first or f"exit status {returncode}"
 
 
-def build_library(src_dir: Path, build_dir: Path, toolchain: Toolchain, jobs: int,
+def _cached_value(cache_text: str, name: str):
+    match = re.search(rf"^{name}:\w+=(.*)$", cache_text, re.M)
+    return match.group(1) if match else None
+
+
+def build_library(src_dir: Path, build_dir: Path, toolchain: Toolchain, headers: TrtHeaders, jobs: int,
                   log: Callable[[str], None]) -> Path:
-    """Configures (first time) and builds with CMake; returns the built library."""
+    """Configures (first time, or when the compiler or headers changed) and builds with CMake; returns the library."""
     build_dir.mkdir(parents=True, exist_ok=True)
     cache = build_dir / "CMakeCache.txt"
-    configured = re.search(r"^CMAKE_CXX_COMPILER:\w+=(.*)$", cache.read_text(errors="replace"), re.M) \
-        if cache.is_file() else None
-    if configured and configured.group(1) != toolchain.cxx:
+    cached = cache.read_text(errors="replace") if cache.is_file() else ""
+    compiler = _cached_value(cached, "CMAKE_CXX_COMPILER")
+    if compiler is not None and compiler != toolchain.cxx:
         shutil.rmtree(build_dir)  # another compiler or generator: start over rather than confuse CMake
         build_dir.mkdir(parents=True)
-    if not cache.is_file():
+        cached = ""
+    include_dirs = ";".join(headers.include_dirs)
+    if not cached or _cached_value(cached, _TRT_INCLUDE_DIRS) != include_dirs:
         configure = [toolchain.cmake, "-S", str(src_dir), "-B", str(build_dir), "-DCMAKE_BUILD_TYPE=Release",
-                     f"-DCMAKE_CXX_COMPILER={toolchain.cxx}"]
-        if toolchain.generator:
+                     f"-DCMAKE_CXX_COMPILER={toolchain.cxx}", f"-D{_TRT_INCLUDE_DIRS}={include_dirs}"]
+        if toolchain.generator and not cached:
             configure += ["-G", toolchain.generator]
         _run(configure, build_dir, "CMake configure", log)
     _run([toolchain.cmake, "--build", str(build_dir), "--parallel", str(jobs)], build_dir, "C++ build", log)

@@ -1,7 +1,8 @@
-"""Stage 3: render the plugin sources (C++, CMake, functional.py) from the compiled kernels.
+"""Stage 3: render the plugin sources (C++, CMake, functional.py, onnx_plugins.py) from the compiled kernels.
 
 Templates only loop and insert; the C++ fragments that carry logic (shape rules, dim sizes, grid, variant
-conditions, argument packing) are built by the small functions here. Output is deterministic.
+conditions, argument packing) are built by the small functions here. ``generate`` depends on its inputs alone:
+the same model gives the same bytes on every machine (toolchain and TensorRT headers reach CMake at configure time).
 """
 from __future__ import annotations
 
@@ -13,12 +14,11 @@ from typing import Dict, List, Sequence, Tuple
 import jinja2
 
 from . import __version__, expr
-from .aot import CompiledKernel, CompiledVariant
-from .config import ConfigSpec, KernelSpec, Param, Variant
-from .dsl import ArgKind, DType
+from .model import ArgKind, CompiledConfig, CompiledKernel, DType, Image, KernelArg, KernelSpec, Variant
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _INCLUDE = Path(__file__).parent / "include"
+RUNTIME_SOURCE = "include/plugingen/runtime.cpp"  # the runtime's out-of-line half, compiled once per library
 _CPP_KEYWORDS = frozenset("""alignas alignof and and_eq asm auto bitand bitor bool break case catch char char8_t char16_t
 char32_t class compl concept const consteval constexpr constinit const_cast continue co_await co_return co_yield
 decltype default delete do double dynamic_cast else enum explicit export extern false float for friend goto if inline
@@ -26,17 +26,6 @@ int long mutable namespace new noexcept not not_eq nullptr operator or or_eq pri
 reinterpret_cast requires return short signed sizeof static static_assert static_cast struct switch template this
 thread_local throw true try typedef typeid typename union unsigned using virtual void volatile wchar_t while xor
 xor_eq""".split())
-
-_TRT_TYPE = {DType.FP16: "kHALF", DType.BF16: "kBF16", DType.FP32: "kFLOAT", DType.INT8: "kINT8",
-             DType.INT32: "kINT32", DType.INT64: "kINT64", DType.UINT8: "kUINT8", DType.BOOL: "kBOOL"}
-_FIELD_TYPE = {DType.FP16: "kFLOAT16", DType.BF16: "kBF16", DType.FP32: "kFLOAT32", DType.FP64: "kFLOAT64",
-               DType.INT8: "kINT8", DType.INT32: "kINT32", DType.INT64: "kINT64"}
-_SCALAR = {DType.FP16: "kFP16", DType.BF16: "kBF16", DType.FP32: "kFP32", DType.FP64: "kFP64", DType.INT8: "kI8",
-           DType.INT32: "kI32", DType.INT64: "kI64"}
-# how functional.py passes a ParamArg: numpy dtype and PluginFieldType member (bf16 travels as fp32; the plugin rounds)
-_PY_FIELD = {DType.FP16: ("np.float16", "FLOAT16"), DType.BF16: ("np.float32", "FLOAT32"),
-             DType.FP32: ("np.float32", "FLOAT32"), DType.FP64: ("np.float64", "FLOAT64"),
-             DType.INT8: ("np.int8", "INT8"), DType.INT32: ("np.int32", "INT32"), DType.INT64: ("np.int64", "INT64")}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,15 +39,14 @@ class GeneratedSources:
 
 def cpp_string(text: str) -> str:
     """A C++ string literal for ``text`` (the one place strings are escaped)."""
-    out = []
-    for ch in text:
-        if ch in '\\"':
-            out.append("\\" + ch)
-        elif 32 <= ord(ch) < 127:
-            out.append(ch)
-        else:
-            out.extend(f"\\{b:03o}" for b in ch.encode())
-    return '"' + "".join(out) + '"'
+    return '"' + _escape(text.encode()) + '"'
+
+
+def _escape(data: bytes) -> str:
+    """``data`` as the inside of a C++ string literal: printable ASCII as it is, every other byte as a 3-digit octal
+    escape (which never absorbs a following digit)."""
+    return "".join(chr(b) if 32 <= b < 127 and b not in b'\\"' else
+                   "\\" + chr(b) if b in b'\\"' else f"\\{b:03o}" for b in data)
 
 
 def cpp_ident(name: str) -> str:
@@ -66,23 +54,29 @@ def cpp_ident(name: str) -> str:
     return name + "_" if name in _CPP_KEYWORDS else name
 
 
-def _comment(param: Param) -> str:
-    loc = param.loc
-    where = f"{os.path.basename(loc.file)}:{loc.line}" if loc.line else os.path.basename(loc.file)
-    if param.kind is ArgKind.CONSTEXPR:
-        return f"{where} Constexpr({param.value!r}) -> {param.name}"
-    typ = f"tensor[{param.dtype.abbr}]" if param.is_tensor else param.dtype.abbr
-    return f"{where} {param.kind.value}('{param.name}', {typ})"
+def _where(loc) -> str:
+    name = os.path.basename(loc.file)
+    return f"{name}:{loc.line}" if loc.line else name
+
+
+def _comment(arg: KernelArg) -> str:
+    if arg.kind is ArgKind.CONSTEXPR:
+        return f"{_where(arg.loc)} Constexpr({arg.value!r}) -> {arg.name}"
+    return f"{_where(arg.loc)} {arg.kind.value}('{arg.name}', {arg.type_text})"
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
 
 
 # ------------------------------------------------------------------------------------------- shape rules
 def shape_lines(spec: KernelSpec) -> List[str]:
-    """Body of getOutputShapes: rank checks, then each output's dims as IDimensionExpr built from the rules."""
+    """Body of outputShapes: rank checks, then each output's dims as IDimensionExpr built from the rules."""
     lines: List[str] = []
     for shape in spec.output_shapes:
         rule, pattern = shape.rule, shape.pattern
         text = cpp_string(expr.render_rule(rule))
-        lines.append(f"// {os.path.basename(shape.loc.file)}:{shape.loc.line} '{expr.render_rule(rule)}'")
+        lines.append(f"// {_where(shape.loc)} '{expr.render_rule(rule)}'")
         for slot, inp in zip(shape.input_slots, rule.inputs):
             lines.append(f"plugingen::checkRank(inputs[{slot}].nbDims, {len(inp.dims)}, {_bool(inp.rest)}, "
                          f"{cpp_string(inp.name)}, {text});")
@@ -114,10 +108,6 @@ def shape_lines(spec: KernelSpec) -> List[str]:
     return lines
 
 
-def _bool(value: bool) -> str:
-    return "true" if value else "false"
-
-
 def _input_checks(rule, slots: Sequence[int], text: str) -> List[str]:
     """Run-time checks of one rule's left side on concrete shapes: ranks, and equal sizes for a repeated name."""
     lines = []
@@ -143,10 +133,10 @@ def launch_lines(spec: KernelSpec) -> List[str]:
             lines.extend(_input_checks(shape.rule, shape.input_slots, cpp_string(expr.render_rule(shape.rule))))
     values: Dict[str, str] = {}
     for value in spec.dim_size_values:
-        param = spec.dim_sizes[value.dim_size]
+        arg = spec.dim_sizes[value.dim_size]
         rule = value.rule
         text = expr.render_rule(rule)
-        lines.append(f"// {os.path.basename(value.loc.file)}:{value.loc.line} '{text}'")
+        lines.append(f"// {_where(value.loc)} '{text}'")
         lines.extend(_input_checks(rule, value.input_slots, cpp_string(text)))
         bindings = expr.dim_bindings(rule.inputs)
 
@@ -154,146 +144,172 @@ def launch_lines(spec: KernelSpec) -> List[str]:
             index, pos = _b[name]
             return f"in[{_slots[index]}].dims.d[{pos}]"
 
-        local = f"v_{param.name}"
+        local = f"v_{arg.name}"
         lines.append(f"int64_t const {local} = {expr.emit_int64(rule.expr, bind)};")
-        lines.append(f"launch.{cpp_ident(param.name)} = plugingen::narrow<{param.dtype.value.cpp}>({local}, "
-                     f"{cpp_string(param.name)});")
-        values[param.name] = local
-    for param in spec.params:
-        if param.kind is ArgKind.PARAM and param.is_int_scalar:
-            values[param.name] = f"static_cast<int64_t>(fields.{cpp_ident(param.name)})"
-        elif param.kind is ArgKind.CONSTEXPR and isinstance(param.value, int) and not isinstance(param.value, bool):
-            values[param.name] = f"int64_t{{{param.value}}}"
+        lines.append(f"launch.{cpp_ident(arg.name)} = plugingen::narrow<{arg.dtype.cpp}>({local}, "
+                     f"{cpp_string(arg.name)});")
+        values[arg.name] = local
+    for arg in spec.args:
+        if arg.name in values or arg.name not in spec.grid_names():
+            continue
+        if arg.kind is ArgKind.PARAM:
+            values[arg.name] = f"static_cast<int64_t>(fields.{cpp_ident(arg.name)})"
+        else:
+            values[arg.name] = f"int64_t{{{arg.value}}}"
     grid = ", ".join(expr.emit_int64(axis, values.__getitem__) for axis in spec.grid)
     lines.append(f"// grid ({', '.join(expr.render(axis) for axis in spec.grid)})")
     lines.append(f"launch.empty = !plugingen::makeGrid({grid}, launch.grid);")
     return lines
 
 
-# ------------------------------------------------------------------------------------------- variants
+# ------------------------------------------------------------------------------------------- launching
+def argument_lines(spec: KernelSpec) -> List[str]:
+    """The launch's local copy of every passed kernel argument, at its true width (pointers as uint64)."""
+    lines = []
+    for arg in spec.args:
+        if arg.kind is ArgKind.INPUT:
+            lines.append(f"uint64_t arg_{arg.name} = reinterpret_cast<uintptr_t>(inputs[{arg.slot}]);")
+        elif arg.kind is ArgKind.OUTPUT:
+            lines.append(f"uint64_t arg_{arg.name} = reinterpret_cast<uintptr_t>(outputs[{arg.slot}]);")
+        elif arg.kind is ArgKind.PARAM:
+            lines.append(f"{arg.dtype.cpp} arg_{arg.name} = fields.{cpp_ident(arg.name)};")
+        elif arg.kind is ArgKind.DIM_SIZE:
+            lines.append(f"{arg.dtype.cpp} arg_{arg.name} = launch.{cpp_ident(arg.name)};")
+    return lines
+
+
 def variant_condition(spec: KernelSpec, variant: Variant) -> str:
     """C++ condition under which ``variant``'s hints hold for the arguments of one launch."""
-    terms = []
-    for param, hint in zip(spec.params, variant.hints):
-        if not hint:
-            continue
-        if param.is_tensor:
-            terms.append(f"arg_{param.name} % 16 == 0")
-        else:
-            terms.append(f"arg_{param.name} {'% 16 == 0' if hint == '16' else '== 1'}")
+    terms = [h.condition(f"arg_{a.name}") for a, h in spec.hinted(variant)]
     return " && ".join(f"({t})" for t in terms) if terms else "true"
 
 
-def _describe(spec: KernelSpec, variant: Variant) -> str:
-    hinted = [f"{p.name} {'% 16 == 0' if h == '16' else '== 1'}" for p, h in zip(spec.params, variant.hints) if h]
-    return ", ".join(hinted) if hinted else "generic (no hints)"
-
-
-def variant_params(images: Sequence[CompiledVariant]) -> List[str]:
+def variant_params(spec: KernelSpec, variant: Variant, images: Sequence[Image]) -> List[str]:
     """Addresses of the launch arguments of one variant, in the compiled entry's parameter order."""
     params = images[0].params
     for image in images[1:]:
         if image.params != params:
             raise AssertionError(f"sm_{image.arch} image of {image.entry} takes different parameters")
+    scratch = any(i.scratch for i in images)
+
     def address(p) -> str:
         if not p.hidden:
             return f"&arg_{p.name}"
-        return "&globalScratch" if p.name == "global_scratch" and any(i.scratch for i in images) else "&noScratch"
+        return "&globalScratch" if p.name == "global_scratch" and scratch else "&noScratch"
 
     return [address(p) for p in params]
+
+
+def _no_match(spec: KernelSpec) -> Tuple[str, List[str]]:
+    """The failure message when no variant's hints hold (only for kernels without a generic variant)."""
+    text = (f"no compiled variant of {spec.kernel_name} accepts these arguments (variants: "
+            f"{' | '.join(spec.describe(v) for v in spec.variants)}; add a variant with '' hints for other "
+            "inputs); got")
+    hinted = [a for i, a in enumerate(spec.args) if any(v.hints[i] for v in spec.variants)]
+    values = [f'" {a.name}{" % 16" if a.is_tensor else ""} = " + std::to_string('
+              f'arg_{a.name}{" % 16" if a.is_tensor else ""})' for a in hinted]
+    return text, values
 
 
 # ------------------------------------------------------------------------------------------- rendering
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_TEMPLATES)), undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(
-        trt_type=lambda p: f"DataType::{_TRT_TYPE[p.dtype]}",
-        field_type=lambda p: f"PluginFieldType::{_FIELD_TYPE[p.dtype]}",
-        scalar_enum=lambda p: _SCALAR[p.dtype],
-        cpp_string=cpp_string,
-        ident=cpp_ident,
-        pystr=repr,
-    )
-    env.globals.update(cpp_string=cpp_string, comment=_comment, tool_version=__version__)
+    env.filters.update(cpp_string=cpp_string, pystr=repr)
+    env.globals.update(cpp_string=cpp_string, tool_version=__version__)
     return env
 
 
-def _hex_lines(data: bytes, per_line: int = 24) -> List[str]:
-    return [", ".join(f"0x{b:02x}" for b in data[i:i + per_line]) + "," for i in range(0, len(data), per_line)]
+def _literal_lines(data: bytes, per_line: int = 64) -> List[str]:
+    return ['"' + _escape(data[i:i + per_line]) + '"' for i in range(0, len(data), per_line)]
 
 
 def _images(kernel: CompiledKernel) -> List[Dict[str, object]]:
     images = []
     for index, variant in enumerate(kernel.spec.variants):
-        for image in kernel.for_variant(variant):
+        for image in kernel.images_of(variant):
             common = dict(variant=index, arch=image.arch, entry=image.entry, shared=image.shared,
                           threads=image.num_warps * 32, scratch=image.scratch)
             images.append(dict(common, kind="cubin", is_ptx="false", size=len(image.cubin),
-                               hex_lines=_hex_lines(image.cubin)))
-            if image.ptx:
-                ptx = image.ptx.encode() + b"\0"
-                images.append(dict(common, kind="PTX", is_ptx="true", size=len(ptx), hex_lines=_hex_lines(ptx)))
+                               lines=_literal_lines(image.cubin)))
+            if image.ptx:  # the literal's terminating NUL ends the PTX text
+                ptx = image.ptx.encode()
+                images.append(dict(common, kind="PTX", is_ptx="true", size=len(ptx) + 1, lines=_literal_lines(ptx)))
     return images
 
 
 def _signature(spec: KernelSpec) -> str:
-    args = ", ".join(f"{p.name}: {p.triton_type()}" for p in spec.params)
+    args = ", ".join(f"{a.name}: {a.triton_type()}" for a in spec.args)
     return f"@triton.jit {spec.kernel_name}({args})"
 
 
-def _functional_entry(spec: KernelSpec) -> Dict[str, object]:
-    args = spec.fields + spec.inputs
-    fields = [f"({p.name!r}, {p.name}, {_PY_FIELD[p.dtype][0]}, {_PY_FIELD[p.dtype][1]!r})" for p in spec.fields]
-    docs = [f"{p.name}: {p.kind.value} ({f'tensor[{p.dtype.abbr}]' if p.is_tensor else p.dtype.abbr})" for p in args]
-    returns = ", ".join(f"{p.name} (tensor[{p.dtype.abbr}])" for p in spec.outputs)
-    loc = f"{os.path.basename(spec.loc.file)}:{spec.loc.line}"
-    return dict(spec=spec, arguments=", ".join(p.name for p in args), arg_docs=docs, fields=fields, returns=returns,
-                loc=loc)
+def _plugin_source(env: jinja2.Environment, kernel: CompiledKernel, config_name: str) -> str:
+    spec = kernel.spec
+    field_table = [f"plugingen::FieldInfo{{{cpp_string(a.name)}, {a.dtype.field.cpp}, plugingen::Scalar::"
+                   f"{a.dtype.scalar}, offsetof(Fields, {cpp_ident(a.name)})}}" for a in spec.fields]
+    variants = [dict(index=i, description=spec.describe(v), condition=variant_condition(spec, v),
+                     params=variant_params(spec, v, kernel.images_of(v))) for i, v in enumerate(spec.variants)]
+    no_match, no_match_values = _no_match(spec)
+    return env.get_template("plugin.cpp.j2").render(
+        spec=spec, config_name=config_name, signature=_signature(spec), kernel_loc=spec.kernel_file.name,
+        field_members=[f"{a.dtype.cpp} {cpp_ident(a.name)}{{}}; // {_comment(a)}" for a in spec.fields],
+        launch_members=[f"{a.dtype.cpp} {cpp_ident(a.name)}{{}}; // {_comment(a)}" for a in spec.dim_sizes],
+        input_types=[a.dtype.trt.cpp for a in spec.inputs], output_types=[a.dtype.trt.cpp for a in spec.outputs],
+        field_table=field_table, scratch_bytes=kernel.scratch, scratch_align=kernel.scratch_align,
+        image_count=sum(2 if i.ptx else 1 for i in kernel.images), variants=variants, shape_lines=shape_lines(spec),
+        launch_lines=launch_lines(spec), argument_lines=argument_lines(spec), no_match=no_match,
+        no_match_values=no_match_values)
 
 
-def generate(config: ConfigSpec, compiled: Sequence[CompiledKernel], trt_include_dirs: Sequence[str] = (),
-             use_trt_sdk: bool = False) -> GeneratedSources:
-    """All sources of the plugin library for ``config``."""
-    import triton
+# ------------------------------------------------------------------------------------------- Python modules
+def _python_field(arg: KernelArg) -> Dict[str, str]:
+    """How the Python modules pass a ParamArg: its type, the numpy dtype and PluginFieldType it travels as, and
+    the ONNX attribute type that carries it."""
+    wire = arg.dtype.wire
+    return dict(name=arg.name, dtype=arg.dtype.abbr, numpy=f"np.{wire.numpy}", field_type=wire.field.name,
+                attribute=arg.dtype.onnx_attribute)
 
+
+def _python_tensor(arg: KernelArg) -> Dict[str, object]:
+    return dict(name=arg.name, dtype=arg.dtype.abbr, onnx=arg.dtype.onnx)
+
+
+def _python_kernel(spec: KernelSpec) -> Dict[str, object]:
+    """Everything functional.py and onnx_plugins.py say about one kernel's plugin."""
+    arguments = spec.fields + spec.inputs
+    return dict(
+        spec=spec, function=spec.function_name, loc=_where(spec.loc),
+        fields=[_python_field(a) for a in spec.fields], inputs=[_python_tensor(a) for a in spec.inputs],
+        outputs=[_python_tensor(a) for a in spec.outputs],
+        arguments=", ".join(a.name for a in arguments),
+        arg_docs=[f"{a.name}: {a.kind.value} ({a.type_text})" for a in arguments],
+        returns=", ".join(f"{a.name} ({a.type_text})" for a in spec.outputs))
+
+
+def generate(compiled: CompiledConfig) -> GeneratedSources:
+    """All sources of the plugin library for ``compiled`` (and nothing else: no machine facts)."""
     env = _environment()
-    config_name = config.config_file.name
+    config_name = compiled.config.config_file.name
     files: Dict[str, str] = {}
-    sources = ["plugins.cpp"]
-    for kernel in compiled:
-        spec = kernel.spec
-        variants = []
-        for index, variant in enumerate(spec.variants):
-            variants.append(dict(index=index, description=_describe(spec, variant),
-                                 condition=variant_condition(spec, variant),
-                                 params=variant_params(kernel.for_variant(variant))))
-        hinted = [p for i, p in enumerate(spec.params) if any(v.hints[i] for v in spec.variants)]
-        no_match = (f"no compiled variant of {spec.kernel_name} accepts these arguments (variants: "
-                    f"{' | '.join(_describe(spec, v) for v in spec.variants)}; add a variant with '' hints for other "
-                    "inputs); got")
-        no_match_values = [f'" {p.name}{" % 16" if p.is_tensor else ""} = " + std::to_string('
-                           f'arg_{p.name}{" % 16" if p.is_tensor else ""})' for p in hinted]
-        context = dict(spec=spec, config_name=config_name, signature=_signature(spec),
-                       kernel_loc=f"{spec.kernel_file.name}", launch_lines=launch_lines(spec),
-                       shape_lines=shape_lines(spec), variants=variants,
-                       has_generic=any(v.rank == 0 for v in spec.variants), no_match=no_match,
-                       no_match_values=no_match_values,
-                       scratch_bytes=max(c.scratch for c in kernel.variants),
-                       scratch_align=max(c.scratch_align for c in kernel.variants))
-        files[f"{spec.kernel_name}_plugin.cpp"] = env.get_template("plugin.cpp.j2").render(context)
-        files[f"{spec.kernel_name}_images.cpp"] = env.get_template("images.cpp.j2").render(
-            spec=spec, config_name=config_name, triton_version=triton.__version__, images=_images(kernel))
-        sources += [f"{spec.kernel_name}_plugin.cpp", f"{spec.kernel_name}_images.cpp"]
-    specs = [k.spec for k in compiled]
+    sources = ["plugins.cpp", RUNTIME_SOURCE]
+    for kernel in compiled.kernels:
+        name = kernel.spec.kernel_name
+        files[f"{name}_plugin.cpp"] = _plugin_source(env, kernel, config_name)
+        files[f"{name}_images.cpp"] = env.get_template("images.cpp.j2").render(
+            spec=kernel.spec, config_name=config_name, triton_version=compiled.triton_version,
+            images=_images(kernel))
+        sources += [f"{name}_plugin.cpp", f"{name}_images.cpp"]
+    specs = [k.spec for k in compiled.kernels]
     files["plugins.cpp"] = env.get_template("plugins.cpp.j2").render(specs=specs, config_name=config_name)
     files["exports.map"] = (_TEMPLATES / "exports.map").read_text()
-    files["CMakeLists.txt"] = env.get_template("CMakeLists.txt.j2").render(
-        config_name=config_name, sources=sources, trt_include_dirs=list(trt_include_dirs), use_trt_sdk=use_trt_sdk)
-    for header in sorted((_INCLUDE / "plugingen").glob("*.h")):
-        files[f"include/plugingen/{header.name}"] = header.read_text()
-    functions = [_functional_entry(s) for s in specs]
-    python = tuple((name, env.get_template(f"{name}.j2").render(specs=specs, config_name=config_name,
-                                                                 functions=functions))
+    files["CMakeLists.txt"] = env.get_template("CMakeLists.txt.j2").render(config_name=config_name, sources=sources,
+                                                                          runtime_source=RUNTIME_SOURCE)
+    for path in sorted((_INCLUDE / "plugingen").iterdir()):  # the hand-written runtime: headers and runtime.cpp
+        if path.suffix in (".h", ".cpp"):
+            files[f"include/plugingen/{path.name}"] = path.read_text()
+    kernels = [_python_kernel(s) for s in specs]
+    dtypes = {d.abbr: d.onnx for d in DType}
+    python = tuple((name, env.get_template(f"{name}.j2").render(kernels=kernels, config_name=config_name,
+                                                                 onnx_elem_types=dtypes))
                    for name in ("functional.py", "onnx_plugins.py"))
     return GeneratedSources(files=tuple(sorted(files.items())), python=python)

@@ -1,27 +1,22 @@
-"""Stage 1: load a ``kernel_config.py`` and validate it against the real Triton kernels into ``KernelSpec``s.
+"""Stage 1: validate a ``kernel_config.py`` against the real Triton kernels into the model's ``ConfigSpec``.
 
 Every problem found is collected (not just the first) and reported as ``file:line: error: ...``.
 """
 from __future__ import annotations
 
-import ast
 import contextlib
-import dataclasses
 import difflib
-import hashlib
-import importlib.util
 import keyword
 import re
-import sys
-import types
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
-from . import dsl, expr
-from .dsl import ArgKind, DType
+from . import dsl, expr, loader
 from .errors import ConfigError, Location, PluginGenError
+from .model import ArgKind, grid_names, ConfigSpec, DimSizeValue, DType, Hint, KernelArg, KernelSpec, OutputShape, Variant
+from .sourcemap import SourceMap
 
-VALID_HINTS = ("16", "1", "")
+VALID_HINTS = tuple(h.value for h in Hint)
 # arguments of every function in functional.py / onnx_plugins.py, and names the ONNX parser reads from a node
 _RESERVED_ARGUMENTS = frozenset({"network", "inputs", "outputs", "name", "np"})
 _ONNX_ATTRIBUTES = frozenset({"plugin_version", "plugin_namespace", "tensorrt_plugin_shape_input_indices", "aot"})
@@ -30,105 +25,6 @@ _RESERVED_KERNEL_NAMES = frozenset({"register_plugins", "np", "Path", "LIBRARY_P
                                     "make_model", "infer_output_shapes"})
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _NAMESPACE = re.compile(r"[A-Za-z0-9_.:]*\Z")
-
-
-# ----------------------------------------------------------------------------------------------- the model
-@dataclasses.dataclass(frozen=True)
-class Param:
-    """One Triton kernel parameter, in kernel order, and what feeds it."""
-
-    name: str
-    kind: ArgKind
-    dtype: Optional[DType]  # None for constexprs
-    is_tensor: bool
-    hints: Tuple[str, ...]  # one per variant (empty: no hint in any variant)
-    slot: int  # position among the params of the same kind (input #, output #, field #, dim-size #)
-    loc: Location = dataclasses.field(compare=False)
-    value: Union[int, float, bool, None] = None  # constexpr value
-
-    @property
-    def is_int_scalar(self) -> bool:
-        return not self.is_tensor and self.dtype is not None and not self.dtype.value.is_float
-
-    def triton_type(self) -> str:
-        if self.kind is ArgKind.CONSTEXPR:
-            return "constexpr"
-        return ("*" if self.is_tensor else "") + self.dtype.value.triton
-
-
-@dataclasses.dataclass(frozen=True)
-class OutputShape:
-    """How one output's shape follows from the inputs: a pattern of a shape rule, with input slots resolved."""
-
-    output: int  # output slot
-    rule: expr.ShapeRule
-    pattern: expr.OutputPattern
-    input_slots: Tuple[int, ...]  # plugin input slot of each left-hand pattern of the rule
-    loc: Location = dataclasses.field(compare=False)
-
-
-@dataclasses.dataclass(frozen=True)
-class DimSizeValue:
-    """How one DimSizeArg is computed from input shapes."""
-
-    dim_size: int  # dim-size slot
-    rule: expr.DimSizeRule
-    input_slots: Tuple[int, ...]
-    loc: Location = dataclasses.field(compare=False)
-
-
-@dataclasses.dataclass(frozen=True)
-class Variant:
-    """One AOT specialisation: the hint of every kernel parameter ('' = none)."""
-
-    hints: Tuple[str, ...]  # aligned with KernelSpec.params
-
-    @property
-    def rank(self) -> int:
-        return sum(1 for h in self.hints if h)
-
-
-@dataclasses.dataclass(frozen=True)
-class KernelSpec:
-    kernel_name: str
-    plugin_name: str
-    version: str
-    namespace: str
-    kernel_file: Path
-    source_key: str  # Triton's hash of the kernel's source and of the jit functions it calls
-    params: Tuple[Param, ...]
-    output_shapes: Tuple[OutputShape, ...]  # one per output, in output order
-    dim_size_values: Tuple[DimSizeValue, ...]  # one per DimSizeArg, in order
-    grid: Tuple[expr.Expr, expr.Expr, expr.Expr]
-    num_warps: int
-    num_stages: int
-    variants: Tuple[Variant, ...]  # most specialised first
-    loc: Location = dataclasses.field(compare=False)
-
-    def of_kind(self, kind: ArgKind) -> Tuple[Param, ...]:
-        return tuple(p for p in self.params if p.kind is kind)
-
-    @property
-    def inputs(self) -> Tuple[Param, ...]:
-        return self.of_kind(ArgKind.INPUT)
-
-    @property
-    def outputs(self) -> Tuple[Param, ...]:
-        return self.of_kind(ArgKind.OUTPUT)
-
-    @property
-    def fields(self) -> Tuple[Param, ...]:
-        return self.of_kind(ArgKind.PARAM)
-
-    @property
-    def dim_sizes(self) -> Tuple[Param, ...]:
-        return self.of_kind(ArgKind.DIM_SIZE)
-
-
-@dataclasses.dataclass(frozen=True)
-class ConfigSpec:
-    config_file: Path
-    kernels: Tuple[KernelSpec, ...]
 
 
 class ConfigErrors(ConfigError):
@@ -140,153 +36,6 @@ class ConfigErrors(ConfigError):
 
     def __str__(self) -> str:
         return "\n".join(str(e) for e in self.errors)
-
-
-# ----------------------------------------------------------------------------------------------- loading
-def _shim_modules() -> Dict[str, types.ModuleType]:
-    """Module objects that make ``from tensorrt_llm.tools.plugin_gen.core import *`` resolve to our DSL."""
-    names = ["tensorrt_llm", "tensorrt_llm.tools", "tensorrt_llm.tools.plugin_gen",
-             "tensorrt_llm.tools.plugin_gen.core"]
-    modules = {}
-    for name in names:
-        module = types.ModuleType(name)
-        module.__path__ = []  # a package, so submodules resolve
-        modules[name] = module
-    core = modules[names[-1]]
-    for symbol in dsl.__all__:
-        setattr(core, symbol, getattr(dsl, symbol))
-    core.__all__ = list(dsl.__all__)
-    for parent, child in zip(names, names[1:]):
-        setattr(modules[parent], child.rsplit(".", 1)[1], modules[child])
-    return modules
-
-
-@contextlib.contextmanager
-def _plugin_gen_compat() -> Iterator[None]:
-    """Make ``from tensorrt_llm.tools.plugin_gen.core import *`` load our DSL while a config runs.
-
-    Where TensorRT-LLM is installed only that module is replaced (a from-import finds it in ``sys.modules``
-    without importing its parents), so the rest of TensorRT-LLM stays importable.
-    """
-    shims = _shim_modules()
-    if importlib.util.find_spec("tensorrt_llm") is not None:
-        shims = {name: module for name, module in shims.items() if name.endswith(".core")}
-    saved = {name: sys.modules.get(name) for name in shims}
-    sys.modules.update(shims)
-    try:
-        yield
-    finally:
-        for name, module in saved.items():
-            if module is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = module
-
-
-def _error_in_file(exc: BaseException, path: Path, what: str) -> ConfigError:
-    """A ConfigError for an exception raised while executing ``path``, placed at the deepest frame in that file."""
-    if isinstance(exc, PluginGenError):
-        return exc if isinstance(exc, ConfigError) else ConfigError(exc.message, exc.loc, exc.hint)
-    if isinstance(exc, SyntaxError):
-        return ConfigError(f"syntax error in {what}: {exc.msg}",
-                           Location(exc.filename or str(path), exc.lineno or 0, exc.offset or 0))
-    line = 0
-    tb = exc.__traceback__
-    while tb is not None:
-        if Path(tb.tb_frame.f_code.co_filename).resolve() == path.resolve():
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return ConfigError(f"{what} raised {type(exc).__name__}: {exc}", Location(str(path), line))
-
-
-def _run_file(path: Path, module_name: str, what: str) -> types.ModuleType:
-    """Execute a user Python file as a module (its folder importable while it runs)."""
-    try:
-        source = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"{what} not found: {path}")
-    except OSError as exc:
-        raise ConfigError(f"cannot read {what}: {exc.strerror}: {path}")
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(path.parent))
-    sys.modules[module_name] = module  # dataclasses and Triton's source lookup need the module registered
-    try:
-        code = compile(source, str(path), "exec")
-        exec(code, module.__dict__)
-    except BaseException as exc:  # noqa: B902 — any failure in user code is a user error
-        sys.modules.pop(module_name, None)
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        raise _error_in_file(exc, path, what) from exc
-    finally:
-        sys.path.remove(str(path.parent))
-    return module
-
-
-class _SourceMap:
-    """Where each field of a ``KernelMetaData(...)`` call is written, so errors point at the line of the mistake.
-
-    Found from the syntax tree of the file that made the call (the config, or a helper it imports); anything
-    computed rather than written out falls back to the nearest thing that is: the field, then the call.
-    """
-
-    def __init__(self) -> None:
-        self._trees: Dict[str, Optional[ast.AST]] = {}
-
-    def _tree(self, file: str) -> Optional[ast.AST]:
-        if file not in self._trees:
-            try:
-                self._trees[file] = ast.parse(Path(file).read_text())
-            except (OSError, SyntaxError, ValueError):
-                self._trees[file] = None
-        return self._trees[file]
-
-    def _field(self, loc: Location, name: str) -> Optional[ast.AST]:
-        """The syntax node that gives field ``name`` in the KernelMetaData call at ``loc``."""
-        tree = self._tree(loc.file)
-        for call in ast.walk(tree) if tree is not None else ():
-            if isinstance(call, ast.Call) and call.lineno == loc.line and \
-                    getattr(call.func, "id", getattr(call.func, "attr", "")) == "KernelMetaData":
-                for argument in call.keywords:
-                    if argument.arg == name:
-                        return argument
-                position = dsl.FIELDS.index(name) if name in dsl.FIELDS else len(call.args)
-                if position < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args):
-                    return call.args[position]
-        return None
-
-    def field(self, loc: Location, name: str) -> Location:
-        node = self._field(loc, name)
-        return Location(loc.file, node.lineno, node.col_offset + 1) if node is not None else loc
-
-    def item(self, loc: Location, name: str, index: int, text: object = None) -> Location:
-        """Where element ``index`` of a list/tuple field is written (a string's column is its first character).
-
-        ``text`` finds a string built elsewhere (``rules = [...]``; ``shape_infer_rules=rules``) by its value.
-        """
-        node = self._field(loc, name)
-        value = node.value if isinstance(node, ast.keyword) else node
-        items = getattr(value, "elts", [])
-        if index < len(items) and not any(isinstance(e, ast.Starred) for e in items):
-            node = items[index]
-        elif isinstance(text, str) and self._tree(loc.file) is not None:
-            node = next((n for n in ast.walk(self._tree(loc.file))
-                         if isinstance(n, ast.Constant) and n.value == text), node)
-        if node is None:
-            return loc
-        quoted = isinstance(node, ast.Constant) and isinstance(node.value, str)
-        return Location(loc.file, node.lineno, node.col_offset + (2 if quoted else 1))
-
-    def assignment(self, file: str, name: str) -> Location:
-        """The last top-level ``name = ...`` of ``file``."""
-        tree = self._tree(file)
-        line = 0
-        for node in getattr(tree, "body", []):
-            targets = getattr(node, "targets", [getattr(node, "target", None)])
-            if any(getattr(t, "id", None) == name for t in targets):
-                line = node.lineno
-        return Location(file, line)
 
 
 # ----------------------------------------------------------------------------------------------- validation
@@ -307,34 +56,6 @@ class _Checker:
             self.errors.append(exc)
 
 
-def _jit_kernel_names(module: types.ModuleType) -> List[str]:
-    import triton
-
-    kernels = (triton.runtime.jit.JITFunction, triton.runtime.Autotuner, triton.runtime.Heuristics)
-    return sorted(name for name, value in vars(module).items() if isinstance(value, kernels))
-
-
-def _kernel_function(kernel_name: str, kernel_file: Path, loc: Location) -> Any:
-    import triton  # deferred: importing Triton costs time and is only needed here and in aot
-
-    digest = hashlib.sha256(str(kernel_file).encode()).hexdigest()[:12]
-    module = _run_file(kernel_file, f"plugingen_kernel_{digest}", f"kernel file {kernel_file.name}")
-    fn = getattr(module, kernel_name, None)
-    if fn is None:
-        found = ", ".join(_jit_kernel_names(module)) or "none"
-        raise ConfigError(f"kernel '{kernel_name}' is not defined in {kernel_file} (its Triton kernels: {found})", loc)
-    while not isinstance(fn, triton.runtime.jit.JITFunction):
-        if isinstance(fn, triton.runtime.Autotuner):
-            raise ConfigError(f"kernel '{kernel_name}' is wrapped by @triton.autotune; a plugin runs one "
-                              "configuration", loc, "remove the decorator and set num_warps, num_stages and the "
-                              "Constexpr values in the config")
-        inner = getattr(fn, "fn", None)
-        if inner is None:
-            raise ConfigError(f"'{kernel_name}' in {kernel_file} is not a @triton.jit kernel", loc)
-        fn = inner
-    return fn
-
-
 def _resolve_kernel_file(meta: dsl.KernelMetaData, config_file: Path, loc: Location) -> Path:
     if not isinstance(meta.kernel_file, (str, Path)) or not str(meta.kernel_file):
         raise ConfigError(f"kernel '{meta.kernel_name}' has no kernel_file", loc,
@@ -350,7 +71,7 @@ def _a(kind: ArgKind) -> str:
     return ("an " if kind.value[0] in "AEIOU" else "a ") + kind.value
 
 
-def _check_params(meta: dsl.KernelMetaData, fn: Any, src: _SourceMap, chk: _Checker) -> List[Param]:
+def _check_params(meta: dsl.KernelMetaData, fn: Any, src: SourceMap, chk: _Checker) -> List[KernelArg]:
     """Match ``ios`` against the kernel's signature; return the params in kernel order."""
     ios = meta.ios
     if not isinstance(ios, list):
@@ -377,7 +98,7 @@ def _check_params(meta: dsl.KernelMetaData, fn: Any, src: _SourceMap, chk: _Chec
                   f"{len(ios)} entries{detail}", src.field(meta.loc, "ios"),
                   "ios must follow the kernel's parameters one to one, in order")
         return []
-    params: List[Param] = []
+    params: List[KernelArg] = []
     slots: Dict[ArgKind, int] = {}
     seen: Dict[str, Location] = {}
     for arg, kparam in zip(ios, kernel_params):
@@ -408,7 +129,7 @@ def _check_params(meta: dsl.KernelMetaData, fn: Any, src: _SourceMap, chk: _Chec
         _check_arg_type(arg, chk)
         slot = slots.get(kind, 0)
         slots[kind] = slot + 1
-        params.append(Param(
+        params.append(KernelArg(
             name=name, kind=kind, dtype=None if kind is ArgKind.CONSTEXPR else arg.dtype.dtype,
             is_tensor=kind is not ArgKind.CONSTEXPR and arg.dtype.is_tensor, hints=tuple(arg.hints), slot=slot,
             loc=arg.loc, value=arg.value if kind is ArgKind.CONSTEXPR else None))
@@ -433,15 +154,15 @@ def _check_arg_type(arg: Any, chk: _Checker) -> None:
             chk.error(f"{kind.value} '{arg.name}' has scalar type {arg.dtype}; plugin inputs and outputs are tensors",
                       arg.loc, "write Type('tensor[...]'); use ParamArg for a build-time scalar or DimSizeArg for "
                                "a shape-derived one")
-        elif dtype.value.trt is None:
+        elif dtype.trt is None:
             chk.error(f"{kind.value} '{arg.name}' has type {arg.dtype}, which TensorRT has no tensor type for",
                       arg.loc)
     elif kind is ArgKind.PARAM:
         if is_tensor:
             chk.error(f"ParamArg '{arg.name}' has tensor type {arg.dtype}; ParamArgs are scalars stored as plugin "
                       "fields", arg.loc, "use InputArg for a tensor")
-        elif dtype.value.field is None:
-            valid = ", ".join(d.abbr for d in DType if d.value.field is not None)
+        elif dtype.field is None:
+            valid = ", ".join(d.abbr for d in DType if d.field is not None)
             chk.error(f"ParamArg '{arg.name}' has type {arg.dtype}, which has no TensorRT plugin field type "
                       f"(valid: {valid})", arg.loc)
     elif kind is ArgKind.DIM_SIZE:
@@ -449,7 +170,7 @@ def _check_arg_type(arg: Any, chk: _Checker) -> None:
             chk.error(f"DimSizeArg '{arg.name}' has type {arg.dtype}; a dim size is i32 or i64", arg.loc)
 
 
-def _check_hints(params: List[Param], meta: dsl.KernelMetaData, chk: _Checker) -> Tuple[Variant, ...]:
+def _check_hints(params: List[KernelArg], meta: dsl.KernelMetaData, chk: _Checker) -> Tuple[Variant, ...]:
     hinted = [p for p in params if p.hints]
     if any(len(p.hints) != len(hinted[0].hints) for p in hinted):
         detail = ", ".join(f"{p.name}: {len(p.hints)}" for p in hinted)
@@ -457,20 +178,23 @@ def _check_hints(params: List[Param], meta: dsl.KernelMetaData, chk: _Checker) -
         chk.error(f"hint lists of kernel '{meta.kernel_name}' have different lengths ({detail})", odd.loc,
                   "every hinted argument needs one hint per variant")
         return ()
+    errors = len(chk.errors)
     for p in params:
         for hint in p.hints:
             if hint not in VALID_HINTS:
                 chk.error(f"hint {hint!r} of '{p.name}' is not one of '16', '1', ''", p.loc,
                           "'16' = divisible by 16, '1' = equal to 1, '' = no assumption")
-            elif hint and p.dtype is not None and not p.is_tensor and p.dtype.value.is_float:
+            elif hint and p.dtype is not None and not p.is_tensor and p.dtype.is_float:
                 chk.error(f"hint {hint!r} on floating-point '{p.name}' is meaningless", p.loc,
                           "hints apply to pointers and integers; use '' or drop hints")
             elif hint == "1" and p.is_tensor:
                 chk.error(f"hint '1' on tensor '{p.name}': a pointer cannot equal 1", p.loc, "use '16' for alignment")
+    if len(chk.errors) > errors:
+        return ()
     count = len(hinted[0].hints) if hinted else 1
     variants = []
     for i in range(count):
-        hints = tuple(p.hints[i] if p.hints else "" for p in params)
+        hints = tuple(Hint(p.hints[i]) if p.hints else Hint.NONE for p in params)
         variant = Variant(hints)
         if variant not in variants:
             variants.append(variant)
@@ -478,15 +202,14 @@ def _check_hints(params: List[Param], meta: dsl.KernelMetaData, chk: _Checker) -
     return tuple(sorted(variants, key=lambda v: -v.rank))
 
 
-def _check_grid(meta: dsl.KernelMetaData, params: List[Param], src: _SourceMap,
+def _check_grid(meta: dsl.KernelMetaData, params: List[KernelArg], src: SourceMap,
                 chk: _Checker) -> Tuple[expr.Expr, ...]:
     grid = meta.grid_dims
     if isinstance(grid, str) or not isinstance(grid, (list, tuple)) or len(grid) != 3:
         chk.error(f"grid_dims of kernel '{meta.kernel_name}' must be 3 expressions (x, y, z), got {grid!r}",
                   src.field(meta.loc, "grid_dims"))
         return ()
-    usable = {p.name for p in params if p.kind is ArgKind.DIM_SIZE or (p.kind is ArgKind.PARAM and p.is_int_scalar)}
-    usable |= {p.name for p in params if p.kind is ArgKind.CONSTEXPR and isinstance(p.value, int)}
+    usable = set(grid_names(params))
     by_name = {p.name: p for p in params}
     exprs = []
     for index, (axis, text) in enumerate(zip("xyz", grid)):
@@ -508,7 +231,7 @@ def _check_grid(meta: dsl.KernelMetaData, params: List[Param], src: _SourceMap,
     return tuple(exprs)
 
 
-def _check_rules(meta: dsl.KernelMetaData, params: List[Param], src: _SourceMap, chk: _Checker):
+def _check_rules(meta: dsl.KernelMetaData, params: List[KernelArg], src: SourceMap, chk: _Checker):
     rules = meta.shape_infer_rules
     if not isinstance(rules, list) or not all(isinstance(r, str) for r in rules):
         chk.error(f"shape_infer_rules of kernel '{meta.kernel_name}' must be a list of strings, got {rules!r}",
@@ -516,7 +239,7 @@ def _check_rules(meta: dsl.KernelMetaData, params: List[Param], src: _SourceMap,
         return (), ()
     by_name = {p.name: p for p in params if p.kind is not ArgKind.CONSTEXPR}
 
-    def expect(name: str, kind: ArgKind, role: str, purpose: str, text: str, loc: Location) -> Param:
+    def expect(name: str, kind: ArgKind, role: str, purpose: str, text: str, loc: Location) -> KernelArg:
         """The argument a rule names in ``role``, which must be of ``kind``."""
         p = by_name.get(name)
         if p is None or p.kind is not kind:
@@ -562,7 +285,7 @@ def _check_rules(meta: dsl.KernelMetaData, params: List[Param], src: _SourceMap,
     return (tuple(outputs[k] for k in sorted(outputs)), tuple(dim_sizes[k] for k in sorted(dim_sizes)))
 
 
-def _check_meta(meta: dsl.KernelMetaData, config_file: Path, src: _SourceMap, chk: _Checker) -> Optional[KernelSpec]:
+def _check_meta(meta: dsl.KernelMetaData, config_file: Path, src: SourceMap, chk: _Checker) -> Optional[KernelSpec]:
     def at(field: str) -> Location:
         return src.field(meta.loc, field)
 
@@ -596,7 +319,7 @@ def _check_meta(meta: dsl.KernelMetaData, config_file: Path, src: _SourceMap, ch
     with chk.collecting():
         try:
             kernel_file = _resolve_kernel_file(meta, config_file, at("kernel_file"))
-            fn = _kernel_function(meta.kernel_name, kernel_file, at("kernel_name"))
+            fn = loader.load_kernel(kernel_file, meta.kernel_name, at("kernel_name"))
         except PluginGenError as exc:
             raise exc.with_loc(at("kernel_file"))
     if fn is None:
@@ -613,7 +336,7 @@ def _check_meta(meta: dsl.KernelMetaData, config_file: Path, src: _SourceMap, ch
         return None
     return KernelSpec(
         kernel_name=meta.kernel_name, plugin_name=f"{meta.kernel_name}Plugin", version=str(meta.version),
-        namespace=meta.namespace, kernel_file=kernel_file, source_key=fn.cache_key, params=tuple(params),
+        namespace=meta.namespace, kernel_file=kernel_file, source_key=fn.cache_key, args=tuple(params),
         output_shapes=outputs,
         dim_size_values=dim_sizes, grid=grid, num_warps=meta.num_warps, num_stages=meta.num_stages,
         variants=variants, loc=meta.loc)
@@ -624,10 +347,8 @@ def load_config(config_file: Union[str, Path]) -> ConfigSpec:
     path = Path(config_file).expanduser().resolve()
     if path.suffix != ".py":
         raise ConfigError(f"kernel config must be a .py file, got {path.name}", Location(str(config_file)))
-    with _plugin_gen_compat():
-        module = _run_file(path, f"plugingen_config_{hashlib.sha256(str(path).encode()).hexdigest()[:12]}",
-                           "kernel config")
-    src = _SourceMap()
+    module = loader.run_config(path)
+    src = SourceMap()
     where = src.assignment(str(path), "KERNELS")
     kernels = getattr(module, "KERNELS", None)
     if kernels is None:

@@ -5,13 +5,12 @@ These classes only record what the user wrote (and where); ``config.py`` validat
 """
 from __future__ import annotations
 
-import dataclasses
-import enum
 import os
 import sys
 from typing import Any, List, Optional, Sequence, Union
 
 from .errors import ConfigError, Location
+from .model import ArgKind, DType
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -26,44 +25,15 @@ def _caller_location() -> Location:
     return Location(frame.f_code.co_filename, frame.f_lineno)
 
 
-@dataclasses.dataclass(frozen=True)
-class _DTypeInfo:
-    abbr: str
-    triton: str
-    cpp: str  # how the plugin stores a scalar of this type (fp16/bf16 as raw bits)
-    size: int
-    trt: Optional[int]  # nvinfer1::DataType, None where TensorRT has no tensor type
-    field: Optional[int]  # nvinfer1::PluginFieldType, None where no scalar field exists
-    is_float: bool
-    numpy: Optional[str]
-
-
-class DType(enum.Enum):
-    """Element types. Values follow TensorRT's DataType / PluginFieldType numbering."""
-
-    FP16 = _DTypeInfo("fp16", "fp16", "uint16_t", 2, 1, 0, True, "float16")
-    BF16 = _DTypeInfo("bf16", "bf16", "uint16_t", 2, 7, 9, True, None)
-    FP32 = _DTypeInfo("fp32", "fp32", "float", 4, 0, 1, True, "float32")
-    FP64 = _DTypeInfo("fp64", "fp64", "double", 8, None, 2, True, "float64")
-    INT8 = _DTypeInfo("i8", "i8", "int8_t", 1, 2, 3, False, "int8")
-    INT32 = _DTypeInfo("i32", "i32", "int32_t", 4, 3, 5, False, "int32")
-    INT64 = _DTypeInfo("i64", "i64", "int64_t", 8, 8, 10, False, "int64")
-    UINT8 = _DTypeInfo("u8", "u8", "uint8_t", 1, 5, None, False, "uint8")
-    BOOL = _DTypeInfo("i1", "i1", "bool", 1, 4, None, False, "bool")
-
-    @property
-    def abbr(self) -> str:
-        return self.value.abbr
-
-    @classmethod
-    def from_abbr(cls, abbr: str) -> "DType":
-        for dtype in cls:
-            if dtype.value.abbr == abbr:
-                return dtype
-        valid = ", ".join(d.value.abbr for d in cls)
-        known = _DTYPE_ALIASES.get(str(abbr).lower())
-        hint = f"plugingen writes {abbr} as '{known}'" if known else ""
-        raise ConfigError(f"unknown dtype '{abbr}' (valid: {valid})", _caller_location(), hint)
+def _dtype(name: str) -> DType:
+    """The DType ``name`` spells, or a config error at the caller's line listing the valid ones."""
+    dtype = DType.named(name)
+    if dtype is None:
+        valid = ", ".join(d.abbr for d in DType)
+        known = _DTYPE_ALIASES.get(str(name).lower())
+        hint = f"plugingen writes {name} as '{known}'" if known else ""
+        raise ConfigError(f"unknown dtype '{name}' (valid: {valid})", _caller_location(), hint)
+    return dtype
 
 
 # numpy / torch / C spellings users reach for, and the abbreviation PluginGen's DSL expects instead
@@ -94,7 +64,7 @@ class Type:
             spelled, self.is_tensor = spelled[len(_TENSOR_PREFIX):-1], True
         elif spelled.startswith("*"):
             spelled, self.is_tensor = spelled[1:], True
-        self.dtype = DType.from_abbr(spelled)
+        self.dtype = _dtype(spelled)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Type) and (self.dtype, self.is_tensor) == (other.dtype, other.is_tensor)
@@ -109,7 +79,7 @@ class Type:
         return f"tensor[{self.dtype.abbr}]" if self.is_tensor else self.dtype.abbr
 
     def to_triton_sig(self) -> str:
-        return ("*" if self.is_tensor else "") + self.dtype.value.triton
+        return ("*" if self.is_tensor else "") + self.dtype.triton
 
     @property
     def is_scalar(self) -> bool:
@@ -130,14 +100,6 @@ class Type:
     int8 = staticmethod(lambda: Type("i8"))
     int32 = staticmethod(lambda: Type("i32"))
     int64 = staticmethod(lambda: Type("i64"))
-
-
-class ArgKind(enum.Enum):
-    INPUT = "InputArg"
-    OUTPUT = "OutputArg"
-    PARAM = "ParamArg"
-    DIM_SIZE = "DimSizeArg"
-    CONSTEXPR = "Constexpr"
 
 
 def _reject_unknown(what: str, unknown: dict, valid: Sequence[str]) -> None:

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Mapping, Optional, Tuple
 
-from . import __version__, aot, build, codegen, config
+from . import __version__, aot, build, codegen, config, toolchain
 from .errors import PluginGenError
 
 log = logging.getLogger("plugingen")
@@ -58,29 +58,13 @@ class _Stage:
         log.info("%s: %s (%.2fs)", self.label, summary, time.perf_counter() - self.start)
 
 
-def manifest(spec: config.ConfigSpec, compiled, archs, headers: build.TrtHeaders) -> str:
-    import triton
-
-    kernels = []
-    for kernel in compiled:
-        s = kernel.spec
-        kernels.append({
-            "kernel": s.kernel_name, "plugin": s.plugin_name, "version": s.version, "namespace": s.namespace,
-            "fields": [{"name": p.name, "dtype": p.dtype.abbr} for p in s.fields],
-            "inputs": [{"name": p.name, "dtype": p.dtype.abbr} for p in s.inputs],
-            "outputs": [{"name": p.name, "dtype": p.dtype.abbr} for p in s.outputs],
-            "variants": [[p.name + ":" + h for p, h in zip(s.params, v.hints) if h] for v in s.variants],
-            "images": [{"variant": s.variants.index(c.variant), "arch": c.arch, "entry": c.entry,
-                        "shared": c.shared, "scratch": c.scratch, "ptx": bool(c.ptx)} for c in kernel.variants],
-        })
-    data = {"plugingen": __version__, "triton": triton.__version__, "config": spec.config_file.name,
-            "archs": list(archs), "trt_headers": "sdk" if headers.use_sdk else "plugingen", "kernels": kernels}
-    return json.dumps(data, indent=2, sort_keys=True) + "\n"
-
-
 def run(options: Options) -> Result:
     workspace = prepare_folder(options.workspace)
     cache_dir = prepare_folder(options.cache_dir, "--cache-dir") if options.cache_dir else workspace / "cache" / "aot"
+
+    # what the build needs from this machine, found before anything is compiled so that a mistake shows at once
+    headers = toolchain.find_trt_headers(options.trt_include_dir, options.env)
+    tools = toolchain.find_toolchain(options.env)
 
     stage = _Stage(1, "config")
     spec = config.load_config(options.kernel_config)
@@ -89,23 +73,22 @@ def run(options: Options) -> Result:
     stage = _Stage(2, "aot")
     compiled = aot.compile_kernels(spec, options.archs, cache_dir, options.jobs,
                                    progress=lambda msg: log.debug("aot: %s", msg))
-    images = sum(len(k.variants) for k in compiled)
-    stage.done(f"{images} image(s) for sm_{', sm_'.join(map(str, sorted(set(options.archs))))}")
+    images = sum(len(k.images) for k in compiled.kernels)
+    stage.done(f"{images} image(s) for sm_{', sm_'.join(map(str, compiled.archs))}")
 
     stage = _Stage(3, "codegen")
-    headers = build.find_trt_headers(options.trt_include_dir, options.env)
-    log.info("TensorRT headers: %s", headers.description)
-    sources = codegen.generate(spec, compiled, headers.include_dirs, headers.use_sdk)
+    sources = codegen.generate(compiled)
     changed = build.write_sources(sources, workspace / "src")
     stage.done(f"{len(sources.files)} file(s), {changed} changed")
 
     stage = _Stage(4, "build")
-    toolchain = build.find_toolchain(options.env)
-    library = build.build_library(workspace / "src", workspace / "build", toolchain, options.jobs,
+    log.info("TensorRT headers: %s", headers.description)
+    library = build.build_library(workspace / "src", workspace / "build", tools, headers, options.jobs,
                                   lambda line: log.debug("build: %s", line))
     outputs = {name: text.encode() for name, text in sources.python}
     outputs[build.LIBRARY_NAME] = library.read_bytes()
-    outputs["manifest.json"] = manifest(spec, compiled, options.archs, headers).encode()
+    manifest = compiled.manifest(__version__, "sdk" if headers.use_sdk else "plugingen")
+    outputs["manifest.json"] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
     output = build.publish(workspace, outputs)
     stage.done(f"{output / build.LIBRARY_NAME}")
     return Result(output, output / build.LIBRARY_NAME, output / "functional.py", headers.description)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from .host import DataType, HostError, PluginFieldType, PluginHost, TensorFormat, TensorRTPhase, build_host
+from .model import DType
 
 __all__ = ["PluginRunner", "PluginError"]
 
@@ -29,9 +30,7 @@ class PluginError(RuntimeError):
 def _torch_types():
     import torch
 
-    return {torch.float32: DataType.FLOAT, torch.float16: DataType.HALF, torch.int8: DataType.INT8,
-            torch.int32: DataType.INT32, torch.bool: DataType.BOOL, torch.uint8: DataType.UINT8,
-            torch.bfloat16: DataType.BF16, torch.int64: DataType.INT64}
+    return {getattr(torch, d.torch): d.trt for d in DType if d.trt is not None}
 
 
 def plugin_fields(host: PluginHost, plugin_name: str, fields: Mapping[str, Any], version: Optional[str] = None,

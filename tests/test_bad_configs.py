@@ -441,7 +441,7 @@ def test_trtllm_fmha_config_loads_unchanged():
     assert kernel.kernel_file == (HERE.parents[1] / "examples" / "fmha" / "fmha_triton.py").resolve()
     assert (kernel.plugin_name, kernel.version, kernel.num_warps, kernel.num_stages) == \
         ("fused_attention_kernelPlugin", "0", 1, 1)
-    assert [(p.name, p.kind, p.dtype and p.dtype.abbr) for p in kernel.params] == [
+    assert [(p.name, p.kind, p.dtype and p.dtype.abbr) for p in kernel.args] == [
         ("Out", ArgKind.OUTPUT, "fp16"), ("L", ArgKind.OUTPUT, "fp32"), ("M", ArgKind.OUTPUT, "fp16"),
         ("Q", ArgKind.INPUT, "fp16"), ("K", ArgKind.INPUT, "fp16"), ("V", ArgKind.INPUT, "fp16"),
         ("sm_scale", ArgKind.PARAM, "fp32"), ("batch_size", ArgKind.DIM_SIZE, "i32"),

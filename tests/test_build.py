@@ -63,7 +63,7 @@ def test_rebuild_is_incremental_and_drops_stale_kernels(tmp_path, aot_cache, cap
     built_at = library.stat().st_mtime_ns
     capsys.readouterr()
     assert _build(workspace, two, aot_cache) == 0
-    assert "codegen: 10 file(s), 0 changed" in capsys.readouterr().err
+    assert "codegen: 13 file(s), 0 changed" in capsys.readouterr().err
     assert library.stat().st_mtime_ns == built_at  # nothing recompiled or relinked
     assert _build(workspace, one, aot_cache) == 0
     assert [p.name for p in (workspace / "src").glob("*_plugin.cpp")] == ["scale_shift_kernel_plugin.cpp"]
@@ -132,3 +132,33 @@ def test_tensorrt_llm_plugingen_config_builds_unchanged(tmp_path, aot_cache):
     manifest = json.loads((tmp_path / "ws" / "output" / "manifest.json").read_text())
     [kernel] = manifest["kernels"]
     assert (kernel["plugin"], kernel["version"]) == ("fused_attention_kernelPlugin", "0")
+
+
+def _sources(workspace):
+    src = workspace / "src"
+    return {p.relative_to(src).as_posix(): p.read_bytes() for p in sorted(src.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.skipif(not Path("/usr/local/cuda/include/cuda_runtime_api.h").is_file() and not os.environ.get("CUDA_HOME"),
+                    reason="needs CUDA runtime headers (an SDK build compiles against them)")
+def test_generated_sources_do_not_depend_on_the_tensorrt_headers(tmp_path, aot_cache, capsys, monkeypatch):
+    """The same config gives byte-identical src/ with plugingen's ABI headers, --trt-include-dir and TENSORRT_ROOT;
+    the headers reach CMake at configure time, and switching them reconfigures the workspace's build."""
+    sdk = tmp_path / "sdk" / "include"  # a stand-in SDK: NvInferRuntime.h declaring the same ABI
+    sdk.mkdir(parents=True)
+    abi = Path(__file__).resolve().parents[1] / "plugingen" / "include" / "plugingen" / "trt_abi.h"
+    (sdk / "NvInferRuntime.h").write_text(f'#pragma once\n#include <cuda_runtime_api.h>\n#include "{abi}"\n')
+    config = EXAMPLES / "vector_add" / "kernel_config.py"
+    assert _build(tmp_path / "own", config, aot_cache) == 0
+    assert _build(tmp_path / "flag", config, aot_cache, "--trt-include-dir", str(sdk)) == 0
+    monkeypatch.setenv("TENSORRT_ROOT", str(sdk.parent))
+    assert _build(tmp_path / "root", config, aot_cache) == 0
+    assert "TensorRT SDK headers at" in capsys.readouterr().err
+    assert _sources(tmp_path / "own") == _sources(tmp_path / "flag") == _sources(tmp_path / "root")
+    for name, kind in (("own", "plugingen"), ("flag", "sdk"), ("root", "sdk")):
+        assert json.loads((tmp_path / name / "output" / "manifest.json").read_text())["trt_headers"] == kind
+    cache = (tmp_path / "flag" / "build" / "CMakeCache.txt").read_text()
+    assert f"PLUGINGEN_TRT_INCLUDE_DIRS:STRING={sdk};" in cache
+    monkeypatch.delenv("TENSORRT_ROOT")
+    assert _build(tmp_path / "flag", config, aot_cache) == 0  # the same workspace, back to plugingen's headers
+    assert "PLUGINGEN_TRT_INCLUDE_DIRS:STRING=\n" in (tmp_path / "flag" / "build" / "CMakeCache.txt").read_text()

@@ -7,9 +7,8 @@ import pytest
 
 from conftest import EXAMPLES, TEST_KERNELS
 from plugingen import codegen
-from plugingen.aot import CompiledKernel, CompiledVariant, LaunchParam
 from plugingen.config import load_config
-from plugingen.dsl import ArgKind
+from plugingen.model import CompiledConfig, CompiledKernel, Image, LaunchParam
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -19,23 +18,23 @@ def fake_compiled(config_path, archs=(80, 90), scratch=0):
     spec = load_config(config_path)
     compiled = []
     for kernel in spec.kernels:
-        variants = []
+        images = []
         for variant in kernel.variants:
-            params = tuple(LaunchParam(p.name, 8 if p.is_tensor else p.dtype.value.size, False)
-                           for p, h in zip(kernel.params, variant.hints) if p.kind is not ArgKind.CONSTEXPR and h != "1")
+            params = tuple(LaunchParam(a.name, 8 if a.is_tensor else a.dtype.size, False)
+                           for a in kernel.launched(variant))
             params += (LaunchParam("global_scratch", 8, True), LaunchParam("profile_scratch", 8, True))
             for arch in archs:
-                variants.append(CompiledVariant(variant, arch, kernel.kernel_name, bytes(range(40)),
-                                                "// ptx\n" if arch == archs[0] else "", 1024, 4, params,
-                                                scratch if arch >= 90 else 0, 128 if scratch else 1))
-        compiled.append(CompiledKernel(kernel, tuple(variants)))
-    return spec, compiled
+                images.append(Image(variant, arch, kernel.kernel_name, bytes(range(40)),
+                                    "// ptx\n" if arch == archs[0] else "", 1024, 4, params,
+                                    scratch if arch >= 90 else 0, 128 if scratch else 1))
+        compiled.append(CompiledKernel(kernel, tuple(images)))
+    return CompiledConfig(spec, tuple(compiled), tuple(archs), "3.6.0")
 
 
 def plugin_source(config_path, kernel=None):
-    spec, compiled = fake_compiled(config_path)
-    files = dict(codegen.generate(spec, compiled).files)
-    name = kernel or spec.kernels[0].kernel_name
+    compiled = fake_compiled(config_path)
+    files = dict(codegen.generate(compiled).files)
+    name = kernel or compiled.kernels[0].spec.kernel_name
     return files[f"{name}_plugin.cpp"], files
 
 
@@ -58,9 +57,10 @@ def test_golden_vector_add(request):
 
 
 def test_empty_grid_and_empty_outputs_launch_nothing():
-    source, _ = plugin_source(EXAMPLES / "vector_add" / "kernel_config.py")
-    check_order(source, "launch.empty = !plugingen::makeGrid(plugingen::ceildiv(v_n, int64_t{1024})",
-                "launch.empty = launch.empty || !anyOutput;", "if (!launch.empty)", "launchKernel(")
+    source, files = plugin_source(EXAMPLES / "vector_add" / "kernel_config.py")
+    check_order(source, "launch.empty = !plugingen::makeGrid(plugingen::ceildiv(v_n, int64_t{1024})")
+    check_order(files["include/plugingen/runtime.h"], "K::computeLaunch(mFields, inputDesc);",
+                "if (!launch.empty && anyElements(outputDesc, kNbOutputs))", "K::launch(")
 
 
 def test_scalars_are_packed_at_their_true_width():
@@ -68,7 +68,7 @@ def test_scalars_are_packed_at_their_true_width():
     check_order(source, "float alpha{};", "float beta{};", "float arg_alpha = fields.alpha;",
                 "float arg_beta = fields.beta;", "int32_t arg_n = launch.n;",
                 "void* params[]{&arg_x, &arg_out, &arg_alpha, &arg_beta, &arg_n, &noScratch, &noScratch};")
-    assert "double" not in source.split("launchKernel")[1].split("class Plugin")[0]
+    assert "double" not in source.split("static void launch(")[1]
     fill, _ = plugin_source(TEST_KERNELS / "fill_index_config.py")
     check_order(fill, "int64_t offset{};", "int64_t n{};", "launch.n = plugingen::narrow<int64_t>(v_n, \"n\");")
 
@@ -76,7 +76,7 @@ def test_scalars_are_packed_at_their_true_width():
 def test_variants_most_specialised_first_and_loud_failure_without_generic():
     source, _ = plugin_source(EXAMPLES / "fmha" / "kernel_config.py")
     check_order(source, "// variant 0: Out % 16 == 0", "seq_len % 16 == 0",
-                "kernels().launch(0,", "// variant 1: Out % 16 == 0", "kernels().launch(1,",
+                "kernels.launch(0,", "// variant 1: Out % 16 == 0", "kernels.launch(1,",
                 'plugingen::fail(std::string("no compiled variant of fused_attention_kernel accepts these arguments')
     generic, _ = plugin_source(EXAMPLES / "vector_add" / "kernel_config.py")
     assert "plugingen::fail(std::string(\"no compiled variant" not in generic
@@ -99,8 +99,8 @@ def test_images_tu_lists_every_variant_and_arch_and_ptx_once_per_variant():
 
 
 def test_generation_is_deterministic():
-    a = codegen.generate(*fake_compiled(TEST_KERNELS / "two_kernels_config.py"))
-    b = codegen.generate(*fake_compiled(TEST_KERNELS / "two_kernels_config.py"))
+    a = codegen.generate(fake_compiled(TEST_KERNELS / "two_kernels_config.py"))
+    b = codegen.generate(fake_compiled(TEST_KERNELS / "two_kernels_config.py"))
     assert a == b
     assert all(text.startswith(("// @generated", "# @generated", "{")) or name.startswith("include/")
                for name, text in a.files)
@@ -116,12 +116,14 @@ def test_cpp_keywords_become_safe_identifiers():
 
 
 def test_global_scratch_comes_from_the_workspace():
-    spec, compiled = fake_compiled(TEST_KERNELS / "tma_scale_config.py", scratch=256)
-    source = dict(codegen.generate(spec, compiled).files)["tma_scale_kernel_plugin.cpp"]
-    check_order(source, "constexpr size_t kSCRATCH_BYTES{256};", "constexpr uint64_t kSCRATCH_ALIGN{128};",
-                "uint64_t globalScratch = plugingen::alignUp(reinterpret_cast<uintptr_t>(workspace), kSCRATCH_ALIGN);",
-                "&arg_N, &globalScratch, &noScratch};",
-                "size_t getWorkspaceSize(", "plugingen::largest(inputs, nbInputs)",
-                "plugingen::scratchBytes(computeLaunch(mFields, in.data(), out.data()).grid, kSCRATCH_BYTES,")
+    compiled = fake_compiled(TEST_KERNELS / "tma_scale_config.py", scratch=256)
+    source = dict(codegen.generate(compiled).files)["tma_scale_kernel_plugin.cpp"]
+    check_order(source, "static constexpr size_t kScratchBytes{256};", "static constexpr uint64_t kScratchAlign{128};",
+                "&arg_N, &globalScratch, &noScratch};")
+    runtime = dict(codegen.generate(compiled).files)["include/plugingen/runtime.h"]
+    check_order(runtime, "size_t getWorkspaceSize(", "if constexpr (K::kScratchBytes == 0)", "return 0;",
+                "largest(inputs, nbInputs)",
+                "scratchBytes(K::computeLaunch(mFields, in.data()).grid, K::kScratchBytes, K::kScratchAlign)",
+                "alignUp(reinterpret_cast<uintptr_t>(workspace), K::kScratchAlign)")
     plain, _ = plugin_source(EXAMPLES / "vector_add" / "kernel_config.py")
-    assert "getWorkspaceSize" not in plain and "globalScratch" not in plain
+    assert "kScratchBytes{0};" in plain and "&globalScratch" not in plain

@@ -12,7 +12,9 @@ import pytest
 from conftest import EXAMPLES, TEST_KERNELS, all_configs
 
 from plugingen import expr
-from plugingen.config import VALID_HINTS, Variant, _kernel_function, load_config
+from plugingen.config import VALID_HINTS, load_config
+from plugingen.loader import load_kernel
+from plugingen.model import Variant
 from plugingen.dsl import ArgKind, DType
 from plugingen.expr import BinOp, Name, Num, OutputPattern, TensorPattern
 
@@ -41,24 +43,24 @@ def test_shipped_config_is_consistent(config):
     assert spec.kernels
     assert len({k.kernel_name for k in spec.kernels}) == len(spec.kernels)
     for kernel in spec.kernels:
-        fn = _kernel_function(kernel.kernel_name, kernel.kernel_file, kernel.loc)
+        fn = load_kernel(kernel.kernel_file, kernel.kernel_name, kernel.loc)
         # params: exactly the kernel's parameters, in order; constexprs exactly where the kernel has them
-        assert [p.name for p in kernel.params] == [p.name for p in fn.params]
-        assert [p.kind is ArgKind.CONSTEXPR for p in kernel.params] == [p.is_constexpr for p in fn.params]
+        assert [p.name for p in kernel.args] == [p.name for p in fn.params]
+        assert [p.kind is ArgKind.CONSTEXPR for p in kernel.args] == [p.is_constexpr for p in fn.params]
         for kind in ArgKind:  # slots count 0, 1, ... within each kind, in kernel order
             assert [p.slot for p in kernel.of_kind(kind)] == list(range(len(kernel.of_kind(kind))))
         assert kernel.inputs and kernel.outputs
         assert all(p.is_tensor for p in kernel.inputs + kernel.outputs)
         assert all(not p.is_tensor and p.dtype in (DType.INT32, DType.INT64) for p in kernel.dim_sizes)
-        assert all(p.loc.file and p.loc.line for p in kernel.params)
+        assert all(p.loc.file and p.loc.line for p in kernel.args)
         assert kernel.plugin_name == kernel.kernel_name + "Plugin"
         assert re.fullmatch(r"\d+", kernel.version)
         # variants: distinct, one hint per param, valid hints, most specialised first
         assert kernel.variants and len(set(kernel.variants)) == len(kernel.variants)
         for variant in kernel.variants:
-            assert len(variant.hints) == len(kernel.params)
+            assert len(variant.hints) == len(kernel.args)
             assert set(variant.hints) <= set(VALID_HINTS)
-            assert all(h == "" for p, h in zip(kernel.params, variant.hints) if p.kind is ArgKind.CONSTEXPR)
+            assert all(h == "" for p, h in zip(kernel.args, variant.hints) if p.kind is ArgKind.CONSTEXPR)
         ranks = [v.rank for v in kernel.variants]
         assert ranks == sorted(ranks, reverse=True)
         # one shape per output and one value per dim size, in slot order, reading inputs only
@@ -70,7 +72,7 @@ def test_shipped_config_is_consistent(config):
             assert [kernel.inputs[slot].name for slot in rule.input_slots] == [t.name for t in rule.rule.inputs]
         # grid: three expressions over integer scalars only
         assert len(kernel.grid) == 3
-        usable = {p.name for p in kernel.params if p.is_int_scalar or
+        usable = {p.name for p in kernel.args if p.is_int_scalar or
                   (p.kind is ArgKind.CONSTEXPR and isinstance(p.value, int))}
         assert set().union(*(expr.names(g) for g in kernel.grid)) <= usable
 
@@ -86,7 +88,7 @@ def test_fmha_params(fmha):
     assert fmha.kernel_file == (EXAMPLES / "fmha" / "fmha_triton.py").resolve()
     assert (fmha.kernel_name, fmha.plugin_name, fmha.version, fmha.namespace, fmha.num_warps, fmha.num_stages) == \
         ("fused_attention_kernel", "fused_attention_kernelPlugin", "1", "", 4, 2)
-    summary = [(p.name, p.kind, p.dtype and p.dtype.abbr, p.is_tensor, p.slot, p.value) for p in fmha.params]
+    summary = [(p.name, p.kind, p.dtype and p.dtype.abbr, p.is_tensor, p.slot, p.value) for p in fmha.args]
     out, inp, param, dim, const = ArgKind.OUTPUT, ArgKind.INPUT, ArgKind.PARAM, ArgKind.DIM_SIZE, ArgKind.CONSTEXPR
     assert summary == [
         ("Out", out, "fp16", True, 0, None), ("L", out, "fp32", True, 1, None), ("M", out, "fp32", True, 2, None),
@@ -96,8 +98,8 @@ def test_fmha_params(fmha):
         ("BLOCK_M", const, None, False, 0, 128), ("BLOCK_DMODEL", const, None, False, 1, 64),
         ("BLOCK_N", const, None, False, 2, 128)]
     # each param remembers the config line that declared it
-    assert fmha.params[3].loc.line == line_of(config, "InputArg('Q'")
-    assert fmha.params[9].loc.line == line_of(config, "DimSizeArg('seq_len'")
+    assert fmha.args[3].loc.line == line_of(config, "InputArg('Q'")
+    assert fmha.args[9].loc.line == line_of(config, "DimSizeArg('seq_len'")
     assert fmha.loc.line == line_of(config, "KernelMetaData(")
 
 
@@ -142,10 +144,10 @@ def test_fmha_grid(fmha):
 # ------------------------------------------------------------------------------------------------ other configs
 def test_vector_add():
     [kernel] = load_config(EXAMPLES / "vector_add" / "kernel_config.py").kernels
-    assert [(p.name, p.kind) for p in kernel.params] == [
+    assert [(p.name, p.kind) for p in kernel.args] == [
         ("x", ArgKind.INPUT), ("y", ArgKind.INPUT), ("out", ArgKind.OUTPUT), ("n", ArgKind.DIM_SIZE),
         ("BLOCK", ArgKind.CONSTEXPR)]
-    assert kernel.params[-1].value == 1024
+    assert kernel.args[-1].value == 1024
     assert kernel.variants == (Variant(("16", "16", "16", "16", "")), Variant(("", "", "", "", "")))
     assert kernel.output_shapes[0].pattern == OutputPattern("out", (Name("d"),), rest=False, whole=False)
     assert [expr.evaluate(g, {"n": 1025}) for g in kernel.grid] == [2, 1, 1]
@@ -153,8 +155,8 @@ def test_vector_add():
 
 def test_two_kernels_in_one_config():
     add, mul = load_config(TEST_KERNELS / "two_kernels_config.py").kernels
-    assert (add.kernel_name, add.version, add.params[-1].value) == ("add_kernel", "1", 1024)
-    assert (mul.kernel_name, mul.version, mul.params[-1].value) == ("mul_kernel", "2", 256)
+    assert (add.kernel_name, add.version, add.args[-1].value) == ("add_kernel", "1", 1024)
+    assert (mul.kernel_name, mul.version, mul.args[-1].value) == ("mul_kernel", "2", 256)
     assert add.kernel_file == mul.kernel_file == (TEST_KERNELS / "binary_ops.py").resolve()
     assert [expr.evaluate(g, {"n": 1000}) for g in add.grid + mul.grid] == [1, 1, 1, 4, 1, 1]
 

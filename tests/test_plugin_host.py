@@ -31,7 +31,7 @@ def field_values(spec, scale=1):
     out = {}
     for i, p in enumerate(spec.fields):
         field_type, dtype = FIELD[p.dtype]
-        value = 2.5 * scale if p.dtype.value.is_float else 1 + i + scale
+        value = 2.5 * scale if p.dtype.is_float else 1 + i + scale
         out[p.name] = (field_type, np.array([value], dtype=dtype))
     return out
 

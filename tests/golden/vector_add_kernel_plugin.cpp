@@ -3,311 +3,104 @@
 // vector_add.py @triton.jit vector_add_kernel(x: *fp16, y: *fp16, out: *fp16, n: i32, BLOCK: constexpr)
 #include "plugingen/runtime.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
-#include <vector>
 
 namespace plugingen_gen
 {
 namespace vector_add_kernel
 {
-extern plugingen::KernelImage const kImages[];
-extern size_t const kImageCount;
-
-namespace
-{
 using namespace nvinfer1;
 
-constexpr char const* kPLUGIN_NAME{"vector_add_kernelPlugin"};
-constexpr char const* kPLUGIN_VERSION{"1"};
-constexpr char const* kPLUGIN_NAMESPACE{""};
-constexpr int32_t kNB_INPUTS{2};
-constexpr int32_t kNB_OUTPUTS{1};
-constexpr int32_t kIN_x{0}; // kernel_config.py:21 InputArg('x', tensor[fp16])
-constexpr int32_t kIN_y{1}; // kernel_config.py:22 InputArg('y', tensor[fp16])
-constexpr int32_t kOUT_out{0}; // kernel_config.py:23 OutputArg('out', tensor[fp16])
-
-constexpr DataType kINPUT_TYPES[kNB_INPUTS]{DataType::kHALF, DataType::kHALF};
-constexpr DataType kOUTPUT_TYPES[kNB_OUTPUTS]{DataType::kHALF};
+extern plugingen::KernelImage const kImageTable[6];
 
 //! The plugin's fields (the config's ParamArgs).
 struct Fields
 {
 };
 
-std::vector<char const*> const kFIELD_NAMES{};
-
-Fields parseFields(PluginFieldCollection const* fc)
-{
-    auto const found = plugingen::matchFields(fc, kFIELD_NAMES);
-    Fields f{};
-    static_cast<void>(found);
-    return f;
-}
-
-//! What one launch needs besides the tensors: the DimSizeArgs and the grid.
-struct Launch
+//! What one launch needs besides the tensors and the grid: the DimSizeArgs.
+struct Launch : plugingen::LaunchBase
 {
     int32_t n{}; // kernel_config.py:24 DimSizeArg('n', i32)
-    uint32_t grid[3]{};
-    bool empty{false};
 };
 
-Launch computeLaunch(Fields const& fields, PluginTensorDesc const* in, PluginTensorDesc const* out)
+//! The kernel as plugingen::Plugin and plugingen::Creator (runtime.h) need it.
+struct Kernel
 {
-    static_cast<void>(fields);
-    Launch launch{};
-    plugingen::checkRank(in[0].dims.nbDims, 1, false, "x", "x[d] -> out[d]");
-    // kernel_config.py:29 'x[d] : d -> n'
-    plugingen::checkRank(in[0].dims.nbDims, 1, false, "x", "x[d] : d -> n");
-    int64_t const v_n = in[0].dims.d[0];
-    launch.n = plugingen::narrow<int32_t>(v_n, "n");
-    // grid (cdiv(n, 1024), 1, 1)
-    launch.empty = !plugingen::makeGrid(plugingen::ceildiv(v_n, int64_t{1024}), int64_t{1}, int64_t{1}, launch.grid);
-    bool anyOutput = false;
-    for (int32_t i = 0; i < kNB_OUTPUTS; ++i)
+    using Fields = vector_add_kernel::Fields;
+    using Launch = vector_add_kernel::Launch;
+    static constexpr char const* kPluginName{"vector_add_kernelPlugin"};
+    static constexpr char const* kPluginVersion{"1"};
+    static constexpr char const* kPluginNamespace{""};
+    static constexpr char const* kKernelName{"vector_add_kernel"};
+    static constexpr DataType kInputTypes[]{DataType::kHALF, DataType::kHALF}; // x, y
+    static constexpr DataType kOutputTypes[]{DataType::kHALF}; // out
+    static constexpr std::array<plugingen::FieldInfo, 0> kFields{ {
+    } };
+    static constexpr size_t kScratchBytes{0}; // Triton's global scratch per program, from the workspace
+    static constexpr uint64_t kScratchAlign{1};
+    static constexpr plugingen::KernelImage const* kImages{kImageTable};
+    static constexpr size_t kImageCount{6};
+    static constexpr char const* kVariants[]{
+        "x % 16 == 0, y % 16 == 0, out % 16 == 0, n % 16 == 0",
+        "generic (no hints)",
+    };
+
+    static void outputShapes(DimsExprs const* inputs, DimsExprs* outputs, IExprBuilder& exprBuilder)
     {
-        int64_t volume = 1;
-        for (int32_t d = 0; d < out[i].dims.nbDims; ++d)
+        static_cast<void>(exprBuilder);
+        // kernel_config.py:28 'x[d] -> out[d]'
+        plugingen::checkRank(inputs[0].nbDims, 1, false, "x", "x[d] -> out[d]");
+        outputs[0].nbDims = 1;
+        plugingen::check(outputs[0].nbDims <= nvinfer1::Dims::MAX_DIMS, "output 'out' would have more than 8 dimensions");
+        outputs[0].d[0] = inputs[0].d[0];
+    }
+
+    static Launch computeLaunch(Fields const& fields, PluginTensorDesc const* in)
+    {
+        static_cast<void>(fields);
+        Launch launch{};
+        plugingen::checkRank(in[0].dims.nbDims, 1, false, "x", "x[d] -> out[d]");
+        // kernel_config.py:29 'x[d] : d -> n'
+        plugingen::checkRank(in[0].dims.nbDims, 1, false, "x", "x[d] : d -> n");
+        int64_t const v_n = in[0].dims.d[0];
+        launch.n = plugingen::narrow<int32_t>(v_n, "n");
+        // grid (cdiv(n, 1024), 1, 1)
+        launch.empty = !plugingen::makeGrid(plugingen::ceildiv(v_n, int64_t{1024}), int64_t{1}, int64_t{1}, launch.grid);
+        return launch;
+    }
+
+    //! Launches the most specialised variant whose hints hold for these arguments.
+    static void launch(plugingen::KernelSet& kernels, Fields const& fields, Launch const& launch,
+        void const* const* inputs, void* const* outputs, uint64_t globalScratch, cudaStream_t stream)
+    {
+        uint64_t arg_x = reinterpret_cast<uintptr_t>(inputs[0]);
+        uint64_t arg_y = reinterpret_cast<uintptr_t>(inputs[1]);
+        uint64_t arg_out = reinterpret_cast<uintptr_t>(outputs[0]);
+        int32_t arg_n = launch.n;
+        static_cast<void>(fields);
+        uint64_t noScratch = 0; // a hidden scratch pointer the kernel does not use
+        static_cast<void>(noScratch);
+        // variant 0: x % 16 == 0, y % 16 == 0, out % 16 == 0, n % 16 == 0
+        if ((arg_x % 16 == 0) && (arg_y % 16 == 0) && (arg_out % 16 == 0) && (arg_n % 16 == 0))
         {
-            volume *= out[i].dims.d[d];
+            void* params[]{&arg_x, &arg_y, &arg_out, &arg_n, &noScratch, &noScratch};
+            return kernels.launch(0, launch.grid, params, stream, globalScratch);
         }
-        anyOutput = anyOutput || volume != 0;
-    }
-    launch.empty = launch.empty || !anyOutput;
-    return launch;
-}
-
-char const* const kVARIANTS[]{
-    "x % 16 == 0, y % 16 == 0, out % 16 == 0, n % 16 == 0",
-    "generic (no hints)",
-};
-
-plugingen::KernelSet& kernels()
-{
-    static plugingen::KernelSet set("vector_add_kernel", kImages, kImageCount, kVARIANTS);
-    return set;
-}
-
-//! Picks the most specialised variant whose hints hold for these arguments and launches it.
-void launchKernel(Fields const& fields, Launch const& launch, void const* const* inputs, void* const* outputs,
-    void* workspace, cudaStream_t stream)
-{
-    uint64_t arg_x = reinterpret_cast<uintptr_t>(inputs[kIN_x]);
-    uint64_t arg_y = reinterpret_cast<uintptr_t>(inputs[kIN_y]);
-    uint64_t arg_out = reinterpret_cast<uintptr_t>(outputs[kOUT_out]);
-    int32_t arg_n = launch.n;
-    static_cast<void>(fields);
-    uint64_t noScratch = 0; // a hidden scratch pointer the kernel does not use
-    static_cast<void>(noScratch);
-    // variant 0: x % 16 == 0, y % 16 == 0, out % 16 == 0, n % 16 == 0
-    if ((arg_x % 16 == 0) && (arg_y % 16 == 0) && (arg_out % 16 == 0) && (arg_n % 16 == 0))
-    {
-        void* params[]{&arg_x, &arg_y, &arg_out, &arg_n, &noScratch, &noScratch};
-        kernels().launch(0, launch.grid, params, stream, workspace != nullptr);
-        return;
-    }
-    // variant 1: generic (no hints)
-    if (true)
-    {
-        void* params[]{&arg_x, &arg_y, &arg_out, &arg_n, &noScratch, &noScratch};
-        kernels().launch(1, launch.grid, params, stream, workspace != nullptr);
-        return;
-    }
-}
-
-class Plugin : public IPluginV3, public IPluginV3OneCore, public IPluginV3OneBuild, public IPluginV3OneRuntime
-{
-public:
-    explicit Plugin(Fields const& fields)
-        : mFields(fields)
-    {
-    }
-
-    IPluginCapability* getCapabilityInterface(PluginCapabilityType type) noexcept override
-    {
-        switch (type)
+        // variant 1: generic (no hints)
+        if (true)
         {
-        case PluginCapabilityType::kCORE: return static_cast<IPluginV3OneCore*>(this);
-        case PluginCapabilityType::kBUILD: return static_cast<IPluginV3OneBuild*>(this);
-        case PluginCapabilityType::kRUNTIME: return static_cast<IPluginV3OneRuntime*>(this);
+            void* params[]{&arg_x, &arg_y, &arg_out, &arg_n, &noScratch, &noScratch};
+            return kernels.launch(1, launch.grid, params, stream, globalScratch);
         }
-        return nullptr;
     }
-
-    IPluginV3* clone() noexcept override
-    {
-        return plugingen::guarded(kPLUGIN_NAME, "clone", static_cast<IPluginV3*>(nullptr),
-            [&] { return static_cast<IPluginV3*>(new Plugin(mFields)); });
-    }
-
-    AsciiChar const* getPluginName() const noexcept override
-    {
-        return kPLUGIN_NAME;
-    }
-
-    AsciiChar const* getPluginVersion() const noexcept override
-    {
-        return kPLUGIN_VERSION;
-    }
-
-    AsciiChar const* getPluginNamespace() const noexcept override
-    {
-        return kPLUGIN_NAMESPACE;
-    }
-
-    int32_t getNbOutputs() const noexcept override
-    {
-        return kNB_OUTPUTS;
-    }
-
-    int32_t configurePlugin(DynamicPluginTensorDesc const* in, int32_t nbInputs, DynamicPluginTensorDesc const* out,
-        int32_t nbOutputs) noexcept override
-    {
-        return plugingen::guarded(kPLUGIN_NAME, "configurePlugin", int32_t{-1}, [&] {
-            plugingen::checkCount(nbInputs, kNB_INPUTS, "inputs");
-            plugingen::checkCount(nbOutputs, kNB_OUTPUTS, "outputs");
-            static_cast<void>(in);
-            static_cast<void>(out);
-            return int32_t{0};
-        });
-    }
-
-    int32_t getOutputDataTypes(DataType* outputTypes, int32_t nbOutputs, DataType const* inputTypes,
-        int32_t nbInputs) const noexcept override
-    {
-        return plugingen::guarded(kPLUGIN_NAME, "getOutputDataTypes", int32_t{-1}, [&] {
-            plugingen::checkCount(nbInputs, kNB_INPUTS, "inputs");
-            plugingen::checkCount(nbOutputs, kNB_OUTPUTS, "outputs");
-            static_cast<void>(inputTypes);
-            for (int32_t i = 0; i < kNB_OUTPUTS; ++i)
-            {
-                outputTypes[i] = kOUTPUT_TYPES[i];
-            }
-            return int32_t{0};
-        });
-    }
-
-    int32_t getOutputShapes(DimsExprs const* inputs, int32_t nbInputs, DimsExprs const* shapeInputs,
-        int32_t nbShapeInputs, DimsExprs* outputs, int32_t nbOutputs, IExprBuilder& exprBuilder) noexcept override
-    {
-        return plugingen::guarded(kPLUGIN_NAME, "getOutputShapes", int32_t{-1}, [&] {
-            plugingen::checkCount(nbInputs, kNB_INPUTS, "inputs");
-            plugingen::checkCount(nbOutputs, kNB_OUTPUTS, "outputs");
-            plugingen::checkCount(nbShapeInputs, 0, "shape inputs");
-            static_cast<void>(shapeInputs);
-            static_cast<void>(exprBuilder);
-            // kernel_config.py:28 'x[d] -> out[d]'
-            plugingen::checkRank(inputs[0].nbDims, 1, false, "x", "x[d] -> out[d]");
-            outputs[0].nbDims = 1;
-            plugingen::check(outputs[0].nbDims <= nvinfer1::Dims::MAX_DIMS, "output 'out' would have more than 8 dimensions");
-            outputs[0].d[0] = inputs[0].d[0];
-            return int32_t{0};
-        });
-    }
-
-    bool supportsFormatCombination(
-        int32_t pos, DynamicPluginTensorDesc const* inOut, int32_t nbInputs, int32_t nbOutputs) noexcept override
-    {
-        if (nbInputs != kNB_INPUTS || nbOutputs != kNB_OUTPUTS || pos < 0 || pos >= kNB_INPUTS + kNB_OUTPUTS)
-        {
-            return false;
-        }
-        DataType const expected = pos < kNB_INPUTS ? kINPUT_TYPES[pos] : kOUTPUT_TYPES[pos - kNB_INPUTS];
-        return inOut[pos].desc.type == expected && inOut[pos].desc.format == TensorFormat::kLINEAR;
-    }
-
-    int32_t onShapeChange(
-        PluginTensorDesc const* in, int32_t nbInputs, PluginTensorDesc const* out, int32_t nbOutputs) noexcept override
-    {
-        return plugingen::guarded(kPLUGIN_NAME, "onShapeChange", int32_t{-1}, [&] {
-            plugingen::checkCount(nbInputs, kNB_INPUTS, "inputs");
-            plugingen::checkCount(nbOutputs, kNB_OUTPUTS, "outputs");
-            computeLaunch(mFields, in, out);
-            return int32_t{0};
-        });
-    }
-
-    int32_t enqueue(PluginTensorDesc const* inputDesc, PluginTensorDesc const* outputDesc, void const* const* inputs,
-        void* const* outputs, void* workspace, cudaStream_t stream) noexcept override
-    {
-        return plugingen::guarded(kPLUGIN_NAME, "enqueue", int32_t{-1}, [&] {
-            Launch const launch = computeLaunch(mFields, inputDesc, outputDesc);
-            if (!launch.empty)
-            {
-                launchKernel(mFields, launch, inputs, outputs, workspace, stream);
-            }
-            return int32_t{0};
-        });
-    }
-
-    IPluginV3* attachToContext(IPluginResourceContext* context) noexcept override
-    {
-        static_cast<void>(context);
-        return clone();
-    }
-
-    PluginFieldCollection const* getFieldsToSerialize() noexcept override
-    {
-        mSerialized.clear();
-        mSerializedCollection.nbFields = static_cast<int32_t>(mSerialized.size());
-        mSerializedCollection.fields = mSerialized.data();
-        return &mSerializedCollection;
-    }
-
-private:
-    Fields mFields;
-    std::vector<PluginField> mSerialized;
-    PluginFieldCollection mSerializedCollection{};
 };
-
-class Creator : public IPluginCreatorV3One
-{
-public:
-    Creator()
-    {
-        mFieldNames.nbFields = static_cast<int32_t>(mFieldList.size());
-        mFieldNames.fields = mFieldList.data();
-    }
-
-    IPluginV3* createPlugin(AsciiChar const* name, PluginFieldCollection const* fc, TensorRTPhase phase) noexcept override
-    {
-        static_cast<void>(name);
-        static_cast<void>(phase);
-        return plugingen::guarded(kPLUGIN_NAME, "createPlugin", static_cast<IPluginV3*>(nullptr),
-            [&] { return static_cast<IPluginV3*>(new Plugin(parseFields(fc))); });
-    }
-
-    PluginFieldCollection const* getFieldNames() noexcept override
-    {
-        return &mFieldNames;
-    }
-
-    AsciiChar const* getPluginName() const noexcept override
-    {
-        return kPLUGIN_NAME;
-    }
-
-    AsciiChar const* getPluginVersion() const noexcept override
-    {
-        return kPLUGIN_VERSION;
-    }
-
-    AsciiChar const* getPluginNamespace() const noexcept override
-    {
-        return kPLUGIN_NAMESPACE;
-    }
-
-private:
-    std::vector<PluginField> mFieldList;
-    PluginFieldCollection mFieldNames{};
-};
-} // namespace
-
-IPluginCreatorInterface* creator()
-{
-    static Creator instance;
-    return &instance;
-}
 } // namespace vector_add_kernel
+
+nvinfer1::IPluginCreatorInterface* vector_add_kernelCreator()
+{
+    return plugingen::creator<vector_add_kernel::Kernel>();
+}
 } // namespace plugingen_gen

@@ -1,0 +1,677 @@
+// plugingen run-time support, the out-of-line half of runtime.h (hand-written; compiled once into every plugin
+// library): logging, field parsing, failure messages, the CUDA driver, module loading, and the library's entry points.
+#include "plugingen/runtime.h"
+
+#include <dlfcn.h>
+
+#include <cmath>
+#include <type_traits>
+#include <utility>
+
+namespace plugingen_gen
+{
+//! The library's creators, in getCreators order (generated: plugins.cpp).
+nvinfer1::IPluginCreatorInterface* const* creators(int32_t& count);
+} // namespace plugingen_gen
+
+//! TensorRT calls this first; the finder outlives the library's use and gives the logger of the calling builder/runtime.
+PLUGINGEN_EXPORT void setLoggerFinder(nvinfer1::ILoggerFinder* finder)
+{
+    plugingen::setLoggerFinder(finder);
+}
+
+//! The plugin creators of this library.
+PLUGINGEN_EXPORT nvinfer1::IPluginCreatorInterface* const* getCreators(int32_t& nbCreators)
+{
+    return plugingen_gen::creators(nbCreators);
+}
+
+namespace plugingen
+{
+
+// ------------------------------------------------------------------------------------------------- logging
+namespace
+{
+//! The finder TensorRT gave setLoggerFinder() and the logger layout of the library that owns it. A process may load
+//! this library into more than one TensorRT build (each calls setLoggerFinder), so the layout goes with the finder.
+struct LoggerFinder
+{
+    std::mutex mutex;
+    void* finder{nullptr};
+    int32_t is11{-1};
+};
+
+LoggerFinder& loggerFinder()
+{
+    static LoggerFinder state;
+    return state;
+}
+
+//! True when the TensorRT library that owns `object` (by its vtable) uses the TensorRT 11 logger layout.
+//! getInferLibVersion(): TensorRT 10.x = 100000..109999, 11.x = 110000.., TensorRT-RTX 1.x = 10000..19999
+//! (RTX 1.5 moved to the 11 layout). Returns -1 when it cannot tell.
+int32_t loggerLayoutIs11(void const* object)
+{
+    void const* vtable = *static_cast<void const* const*>(object);
+    Dl_info info{};
+    if (dladdr(vtable, &info) == 0 || info.dli_fname == nullptr)
+    {
+        return -1;
+    }
+    void* lib = dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD);
+    if (lib == nullptr)
+    {
+        return -1;
+    }
+    using VersionFn = int32_t (*)();
+    auto version = reinterpret_cast<VersionFn>(dlsym(lib, "getInferLibVersion"));
+    int32_t const v = version != nullptr ? version() : -1;
+    dlclose(lib);
+    if (v < 0)
+    {
+        return -1;
+    }
+    return (v >= 110000 || (v >= 10500 && v < 100000)) ? 1 : 0;
+}
+
+//! Calls virtual slot `slot` of `object` as a member function with the given arguments (Itanium C++ ABI).
+template <typename R, typename... Args>
+R callSlot(void* object, int slot, Args... args)
+{
+    using Fn = R (*)(void*, Args...);
+    Fn const* vtable = *reinterpret_cast<Fn const* const*>(object);
+    return vtable[slot](object, args...);
+}
+} // namespace
+
+void setLoggerFinder(void* finder) noexcept
+{
+    int32_t const is11 = finder != nullptr ? loggerLayoutIs11(finder) : -1;
+    LoggerFinder& state = loggerFinder();
+    std::lock_guard<std::mutex> lock(state.mutex);
+    state.finder = finder;
+    state.is11 = is11;
+}
+
+void log(Severity severity, std::string const& message) noexcept
+{
+    try
+    {
+        LoggerFinder& state = loggerFinder();
+        void* finder = nullptr;
+        int32_t is11 = -1;
+        {
+            std::lock_guard<std::mutex> lock(state.mutex);
+            finder = state.finder;
+            is11 = state.is11;
+        }
+        if (finder == nullptr || is11 < 0)
+        {
+            return;
+        }
+        int const slot = is11 ? 4 : 0; // findLogger and log share the slot number within each layout
+        void* logger = callSlot<void*>(finder, slot);
+        if (logger != nullptr)
+        {
+            callSlot<void>(logger, slot, static_cast<int32_t>(severity), message.c_str());
+        }
+    }
+    catch (...)
+    {
+    }
+}
+
+void logFailure(char const* plugin, char const* method, char const* what) noexcept
+{
+    try
+    {
+        log(Severity::kERROR, std::string(plugin) + "::" + method + ": " + what);
+    }
+    catch (...)
+    {
+    }
+}
+
+void fail(std::string const& message)
+{
+    throw Error(message);
+}
+
+namespace
+{
+void check(bool condition, std::string const& message)
+{
+    if (!condition)
+    {
+        fail(message);
+    }
+}
+} // namespace
+
+// ------------------------------------------------------------------------------------------------- numbers
+void failNarrow(int64_t value, char const* what, size_t bits)
+{
+    fail(std::string(what) + " = " + std::to_string(value) + " does not fit in " + std::to_string(bits)
+        + "-bit integer");
+}
+
+namespace
+{
+//! IEEE half bits of `value`, round to nearest even.
+uint16_t floatToHalf(float value)
+{
+    uint32_t x;
+    std::memcpy(&x, &value, 4);
+    uint32_t const sign = (x >> 16) & 0x8000u;
+    uint32_t const absx = x & 0x7fffffffu;
+    if (absx >= 0x7f800000u)
+    {
+        return static_cast<uint16_t>(sign | 0x7c00u | (absx > 0x7f800000u ? 0x200u : 0u));
+    }
+    if (absx >= 0x477ff000u) // rounds to >= 65520: overflow to infinity
+    {
+        return static_cast<uint16_t>(sign | 0x7c00u);
+    }
+    if (absx < 0x38800000u) // subnormal half (or zero)
+    {
+        float const scaled = std::fabs(value) * 16777216.0f; // 2^24: one half-subnormal ulp becomes 1.0
+        return static_cast<uint16_t>(sign | static_cast<uint32_t>(std::nearbyint(scaled)));
+    }
+    uint32_t const mant = absx & 0x7fffffu;
+    uint32_t half = ((absx >> 23) - 112u) << 10 | (mant >> 13);
+    uint32_t const rest = mant & 0x1fffu;
+    if (rest > 0x1000u || (rest == 0x1000u && (half & 1u)))
+    {
+        ++half;
+    }
+    return static_cast<uint16_t>(sign | half);
+}
+
+float halfToFloat(uint16_t h)
+{
+    uint32_t const sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+    uint32_t const exp = (h >> 10) & 0x1fu;
+    uint32_t const mant = h & 0x3ffu;
+    if (exp == 0)
+    {
+        float const v = std::ldexp(static_cast<float>(mant), -24);
+        return sign ? -v : v;
+    }
+    uint32_t const bits = sign | (exp == 31 ? 0x7f800000u | (mant << 13) : ((exp + 112u) << 23) | (mant << 13));
+    float out;
+    std::memcpy(&out, &bits, 4);
+    return out;
+}
+
+//! bfloat16 bits of `value`, round to nearest even (NaN stays NaN).
+uint16_t floatToBf16(float value)
+{
+    uint32_t x;
+    std::memcpy(&x, &value, 4);
+    if ((x & 0x7fffffffu) > 0x7f800000u)
+    {
+        return static_cast<uint16_t>((x >> 16) | 0x40u);
+    }
+    x += 0x7fffu + ((x >> 16) & 1u);
+    return static_cast<uint16_t>(x >> 16);
+}
+
+float bf16ToFloat(uint16_t b)
+{
+    uint32_t const bits = static_cast<uint32_t>(b) << 16;
+    float out;
+    std::memcpy(&out, &bits, 4);
+    return out;
+}
+
+// ------------------------------------------------------------------------------------------------- fields
+char const* fieldTypeName(nvinfer1::PluginFieldType type)
+{
+    using T = nvinfer1::PluginFieldType;
+    switch (type)
+    {
+    case T::kFLOAT16: return "kFLOAT16";
+    case T::kFLOAT32: return "kFLOAT32";
+    case T::kFLOAT64: return "kFLOAT64";
+    case T::kINT8: return "kINT8";
+    case T::kINT16: return "kINT16";
+    case T::kINT32: return "kINT32";
+    case T::kCHAR: return "kCHAR";
+    case T::kDIMS: return "kDIMS";
+    case T::kUNKNOWN: return "kUNKNOWN";
+    case T::kBF16: return "kBF16";
+    case T::kINT64: return "kINT64";
+    default: return "an unsupported type";
+    }
+}
+
+//! The field's single value as a double (floats) or int64 (integers); the bool says which.
+std::pair<bool, double> readNumber(nvinfer1::PluginField const& field, int64_t& asInt)
+{
+    using T = nvinfer1::PluginFieldType;
+    bool const numeric = field.type == T::kFLOAT16 || field.type == T::kBF16 || field.type == T::kFLOAT32
+        || field.type == T::kFLOAT64 || field.type == T::kINT8 || field.type == T::kINT16 || field.type == T::kINT32
+        || field.type == T::kINT64;
+    check(numeric, std::string("field '") + field.name + "' has type " + fieldTypeName(field.type) + ", not a number");
+    check(field.data != nullptr, std::string("field '") + field.name + "' has no data");
+    check(field.length == 1,
+        std::string("field '") + field.name + "' must hold 1 value, got " + std::to_string(field.length));
+    void const* d = field.data;
+    auto load = [d](auto tag) {
+        decltype(tag) v;
+        std::memcpy(&v, d, sizeof v);
+        return v;
+    };
+    switch (field.type)
+    {
+    case T::kFLOAT16: return {true, halfToFloat(load(uint16_t{}))};
+    case T::kBF16: return {true, bf16ToFloat(load(uint16_t{}))};
+    case T::kFLOAT32: return {true, load(float{})};
+    case T::kFLOAT64: return {true, load(double{})};
+    case T::kINT8: asInt = load(int8_t{}); return {false, 0.0};
+    case T::kINT16: asInt = load(int16_t{}); return {false, 0.0};
+    case T::kINT32: asInt = load(int32_t{}); return {false, 0.0};
+    case T::kINT64: asInt = load(int64_t{}); return {false, 0.0};
+    default: break;
+    }
+    fail("unreachable");
+}
+
+template <typename T>
+void store(void* at, T value)
+{
+    std::memcpy(at, &value, sizeof value);
+}
+
+//! Reads a numeric field into the storage of a ParamArg of kind `scalar`, converting where no value is lost
+//! (ONNX delivers every float attribute as kFLOAT32 and every integer as kINT32).
+void readField(nvinfer1::PluginField const& field, Scalar scalar, void* at)
+{
+    int64_t asInt = 0;
+    auto const [isFloat, asDouble] = readNumber(field, asInt);
+    std::string const name = field.name;
+    double const v = isFloat ? asDouble : static_cast<double>(asInt);
+    switch (scalar)
+    {
+    case Scalar::kFP16: return store(at, floatToHalf(static_cast<float>(v)));
+    case Scalar::kBF16: return store(at, floatToBf16(static_cast<float>(v)));
+    case Scalar::kFP32: return store(at, static_cast<float>(v));
+    case Scalar::kFP64: return store(at, v);
+    default: break;
+    }
+    check(!isFloat, "field '" + name + "' is an integer parameter but has type " + fieldTypeName(field.type));
+    switch (scalar)
+    {
+    case Scalar::kI8: return store(at, narrow<int8_t>(asInt, name.c_str()));
+    case Scalar::kI32: return store(at, narrow<int32_t>(asInt, name.c_str()));
+    case Scalar::kI64: return store(at, asInt);
+    default: fail("unknown scalar kind of field '" + name + "'");
+    }
+}
+} // namespace
+
+void parseFields(nvinfer1::PluginFieldCollection const* fc, FieldInfo const* info, size_t count, void* fields)
+{
+    std::vector<nvinfer1::PluginField const*> found(count, nullptr);
+    int32_t const given = fc == nullptr ? 0 : fc->nbFields;
+    check(given >= 0 && (given == 0 || fc->fields != nullptr), "malformed PluginFieldCollection");
+    for (int32_t i = 0; i < given; ++i)
+    {
+        nvinfer1::PluginField const& field = fc->fields[i];
+        check(field.name != nullptr, "field " + std::to_string(i) + " has no name");
+        size_t k = 0;
+        while (k < count && std::strcmp(info[k].name, field.name) != 0)
+        {
+            ++k;
+        }
+        check(k < count, std::string("unknown field '") + field.name + "'");
+        check(found[k] == nullptr, std::string("field '") + field.name + "' given twice");
+        found[k] = &field;
+    }
+    for (size_t k = 0; k < count; ++k)
+    {
+        check(found[k] != nullptr, std::string("missing field '") + info[k].name + "'");
+    }
+    for (size_t k = 0; k < count; ++k)
+    {
+        readField(*found[k], info[k].scalar, static_cast<char*>(fields) + info[k].offset);
+    }
+}
+
+void serializeFields(FieldInfo const* info, size_t count, void* fields, nvinfer1::PluginField* out)
+{
+    for (size_t k = 0; k < count; ++k)
+    {
+        out[k] = nvinfer1::PluginField(info[k].name, static_cast<char*>(fields) + info[k].offset, info[k].type, 1);
+    }
+}
+
+// ------------------------------------------------------------------------------------------------- shapes
+void failCount(int32_t got, int32_t expected, char const* what)
+{
+    fail(std::string("expected ") + std::to_string(expected) + " " + what + ", got " + std::to_string(got));
+}
+
+void failRank(int32_t rank, int32_t named, bool rest, char const* tensor, char const* rule)
+{
+    fail(std::string("input '") + tensor + "' has rank " + std::to_string(rank) + " but rule '" + rule + "' needs "
+        + (rest ? "at least " : "") + std::to_string(named));
+}
+
+void failSameDim(int64_t a, int64_t b, char const* dim, char const* rule)
+{
+    fail(std::string("dimension '") + dim + "' of rule '" + rule + "' differs between inputs: " + std::to_string(a)
+        + " vs " + std::to_string(b));
+}
+
+void failGrid(int64_t x, int64_t y, int64_t z)
+{
+    std::string const grid = "(" + std::to_string(x) + ", " + std::to_string(y) + ", " + std::to_string(z) + ")";
+    if (x < 0 || y < 0 || z < 0)
+    {
+        fail("negative grid " + grid);
+    }
+    fail("grid " + grid + " exceeds CUDA's limits (2^31-1, 65535, 65535)");
+}
+
+bool anyElements(nvinfer1::PluginTensorDesc const* desc, int32_t count)
+{
+    for (int32_t i = 0; i < count; ++i)
+    {
+        int64_t volume = 1;
+        for (int32_t d = 0; d < desc[i].dims.nbDims; ++d)
+        {
+            volume *= desc[i].dims.d[d];
+        }
+        if (volume != 0)
+        {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::vector<nvinfer1::PluginTensorDesc> largest(nvinfer1::DynamicPluginTensorDesc const* desc, int32_t count)
+{
+    std::vector<nvinfer1::PluginTensorDesc> out(static_cast<size_t>(count));
+    for (int32_t i = 0; i < count; ++i)
+    {
+        out[i] = desc[i].desc;
+        out[i].dims = desc[i].max;
+        for (int32_t d = 0; d < out[i].dims.nbDims; ++d)
+        {
+            check(out[i].dims.d[d] >= 0, "tensor " + std::to_string(i) + " has no upper bound for dimension "
+                    + std::to_string(d) + " in this profile");
+        }
+    }
+    return out;
+}
+
+bool supportsLinear(int32_t pos, nvinfer1::DynamicPluginTensorDesc const* inOut, int32_t nbInputs, int32_t nbOutputs,
+    nvinfer1::DataType const* inputTypes, int32_t nbExpectedInputs, nvinfer1::DataType const* outputTypes,
+    int32_t nbExpectedOutputs)
+{
+    if (nbInputs != nbExpectedInputs || nbOutputs != nbExpectedOutputs || pos < 0 || pos >= nbInputs + nbOutputs)
+    {
+        return false;
+    }
+    nvinfer1::DataType const expected = pos < nbInputs ? inputTypes[pos] : outputTypes[pos - nbInputs];
+    return inOut[pos].desc.type == expected && inOut[pos].desc.format == nvinfer1::TensorFormat::kLINEAR;
+}
+
+// ------------------------------------------------------------------------------------------------- CUDA driver
+namespace cu
+{
+using Result = int32_t;
+using Device = int32_t;
+using Module = struct CUmod_st*;
+using Stream = cudaStream_t;
+
+constexpr Result kSUCCESS = 0;
+constexpr int32_t kATTR_CC_MAJOR = 75;
+constexpr int32_t kATTR_CC_MINOR = 76;
+constexpr int32_t kATTR_SHARED_OPTIN = 97;
+constexpr int32_t kFUNC_ATTR_MAX_DYNAMIC_SHARED = 8;
+
+struct Driver
+{
+    Result (*init)(unsigned);
+    Result (*getErrorName)(Result, char const**);
+    Result (*getErrorString)(Result, char const**);
+    Result (*ctxGetCurrent)(Context*);
+    Result (*ctxPushCurrent)(Context);
+    Result (*ctxPopCurrent)(Context*);
+    Result (*ctxGetDevice)(Device*);
+    Result (*ctxGetId)(Context, unsigned long long*); // CUDA >= 12.0; null on older drivers
+    Result (*streamGetCtx)(Stream, Context*);
+    Result (*deviceGetAttribute)(int32_t*, int32_t, Device);
+    Result (*moduleLoadData)(Module*, void const*);
+    Result (*moduleGetFunction)(Function*, Module, char const*);
+    Result (*funcSetAttribute)(Function, int32_t, int32_t);
+    Result (*launchKernel)(Function, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, Stream,
+        void**, void**);
+};
+
+//! The driver's entry points, loaded once; throws when libcuda.so.1 or a required symbol is missing.
+Driver const& driver()
+{
+    static Driver const* loaded = nullptr;
+    static std::string failure;
+    static std::once_flag once;
+    std::call_once(once, [] {
+        void* lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+        if (lib == nullptr)
+        {
+            char const* why = dlerror();
+            failure = std::string("cannot load the CUDA driver libcuda.so.1: ") + (why ? why : "unknown error");
+            return;
+        }
+        static Driver d{};
+        auto bind = [&](auto& fn, char const* symbol, bool required) {
+            fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(dlsym(lib, symbol));
+            if (fn == nullptr && required && failure.empty())
+            {
+                failure = std::string("the CUDA driver lacks ") + symbol;
+            }
+        };
+        bind(d.init, "cuInit", true);
+        bind(d.getErrorName, "cuGetErrorName", true);
+        bind(d.getErrorString, "cuGetErrorString", true);
+        bind(d.ctxGetCurrent, "cuCtxGetCurrent", true);
+        bind(d.ctxPushCurrent, "cuCtxPushCurrent_v2", true);
+        bind(d.ctxPopCurrent, "cuCtxPopCurrent_v2", true);
+        bind(d.ctxGetDevice, "cuCtxGetDevice", true);
+        bind(d.ctxGetId, "cuCtxGetId", false);
+        bind(d.streamGetCtx, "cuStreamGetCtx", true);
+        bind(d.deviceGetAttribute, "cuDeviceGetAttribute", true);
+        bind(d.moduleLoadData, "cuModuleLoadData", true);
+        bind(d.moduleGetFunction, "cuModuleGetFunction", true);
+        bind(d.funcSetAttribute, "cuFuncSetAttribute", true);
+        bind(d.launchKernel, "cuLaunchKernel", true);
+        if (failure.empty())
+        {
+            Result const r = d.init(0);
+            if (r != kSUCCESS)
+            {
+                char const* name = nullptr;
+                d.getErrorName(r, &name);
+                failure = std::string("cuInit failed: ") + (name ? name : std::to_string(r).c_str());
+                return;
+            }
+            loaded = &d;
+        }
+    });
+    if (loaded == nullptr)
+    {
+        fail(failure);
+    }
+    return *loaded;
+}
+
+//! Throws with the driver's name and text of `result` unless it is CUDA_SUCCESS.
+void checkCu(Result result, char const* what)
+{
+    if (result == kSUCCESS)
+    {
+        return;
+    }
+    char const* name = nullptr;
+    char const* text = nullptr;
+    Driver const& d = driver();
+    if (d.getErrorName(result, &name) != kSUCCESS)
+    {
+        name = nullptr;
+    }
+    if (d.getErrorString(result, &text) != kSUCCESS)
+    {
+        text = nullptr;
+    }
+    fail(std::string(what) + " failed: " + (name ? name : "CUDA error " + std::to_string(result))
+        + (text ? std::string(" (") + text + ")" : std::string()));
+}
+
+//! Makes `ctx` current for its lifetime when it is not already.
+class ScopedContext
+{
+public:
+    explicit ScopedContext(Context ctx)
+    {
+        Driver const& d = driver();
+        Context current = nullptr;
+        checkCu(d.ctxGetCurrent(&current), "cuCtxGetCurrent");
+        if (ctx != current)
+        {
+            checkCu(d.ctxPushCurrent(ctx), "cuCtxPushCurrent");
+            mPushed = true;
+        }
+    }
+    ~ScopedContext()
+    {
+        if (mPushed)
+        {
+            Context ignored = nullptr;
+            driver().ctxPopCurrent(&ignored);
+        }
+    }
+    ScopedContext(ScopedContext const&) = delete;
+    ScopedContext& operator=(ScopedContext const&) = delete;
+
+private:
+    bool mPushed{false};
+};
+} // namespace cu
+
+// ------------------------------------------------------------------------------------------------- kernels
+void KernelSet::launch(int32_t variant, uint32_t const grid[3], void** params, cudaStream_t stream,
+    uint64_t globalScratch)
+{
+    cu::Driver const& d = cu::driver();
+    cu::Context ctx = nullptr;
+    if (stream != nullptr)
+    {
+        cu::checkCu(d.streamGetCtx(stream, &ctx), "cuStreamGetCtx");
+    }
+    else
+    {
+        cu::checkCu(d.ctxGetCurrent(&ctx), "cuCtxGetCurrent");
+    }
+    check(ctx != nullptr, "no CUDA context is current and the stream has none");
+    cu::ScopedContext scope(ctx);
+    Loaded const fn = function(ctx, variant);
+    if (fn.image->scratchBytes != 0 && globalScratch == 0)
+    {
+        fail(std::string(mName) + " needs " + std::to_string(fn.image->scratchBytes)
+            + " bytes of workspace per program for Triton's global scratch, and enqueue got no workspace");
+    }
+    cu::Result const launched = d.launchKernel(fn.function, grid[0], grid[1], grid[2], fn.image->threads, 1, 1,
+        fn.image->sharedBytes, stream, params, nullptr);
+    if (launched != cu::kSUCCESS) // the message is built only on failure: enqueue is a hot path
+    {
+        cu::checkCu(launched, (std::string("cuLaunchKernel(") + mName + ")").c_str());
+    }
+}
+
+//! The loaded function of `variant` in `ctx` (current), loading its module on first use.
+KernelSet::Loaded KernelSet::function(cu::Context ctx, int32_t variant)
+{
+    cu::Driver const& d = cu::driver();
+    unsigned long long id = reinterpret_cast<uintptr_t>(ctx);
+    if (d.ctxGetId != nullptr)
+    {
+        cu::checkCu(d.ctxGetId(ctx, &id), "cuCtxGetId");
+    }
+    std::lock_guard<std::mutex> lock(mMutex);
+    for (Loaded const& l : mLoaded)
+    {
+        if (l.context == id && l.variant == variant)
+        {
+            return l;
+        }
+    }
+    cu::Device device = 0;
+    int32_t major = 0;
+    int32_t minor = 0;
+    cu::checkCu(d.ctxGetDevice(&device), "cuCtxGetDevice");
+    cu::checkCu(d.deviceGetAttribute(&major, cu::kATTR_CC_MAJOR, device), "cuDeviceGetAttribute");
+    cu::checkCu(d.deviceGetAttribute(&minor, cu::kATTR_CC_MINOR, device), "cuDeviceGetAttribute");
+    KernelImage const* image = pick(variant, major * 10 + minor);
+    cu::Module module = nullptr;
+    cu::checkCu(d.moduleLoadData(&module, image->data),
+        (std::string("cuModuleLoadData(") + mName + (image->isPtx ? " PTX" : " cubin") + " for sm_"
+            + std::to_string(image->arch) + ")")
+            .c_str());
+    cu::Function function = nullptr;
+    cu::checkCu(d.moduleGetFunction(&function, module, image->entry), "cuModuleGetFunction");
+    if (image->sharedBytes > 48 * 1024)
+    {
+        int32_t optin = 0;
+        cu::checkCu(d.deviceGetAttribute(&optin, cu::kATTR_SHARED_OPTIN, device), "cuDeviceGetAttribute");
+        check(static_cast<int64_t>(image->sharedBytes) <= optin,
+            std::string(mName) + " needs " + std::to_string(image->sharedBytes)
+                + " bytes of shared memory; this device allows " + std::to_string(optin));
+        cu::checkCu(d.funcSetAttribute(
+                        function, cu::kFUNC_ATTR_MAX_DYNAMIC_SHARED, static_cast<int32_t>(image->sharedBytes)),
+            "cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES)");
+    }
+    mLoaded.push_back(Loaded{id, variant, image, function});
+    log(Severity::kINFO,
+        std::string(mName) + ": loaded variant " + std::to_string(variant) + " (" + mVariants[variant] + ") from the "
+            + (image->isPtx ? "PTX" : "cubin") + " for sm_" + std::to_string(image->arch) + " into CUDA context "
+            + std::to_string(id));
+    return mLoaded.back();
+}
+
+KernelImage const* KernelSet::pick(int32_t variant, int32_t cc) const
+{
+    KernelImage const* best = nullptr;
+    KernelImage const* ptx = nullptr;
+    std::string built;
+    for (size_t i = 0; i < mCount; ++i)
+    {
+        KernelImage const& image = mImages[i];
+        if (image.variant != variant)
+        {
+            continue;
+        }
+        if (image.isPtx)
+        {
+            ptx = image.arch <= cc ? &image : ptx;
+            continue;
+        }
+        built += (built.empty() ? "sm_" : ", sm_") + std::to_string(image.arch);
+        if (cubinRuns(image.arch, cc) && (best == nullptr || image.arch > best->arch))
+        {
+            best = &image;
+        }
+    }
+    if (best == nullptr)
+    {
+        best = ptx;
+    }
+    check(best != nullptr,
+        std::string(mName) + " has no cubin for this GPU (sm_" + std::to_string(cc) + "); built for " + built
+            + "; rebuild with --arch " + std::to_string(cc));
+    return best;
+}
+
+} // namespace plugingen
