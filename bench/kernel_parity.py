@@ -26,7 +26,6 @@ device-to-device copy; FMHA's rate is against a measured fp16 matmul.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import math
 import os
 import sys

@@ -13,7 +13,8 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import dsl, expr, loader
 from .errors import ConfigError, Location, PluginGenError
-from .model import ArgKind, grid_names, ConfigSpec, DimSizeValue, DType, Hint, KernelArg, KernelSpec, OutputShape, Variant
+from .model import (ArgKind, ConfigSpec, DimSizeValue, DType, Hint, KernelArg, KernelSpec, OutputShape, Variant,
+                    grid_names)
 from .sourcemap import SourceMap
 
 VALID_HINTS = tuple(h.value for h in Hint)

@@ -37,9 +37,8 @@ def _dtype(name: str) -> DType:
 
 
 # numpy / torch / C spellings users reach for, and the abbreviation PluginGen's DSL expects instead
-_DTYPE_ALIASES = {"float16": "fp16", "half": "fp16", "bfloat16": "bf16", "float32": "fp32", "float": "fp32",
-                  "float64": "fp64", "double": "fp64", "int8": "i8", "int32": "i32", "int": "i32", "int64": "i64",
-                  "uint8": "u8", "bool": "i1"}
+_DTYPE_ALIASES = {**{d.torch: d.abbr for d in DType},
+                  **{"half": "fp16", "float": "fp32", "double": "fp64", "int": "i32"}}
 
 
 _TENSOR_PREFIX = "tensor["

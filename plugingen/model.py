@@ -227,13 +227,10 @@ class KernelSpec:
 
     def grid_env(self, fields: Mapping[str, int], dim_sizes: Mapping[str, int]) -> Dict[str, int]:
         """The value of every grid name, from field and DimSizeArg values."""
-        env: Dict[str, int] = {}
-        for a in self.args:
-            if a.name not in self.grid_names():
-                continue
-            env[a.name] = int(dim_sizes[a.name] if a.kind is ArgKind.DIM_SIZE else
-                              fields[a.name] if a.kind is ArgKind.PARAM else a.value)
-        return env
+        names = set(self.grid_names())
+        return {a.name: int(dim_sizes[a.name] if a.kind is ArgKind.DIM_SIZE else
+                            fields[a.name] if a.kind is ArgKind.PARAM else a.value)
+                for a in self.args if a.name in names}
 
     def dim_size_env(self, input_shapes) -> Dict[str, int]:
         """Each DimSizeArg's value for concrete input shapes (in input order), as the plugin computes it."""
