@@ -149,8 +149,9 @@ def launch_lines(spec: KernelSpec) -> List[str]:
         lines.append(f"launch.{cpp_ident(arg.name)} = plugingen::narrow<{arg.dtype.cpp}>({local}, "
                      f"{cpp_string(arg.name)});")
         values[arg.name] = local
+    grid_names = set(spec.grid_names())
     for arg in spec.args:
-        if arg.name in values or arg.name not in spec.grid_names():
+        if arg.name in values or arg.name not in grid_names:
             continue
         if arg.kind is ArgKind.PARAM:
             values[arg.name] = f"static_cast<int64_t>(fields.{cpp_ident(arg.name)})"
@@ -184,7 +185,7 @@ def variant_condition(spec: KernelSpec, variant: Variant) -> str:
     return " && ".join(f"({t})" for t in terms) if terms else "true"
 
 
-def variant_params(spec: KernelSpec, variant: Variant, images: Sequence[Image]) -> List[str]:
+def variant_params(images: Sequence[Image]) -> List[str]:
     """Addresses of the launch arguments of one variant, in the compiled entry's parameter order."""
     params = images[0].params
     for image in images[1:]:
@@ -243,12 +244,12 @@ def _signature(spec: KernelSpec) -> str:
     return f"@triton.jit {spec.kernel_name}({args})"
 
 
-def _plugin_source(env: jinja2.Environment, kernel: CompiledKernel, config_name: str) -> str:
+def _plugin_source(env: jinja2.Environment, kernel: CompiledKernel, image_count: int, config_name: str) -> str:
     spec = kernel.spec
     field_table = [f"plugingen::FieldInfo{{{cpp_string(a.name)}, {a.dtype.field.cpp}, plugingen::Scalar::"
                    f"{a.dtype.scalar}, offsetof(Fields, {cpp_ident(a.name)})}}" for a in spec.fields]
     variants = [dict(index=i, description=spec.describe(v), condition=variant_condition(spec, v),
-                     params=variant_params(spec, v, kernel.images_of(v))) for i, v in enumerate(spec.variants)]
+                     params=variant_params(kernel.images_of(v))) for i, v in enumerate(spec.variants)]
     no_match, no_match_values = _no_match(spec)
     return env.get_template("plugin.cpp.j2").render(
         spec=spec, config_name=config_name, signature=_signature(spec), kernel_loc=spec.kernel_file.name,
@@ -256,7 +257,7 @@ def _plugin_source(env: jinja2.Environment, kernel: CompiledKernel, config_name:
         launch_members=[f"{a.dtype.cpp} {cpp_ident(a.name)}{{}}; // {_comment(a)}" for a in spec.dim_sizes],
         input_types=[a.dtype.trt.cpp for a in spec.inputs], output_types=[a.dtype.trt.cpp for a in spec.outputs],
         field_table=field_table, scratch_bytes=kernel.scratch, scratch_align=kernel.scratch_align,
-        image_count=sum(2 if i.ptx else 1 for i in kernel.images), variants=variants, shape_lines=shape_lines(spec),
+        image_count=image_count, variants=variants, shape_lines=shape_lines(spec),
         launch_lines=launch_lines(spec), argument_lines=argument_lines(spec), no_match=no_match,
         no_match_values=no_match_values)
 
@@ -294,10 +295,10 @@ def generate(compiled: CompiledConfig) -> GeneratedSources:
     sources = ["plugins.cpp", RUNTIME_SOURCE]
     for kernel in compiled.kernels:
         name = kernel.spec.kernel_name
-        files[f"{name}_plugin.cpp"] = _plugin_source(env, kernel, config_name)
+        images = _images(kernel)
+        files[f"{name}_plugin.cpp"] = _plugin_source(env, kernel, len(images), config_name)
         files[f"{name}_images.cpp"] = env.get_template("images.cpp.j2").render(
-            spec=kernel.spec, config_name=config_name, triton_version=compiled.triton_version,
-            images=_images(kernel))
+            spec=kernel.spec, config_name=config_name, triton_version=compiled.triton_version, images=images)
         sources += [f"{name}_plugin.cpp", f"{name}_images.cpp"]
     specs = [k.spec for k in compiled.kernels]
     files["plugins.cpp"] = env.get_template("plugins.cpp.j2").render(specs=specs, config_name=config_name)
