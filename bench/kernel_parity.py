@@ -106,6 +106,10 @@ def _layer_norm_op(torch, ins, fields):
         return lambda: F.layer_norm(x, (h,), wh, bh, fields["eps"])
 
 
+#: configs whose kernels are autotuned or use heuristics: compared with Triton's own autotuner by bench/autotune.py
+TUNED_CONFIGS = ("tests/kernels/tuned_matmul_config.py", "tests/kernels/tuned_accumulate_config.py",
+                 "tests/kernels/heuristic_rows_config.py")
+
 CASES: List[Case] = [
     Case("vector_add", "examples/vector_add/kernel_config.py", "vector_add_kernel", {},
          _n_shapes() + [("medium, n % 16 = 3 (generic variant)", {"n": (1 << 20) + 3})],
@@ -208,13 +212,14 @@ def load_spec(case: Case):
 
 
 def dim_size_values(spec, input_shapes: Sequence[Sequence[int]]) -> Dict[str, int]:
-    """Each DimSizeArg's value for these input shapes, from the config's dim-size rules (as the plugin computes)."""
+    """Each DimSizeArg's (and launch value's) value for these input shapes, from the config's dim-size rules (as the
+    plugin computes)."""
     return spec.dim_size_env(input_shapes)
 
 
 def launch_env(spec, fields: Dict[str, Any], dims: Dict[str, int]) -> Dict[str, int]:
-    """Names a grid expression may use (the model's grid_names) with their values."""
-    return spec.grid_env(fields, dims)
+    """Names a grid expression may use (the model's grid_names) with their values (default tactic)."""
+    return spec.launch_env(fields, dims)
 
 
 def grid_of(spec, env: Dict[str, int]) -> Tuple[int, int, int]:
@@ -251,7 +256,7 @@ def selected_variant(spec, args: Sequence[Any]) -> Optional[int]:
     """Index of the variant the plugin launches for these kernel arguments (its first variant whose hints hold)."""
     from plugingen.model import ArgKind
 
-    passed = [a.name for a in spec.args if a.kind is not ArgKind.CONSTEXPR]
+    passed = [a.name for a in spec.args if not a.kind.is_constexpr]
     return spec.select_variant(dict(zip(passed, [int(_address(a)) for a in args])))
 
 
@@ -283,7 +288,7 @@ def matched_jit(jit_fn, spec, variant_index: int):
     annotations = dict(getattr(raw, "__annotations__", {}))
     no_spec, no_align = [], []
     for a, hint in zip(spec.args, variant.hints):
-        if a.kind is ArgKind.CONSTEXPR or not hint.passed:
+        if a.kind.is_constexpr or not hint.passed:
             continue  # the JIT turns an int argument equal to 1 into the constant 1 by itself, like the AOT does
         if a.is_tensor:
             if hint is not Hint.DIV16:
@@ -298,7 +303,10 @@ def matched_jit(jit_fn, spec, variant_index: int):
 
 def expected_signature(spec, variant_index: int) -> List[Tuple[str, str, bool]]:
     """(name, Triton type or 'constexpr', divisible by 16) per parameter, as plugingen's AOT compiles the variant."""
-    return [(name, kind, div16) for name, kind, _, div16 in spec.triton_signature(spec.variants[variant_index])]
+    from plugingen.model import Point
+
+    point = Point(0, spec.choices(0)[0], spec.variants[variant_index])
+    return [(name, kind, div16) for name, kind, _, div16 in spec.triton_signature(point)]
 
 
 def jit_signature(jit_fn, args: Sequence[Any], constexprs: Dict[str, Any]) -> List[Tuple[str, str, bool]]:

@@ -1,4 +1,5 @@
-"""Stage 2: AOT-compile every (kernel, hint variant, arch) with Triton's compile API — no GPU needed.
+"""Stage 2: AOT-compile every (kernel, tactic, heuristic values, hint variant, arch) with Triton's compile API — no
+GPU needed.
 
 Results are content-addressed in a cache folder: the key covers the kernel's source and the sources of
 the jit functions it calls (Triton's own ``cache_key``), the signature, constexprs, hints, options, target
@@ -21,7 +22,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import loader
 from .errors import BuildError, Location
-from .model import CompiledConfig, CompiledKernel, ConfigSpec, Image, KernelSpec, LaunchParam, Variant
+from .model import CompiledConfig, CompiledKernel, ConfigSpec, Image, KernelSpec, LaunchParam, Point
 
 DEFAULT_ARCHS: Tuple[int, ...] = (80, 86, 89, 90)
 SUPPORTED_ARCHS: Tuple[int, ...] = (75, 80, 86, 87, 89, 90, 100, 103, 120, 121)
@@ -35,22 +36,25 @@ class _Job:
     constexprs: Tuple[Tuple[str, object], ...]
     divisible: Tuple[int, ...]
     arch: int
-    num_warps: int
-    num_stages: int
+    options: Tuple[Tuple[str, int], ...]  # Triton compile options: num_warps, num_stages (, maxnreg)
     key: str
+    label: str  # what the point specialises, for the build log
 
 
-def _job_for(spec: KernelSpec, variant: Variant, arch: int, triton_version: str) -> _Job:
-    signature = spec.triton_signature(variant)
+def _job_for(spec: KernelSpec, point: Point, arch: int, triton_version: str) -> _Job:
+    signature = spec.triton_signature(point)
     constexprs = [(name, value) for name, kind, value, _ in signature if kind == "constexpr"]
     divisible = [index for index, (*_, div16) in enumerate(signature) if div16]
     signature = [(name, kind) for name, kind, _, _ in signature]
+    chosen = spec.tactics[point.tactic].options_for(arch)
+    options = [("num_warps", chosen.num_warps), ("num_stages", chosen.num_stages)]
+    if chosen.maxnreg:
+        options.append(("maxnreg", chosen.maxnreg))
     job = dict(kernel=spec.kernel_name, fn=spec.source_key, signature=signature, constexprs=constexprs,
-               divisible=divisible, arch=arch, num_warps=spec.num_warps, num_stages=spec.num_stages,
-               triton=triton_version, format=2)
+               divisible=divisible, arch=arch, options=options, triton=triton_version, format=3)
     key = hashlib.sha256(json.dumps(job, sort_keys=True, default=repr).encode()).hexdigest()
     return _Job(str(spec.kernel_file), spec.kernel_name, tuple(signature), tuple(constexprs), tuple(divisible), arch,
-                spec.num_warps, spec.num_stages, key)
+                tuple(options), key, spec.describe_point(point))
 
 
 _PTX_ENTRY = re.compile(r"\.entry\s+(\w+)\s*\((.*?)\)", re.S)
@@ -79,12 +83,12 @@ def _compile_job(job: _Job) -> Dict[str, object]:
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
 
-    fn = loader.load_kernel(Path(job.kernel_file), job.kernel_name)
+    with loader.build_target(job.arch):
+        fn = loader.load_kernel(Path(job.kernel_file), job.kernel_name)
     source = ASTSource(fn=fn, signature=dict(job.signature), constexprs=dict(job.constexprs),
                        attrs={(i,): [["tt.divisibility", 16]] for i in job.divisible})
     try:
-        compiled = triton.compile(source, target=GPUTarget("cuda", job.arch, 32),
-                                  options={"num_warps": job.num_warps, "num_stages": job.num_stages})
+        compiled = triton.compile(source, target=GPUTarget("cuda", job.arch, 32), options=dict(job.options))
     except Exception as exc:  # Triton raises many types; all mean "this kernel does not compile"
         text = (getattr(exc, "error_message", None) or str(exc)).strip() or type(exc).__name__
         raise BuildError(f"Triton failed to compile '{job.kernel_name}' for sm_{job.arch}: {text.splitlines()[-1]}",
@@ -115,9 +119,9 @@ def _triton_error_location(exc: Exception, fn, kernel_file: str) -> Location:
     return Location(kernel_file, first + def_index + node.lineno - 1, getattr(node, "col_offset", -1) + 1)
 
 
-def _launch_params(spec: KernelSpec, variant: Variant, ptx: str) -> Tuple[str, Tuple[LaunchParam, ...]]:
+def _launch_params(spec: KernelSpec, point: Point, ptx: str) -> Tuple[str, Tuple[LaunchParam, ...]]:
     entry, sizes = ptx_params(ptx)
-    passed = spec.launched(variant)
+    passed = spec.launched(point.variant)
     if len(sizes) < len(passed):
         raise BuildError(f"compiled '{spec.kernel_name}' takes {len(sizes)} parameters, fewer than the "
                          f"{len(passed)} the config passes")
@@ -153,15 +157,19 @@ def _store(cache_dir: Path, key: str, result: Dict[str, object]) -> None:
 
 def compile_kernels(config: ConfigSpec, archs: Sequence[int], cache_dir: Path, jobs: int,
                     progress: Callable[[str], None] = lambda _: None) -> CompiledConfig:
-    """Compile every kernel's variants for every arch (cached), ``jobs`` Triton compiles at a time."""
+    """Compile every kernel's points (tactic x heuristic values x hint variant) for every arch (cached), ``jobs``
+    Triton compiles at a time."""
     import triton
 
     archs = tuple(sorted(set(archs)))
-    planned: List[Tuple[KernelSpec, Variant, int, _Job]] = []
+    planned: List[Tuple[KernelSpec, Point, int, _Job]] = []
     for spec in config.kernels:
-        for variant in spec.variants:
+        for point in spec.points():
             for arch in archs:
-                planned.append((spec, variant, arch, _job_for(spec, variant, arch, triton.__version__)))
+                try:
+                    planned.append((spec, point, arch, _job_for(spec, point, arch, triton.__version__)))
+                except KeyError as exc:
+                    raise BuildError(f"kernel '{spec.kernel_name}': {exc.args[0]}", spec.loc)
     results: Dict[str, Dict[str, object]] = {}
     todo = []
     for *_, job in planned:
@@ -176,13 +184,13 @@ def compile_kernels(config: ConfigSpec, archs: Sequence[int], cache_dir: Path, j
     compiled = []
     for spec in config.kernels:
         images = []
-        for s, variant, arch, job in planned:
+        for s, point, arch, job in planned:
             if s is not spec:
                 continue
             result = results[job.key]
-            entry, params = _launch_params(spec, variant, result["ptx"])
+            entry, params = _launch_params(spec, point, result["ptx"])
             images.append(Image(
-                variant=variant, arch=arch, entry=entry, cubin=bytes.fromhex(result["cubin"]),
+                point=point, arch=arch, entry=entry, cubin=bytes.fromhex(result["cubin"]),
                 ptx=result["ptx"] if arch == archs[0] else "", shared=int(result["shared"]),
                 num_warps=int(result["num_warps"]), params=params, scratch=int(result.get("scratch", 0)),
                 scratch_align=int(result.get("scratch_align", 1))))
@@ -195,7 +203,7 @@ def _run_jobs(todo: List[_Job], jobs: int, cache_dir: Path, results: Dict[str, D
     def finish(job: _Job, result: Dict[str, object], seconds: float) -> None:
         _store(cache_dir, job.key, result)
         results[job.key] = result
-        progress(f"compiled {job.kernel_name} sm_{job.arch} [{_suffix(job)}] in {seconds:.2f}s")
+        progress(f"compiled {job.kernel_name} sm_{job.arch} [{job.label}] in {seconds:.2f}s")
 
     if jobs <= 1 or len(todo) == 1:
         for job in todo:
@@ -215,7 +223,3 @@ def _run_jobs(todo: List[_Job], jobs: int, cache_dir: Path, results: Dict[str, D
 def _ignore_interrupts() -> None:
     """Workers leave Ctrl-C to the parent, which stops the build and reports it once."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _suffix(job: _Job) -> str:
-    return "".join(f"{i}d" for i in job.divisible) or "generic"

@@ -14,7 +14,8 @@ from typing import Dict, List, Sequence, Tuple
 import jinja2
 
 from . import __version__, expr
-from .model import ArgKind, CompiledConfig, CompiledKernel, DType, Image, KernelArg, KernelSpec, Variant
+from .errors import BuildError
+from .model import ArgKind, CompiledConfig, CompiledKernel, DType, Hint, Image, KernelArg, KernelSpec, Point, Variant
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _INCLUDE = Path(__file__).parent / "include"
@@ -90,6 +91,9 @@ def shape_lines(spec: KernelSpec) -> List[str]:
             index, pos = _b[name]
             return f"inputs[{_slots[index]}].d[{pos}]"
 
+        def numel(tensor: str, _slots=shape.input_slots, _rule=rule) -> str:
+            return f"plugingen::volumeExpr(inputs[{_slots[_tensor_index(_rule, tensor)]}], exprBuilder)"
+
         count = str(len(pattern.dims))
         if pattern.rest:
             index = next(i for i, p in enumerate(rule.inputs) if p.rest)
@@ -99,7 +103,7 @@ def shape_lines(spec: KernelSpec) -> List[str]:
         lines.append(f"plugingen::check({out}.nbDims <= nvinfer1::Dims::MAX_DIMS, \"output "
                      f"'{pattern.name}' would have more than 8 dimensions\");")
         for i, dim in enumerate(pattern.dims):
-            lines.append(f"{out}.d[{i}] = {expr.emit_dim_expr(dim, bind)};")
+            lines.append(f"{out}.d[{i}] = {expr.emit_dim_expr(dim, bind, numel=numel)};")
         if pattern.rest:
             lines.append(f"for (int32_t i = {named}; i < inputs[{source}].nbDims; ++i)")
             lines.append("{")
@@ -125,15 +129,19 @@ def _input_checks(rule, slots: Sequence[int], text: str) -> List[str]:
     return lines
 
 
+def _tensor_index(rule, tensor: str) -> int:
+    return next(i for i, p in enumerate(rule.inputs) if p.name == tensor)
+
+
 def launch_lines(spec: KernelSpec) -> List[str]:
-    """Body of computeLaunch: check input shapes against every rule, compute DimSizeArgs, then the grid."""
+    """Body of computeLaunch: check input shapes against every rule, compute DimSizeArgs and launch values, the
+    heuristics (and from them and the tactic, the compiled variant), then the grid."""
     lines: List[str] = []
     for shape in spec.output_shapes:
         if shape.rule.outputs[0] is shape.pattern:  # one check per rule, at its first output
             lines.extend(_input_checks(shape.rule, shape.input_slots, cpp_string(expr.render_rule(shape.rule))))
     values: Dict[str, str] = {}
     for value in spec.dim_size_values:
-        arg = spec.dim_sizes[value.dim_size]
         rule = value.rule
         text = expr.render_rule(rule)
         lines.append(f"// {_where(value.loc)} '{text}'")
@@ -144,22 +152,70 @@ def launch_lines(spec: KernelSpec) -> List[str]:
             index, pos = _b[name]
             return f"in[{_slots[index]}].dims.d[{pos}]"
 
-        local = f"v_{arg.name}"
-        lines.append(f"int64_t const {local} = {expr.emit_int64(rule.expr, bind)};")
-        lines.append(f"launch.{cpp_ident(arg.name)} = plugingen::narrow<{arg.dtype.cpp}>({local}, "
-                     f"{cpp_string(arg.name)});")
-        values[arg.name] = local
-    grid_names = set(spec.grid_names())
+        def numel(tensor: str, _slots=value.input_slots, _rule=rule) -> str:
+            return f"static_cast<int64_t>(plugingen::volume(in[{_slots[_tensor_index(_rule, tensor)]}].dims))"
+
+        local = f"v_{value.target}"
+        lines.append(f"int64_t const {local} = {expr.emit_int64(rule.expr, bind, numel)};")
+        if value.is_argument:
+            lines.append(f"launch.{cpp_ident(value.target)} = plugingen::narrow<{value.dtype.cpp}>({local}, "
+                         f"{cpp_string(value.target)});")
+        values[value.target] = local
     for arg in spec.args:
-        if arg.name in values or arg.name not in grid_names:
-            continue
-        if arg.kind is ArgKind.PARAM:
+        if arg.kind is ArgKind.PARAM and arg.is_int_scalar:
             values[arg.name] = f"static_cast<int64_t>(fields.{cpp_ident(arg.name)})"
-        else:
-            values[arg.name] = f"int64_t{{{arg.value}}}"
+        elif arg.is_int_constexpr:
+            values[arg.name] = f"int64_t{{{int(arg.value)}}}"
+    tuned = [a.name for a in spec.tuned if all(isinstance(dict(t.meta)[a.name], int) for t in spec.tactics)]
+    for name in tuned:
+        table = ", ".join(str(int(dict(t.meta)[name])) for t in spec.tactics)
+        lines.append(f"static constexpr int64_t meta_{name}[]{{{table}}}; // per tactic")
+        values[name] = f"meta_{name}[tactic]"
+    lines.extend(_heuristic_lines(spec, values))
     grid = ", ".join(expr.emit_int64(axis, values.__getitem__) for axis in spec.grid)
     lines.append(f"// grid ({', '.join(expr.render(axis) for axis in spec.grid)})")
     lines.append(f"launch.empty = !plugingen::makeGrid({grid}, launch.grid);")
+    return lines
+
+
+def _heuristic_lines(spec: KernelSpec, values: Dict[str, str]) -> List[str]:
+    """Each heuristic's value, then the first compiled variant of (tactic, heuristic values) in launch.variant."""
+    points = spec.points()
+    per_choice = len(spec.variants)
+    if len(spec.tactics) == 1 and not spec.heuristics:
+        return []
+    lines = []
+    radix = []
+    for h in spec.heuristics:
+        lines.append(f"// heuristic {_where(h.loc)}: {h.name} = {expr.render(h.expr)}")
+        lines.append(f"int64_t const h_{h.name} = {expr.emit_int64(h.expr, values.__getitem__)};")
+        values[h.name] = f"h_{h.name}"
+        domain = ", ".join(str(int(v)) for v in h.domain)
+        lines.append(f"static constexpr int64_t domain_{h.name}[]{{{domain}}};")
+        radix.append((h, f"plugingen::valueIndex(h_{h.name}, domain_{h.name}, {len(h.domain)}, "
+                         f"{cpp_string(h.name)})"))
+    choice = "0"
+    for h, index in radix:
+        choice = index if choice == "0" else f"({choice}) * {len(h.domain)} + {index}"
+    combos = 1
+    for h in spec.heuristics:
+        combos *= len(h.domain)
+    # first[tactic * combos + choice]: index of that point's first variant in the image table, -1 if not compiled
+    first = []
+    for tactic in range(len(spec.tactics)):
+        for combo in range(combos):
+            digits, rest = [], combo
+            for h in reversed(spec.heuristics):
+                digits.append(h.domain[rest % len(h.domain)])
+                rest //= len(h.domain)
+            point = Point(tactic, tuple(reversed(digits)), spec.variants[0])
+            first.append(points.index(point) if point in points else -1)
+    assert all(f == -1 or f % per_choice == 0 for f in first)
+    lines.append(f"static constexpr int32_t firstVariant[]{{{', '.join(map(str, first))}}}; // [tactic][choice]")
+    lines.append(f"int32_t const choice = {choice};")
+    lines.append(f"launch.variant = firstVariant[tactic * {combos} + choice];")
+    lines.append("plugingen::check(launch.variant >= 0, \"these heuristic values were not compiled for this "
+                 "tactic\");")
     return lines
 
 
@@ -186,11 +242,14 @@ def variant_condition(spec: KernelSpec, variant: Variant) -> str:
 
 
 def variant_params(images: Sequence[Image]) -> List[str]:
-    """Addresses of the launch arguments of one variant, in the compiled entry's parameter order."""
+    """Addresses of the launch arguments of one hint variant (all its images), in the compiled entry's parameter
+    order."""
     params = images[0].params
     for image in images[1:]:
         if image.params != params:
-            raise AssertionError(f"sm_{image.arch} image of {image.entry} takes different parameters")
+            raise BuildError(f"the sm_{image.arch} image of {image.entry} takes different parameters than the "
+                             f"sm_{images[0].arch} image of {images[0].entry}: a tactic or heuristic value changes the "
+                             "kernel's signature")
     scratch = any(i.scratch for i in images)
 
     def address(p) -> str:
@@ -206,7 +265,7 @@ def _no_match(spec: KernelSpec) -> Tuple[str, List[str]]:
     text = (f"no compiled variant of {spec.kernel_name} accepts these arguments (variants: "
             f"{' | '.join(spec.describe(v) for v in spec.variants)}; add a variant with '' hints for other "
             "inputs); got")
-    hinted = [a for i, a in enumerate(spec.args) if any(v.hints[i] for v in spec.variants)]
+    hinted = [a for i, a in enumerate(spec.args) if any(v.hints[i] is not Hint.NONE for v in spec.variants)]
     values = [f'" {a.name}{" % 16" if a.is_tensor else ""} = " + std::to_string('
               f'arg_{a.name}{" % 16" if a.is_tensor else ""})' for a in hinted]
     return text, values
@@ -216,7 +275,7 @@ def _no_match(spec: KernelSpec) -> Tuple[str, List[str]]:
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_TEMPLATES)), undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(cpp_string=cpp_string, pystr=repr)
+    env.filters.update(cpp_string=cpp_string, cpp_ident=cpp_ident, pystr=repr)
     env.globals.update(cpp_string=cpp_string, tool_version=__version__)
     return env
 
@@ -227,8 +286,8 @@ def _literal_lines(data: bytes, per_line: int = 64) -> List[str]:
 
 def _images(kernel: CompiledKernel) -> List[Dict[str, object]]:
     images = []
-    for index, variant in enumerate(kernel.spec.variants):
-        for image in kernel.images_of(variant):
+    for index, point in enumerate(kernel.spec.points()):
+        for image in kernel.images_of(point):
             common = dict(variant=index, arch=image.arch, entry=image.entry, shared=image.shared,
                           threads=image.num_warps * 32, scratch=image.scratch)
             images.append(dict(common, kind="cubin", is_ptx="false", size=len(image.cubin),
@@ -249,12 +308,17 @@ def _plugin_source(env: jinja2.Environment, kernel: CompiledKernel, image_count:
     field_table = [f"plugingen::FieldInfo{{{cpp_string(a.name)}, {a.dtype.field.cpp}, plugingen::Scalar::"
                    f"{a.dtype.scalar}, offsetof(Fields, {cpp_ident(a.name)})}}" for a in spec.fields]
     variants = [dict(index=i, description=spec.describe(v), condition=variant_condition(spec, v),
-                     params=variant_params(kernel.images_of(v))) for i, v in enumerate(spec.variants)]
+                     params=variant_params([im for im in kernel.images if im.point.variant == v]))
+                for i, v in enumerate(spec.variants)]
     no_match, no_match_values = _no_match(spec)
+    zeroed = [f"plugingen::ZeroedOutput{{{a.slot}, {a.dtype.size}}}" for a in spec.outputs
+              if a.name in spec.reset_to_zero]
     return env.get_template("plugin.cpp.j2").render(
         spec=spec, config_name=config_name, signature=_signature(spec), kernel_loc=spec.kernel_file.name,
         field_members=[f"{a.dtype.cpp} {cpp_ident(a.name)}{{}}; // {_comment(a)}" for a in spec.fields],
         launch_members=[f"{a.dtype.cpp} {cpp_ident(a.name)}{{}}; // {_comment(a)}" for a in spec.dim_sizes],
+        point_descriptions=[spec.describe_point(p) for p in spec.points()], zeroed=zeroed,
+        tactics=[t.describe() for t in spec.tactics], namespace=spec.function_name,
         input_types=[a.dtype.trt.cpp for a in spec.inputs], output_types=[a.dtype.trt.cpp for a in spec.outputs],
         field_table=field_table, scratch_bytes=kernel.scratch, scratch_align=kernel.scratch_align,
         image_count=image_count, variants=variants, shape_lines=shape_lines(spec),

@@ -5,16 +5,17 @@ Every problem found is collected (not just the first) and reported as ``file:lin
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import keyword
 import re
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
-from . import dsl, expr, loader
+from . import aot, dsl, expr, loader, tuning
 from .errors import ConfigError, Location, PluginGenError
-from .model import (ArgKind, ConfigSpec, DimSizeValue, DType, Hint, KernelArg, KernelSpec, OutputShape, Variant,
-                    grid_names)
+from .model import (ArgKind, ConfigSpec, DimSizeValue, DType, Hint, KernelArg, KernelSpec, OutputShape, Tactic,
+                    Variant, scalar_names)
 from .sourcemap import SourceMap
 
 VALID_HINTS = tuple(h.value for h in Hint)
@@ -24,6 +25,7 @@ _ONNX_ATTRIBUTES = frozenset({"plugin_version", "plugin_namespace", "tensorrt_pl
 # module-level names of functional.py / onnx_plugins.py a kernel function must not replace
 _RESERVED_KERNEL_NAMES = frozenset({"register_plugins", "np", "Path", "LIBRARY_PATH", "PLUGINS", "DOMAIN", "make",
                                     "make_model", "infer_output_shapes"})
+_SETTERS = {ArgKind.TUNED: "the autotune configs", ArgKind.HEURISTIC: "@triton.heuristics"}
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _NAMESPACE = re.compile(r"[A-Za-z0-9_.:]*\Z")
 
@@ -72,8 +74,10 @@ def _a(kind: ArgKind) -> str:
     return ("an " if kind.value[0] in "AEIOU" else "a ") + kind.value
 
 
-def _check_params(meta: dsl.KernelMetaData, fn: Any, src: SourceMap, chk: _Checker) -> List[KernelArg]:
-    """Match ``ios`` against the kernel's signature; return the params in kernel order."""
+def _check_params(meta: dsl.KernelMetaData, fn: Any, set_names: Dict[str, ArgKind], src: SourceMap,
+                  chk: _Checker) -> List[KernelArg]:
+    """Match ``ios`` against the kernel's signature (less the parameters the decorators set, ``set_names``);
+    return every parameter in kernel order."""
     ios = meta.ios
     if not isinstance(ios, list):
         chk.error(f"ios of kernel '{meta.kernel_name}' must be a list, got {type(ios).__name__}",
@@ -85,7 +89,16 @@ def _check_params(meta: dsl.KernelMetaData, fn: Any, src: SourceMap, chk: _Check
                       "ParamArg, DimSizeArg or Constexpr", src.item(meta.loc, "ios", index))
     if chk.errors:
         return []
-    kernel_params = list(fn.params)
+    all_params = list(fn.params)
+    kernel_params = [p for p in all_params if p.name not in set_names]
+    listed = [a.name for a in ios if a.kind is not ArgKind.CONSTEXPR and a.name in set_names]
+    if set_names and (listed or len(ios) == len(all_params)):
+        names = listed or [p.name for p in all_params if p.name in set_names]
+        setters = " and ".join(sorted({_SETTERS[set_names[n]] for n in names}))
+        chk.error(f"ios of kernel '{meta.kernel_name}' gives {', '.join(names)}, which {setters} set",
+                  src.field(meta.loc, "ios"), "leave out of ios what the decorators (or configs) set, as "
+                                              "kernel[grid](...) does")
+        return []
     if len(ios) != len(kernel_params):
         names = ", ".join(p.name for p in kernel_params)
         given = {a.name for a in ios if a.kind is not ArgKind.CONSTEXPR}
@@ -95,14 +108,27 @@ def _check_params(meta: dsl.KernelMetaData, fn: Any, src: SourceMap, chk: _Check
         extra = sorted(given - {p.name for p in kernel_params})
         detail = "".join([f"; missing: {', '.join(missing)}" if missing else "",
                           f"; not kernel parameters: {', '.join(extra)}" if extra else ""])
-        chk.error(f"kernel '{meta.kernel_name}' has {len(kernel_params)} parameters ({names}) but ios lists "
-                  f"{len(ios)} entries{detail}", src.field(meta.loc, "ios"),
+        set_by = f" (besides {', '.join(set_names)}, set by its decorators)" if set_names else ""
+        chk.error(f"kernel '{meta.kernel_name}' takes {len(kernel_params)} parameters from ios ({names}){set_by} "
+                  f"but ios lists {len(ios)} entries{detail}", src.field(meta.loc, "ios"),
                   "ios must follow the kernel's parameters one to one, in order")
         return []
     params: List[KernelArg] = []
     slots: Dict[ArgKind, int] = {}
     seen: Dict[str, Location] = {}
-    for arg, kparam in zip(ios, kernel_params):
+    given_args = iter(ios)
+    for kparam in all_params:
+        if kparam.name in set_names:
+            kind = set_names[kparam.name]
+            if not kparam.is_constexpr:
+                chk.error(f"kernel parameter '{kparam.name}' is set by {kind.value} but is not tl.constexpr",
+                          meta.loc, f"annotate '{kparam.name}: tl.constexpr'")
+            slot = slots.get(kind, 0)
+            slots[kind] = slot + 1
+            params.append(KernelArg(name=kparam.name, kind=kind, dtype=None, is_tensor=False, hints=(), slot=slot,
+                                    loc=meta.loc))
+            continue
+        arg = next(given_args)
         kind = arg.kind
         name = kparam.name if kind is ArgKind.CONSTEXPR else arg.name
         if kind is not ArgKind.CONSTEXPR:
@@ -146,8 +172,8 @@ def _check_params(meta: dsl.KernelMetaData, fn: Any, src: SourceMap, chk: _Check
 def _check_arg_type(arg: Any, chk: _Checker) -> None:
     kind = arg.kind
     if kind is ArgKind.CONSTEXPR:
-        if not isinstance(arg.value, (int, float, bool)):
-            chk.error(f"Constexpr value must be an int, float or bool, got {arg.value!r}", arg.loc)
+        if not isinstance(arg.value, (int, float, bool, str)):
+            chk.error(f"Constexpr value must be an int, float, bool or str, got {arg.value!r}", arg.loc)
         return
     dtype, is_tensor = arg.dtype.dtype, arg.dtype.is_tensor
     if kind in (ArgKind.INPUT, ArgKind.OUTPUT):
@@ -203,14 +229,16 @@ def _check_hints(params: List[KernelArg], meta: dsl.KernelMetaData, chk: _Checke
     return tuple(sorted(variants, key=lambda v: -v.rank))
 
 
-def _check_grid(meta: dsl.KernelMetaData, params: List[KernelArg], src: SourceMap,
-                chk: _Checker) -> Tuple[expr.Expr, ...]:
+def _check_grid(meta: dsl.KernelMetaData, params: List[KernelArg], tactics: Tuple[Tactic, ...],
+                launch_values: Sequence[DimSizeValue], src: SourceMap, chk: _Checker) -> Tuple[expr.Expr, ...]:
     grid = meta.grid_dims
     if isinstance(grid, str) or not isinstance(grid, (list, tuple)) or len(grid) != 3:
         chk.error(f"grid_dims of kernel '{meta.kernel_name}' must be 3 expressions (x, y, z), got {grid!r}",
                   src.field(meta.loc, "grid_dims"))
         return ()
-    usable = set(grid_names(params))
+    non_int = {n for t in tactics for n, v in t.meta if not isinstance(v, int)}
+    usable = {p.name for p in params if p.name in scalar_names(params) and p.name not in non_int}
+    usable |= {v.target for v in launch_values}
     by_name = {p.name: p for p in params}
     exprs = []
     for index, (axis, text) in enumerate(zip("xyz", grid)):
@@ -223,12 +251,22 @@ def _check_grid(meta: dsl.KernelMetaData, params: List[KernelArg], src: SourceMa
             parsed = expr.parse_expr(text, loc, what=f"grid_dims {axis}")
             for name in sorted(expr.names(parsed) - usable):
                 p = by_name.get(name)
-                what = f"{p.kind.value} '{name}' of type {p.triton_type()}, not an integer scalar" if p \
-                    else f"unknown name '{name}'"
+                what = f"unknown name '{name}'" if p is None else \
+                    f"{p.kind.value} '{name}', whose value is not always an integer" if p.kind is ArgKind.TUNED else \
+                    f"{p.kind.value} '{name}' of type {p.triton_type()}, not an integer scalar"
                 chk.error(f"grid_dims {axis} '{text}' uses {what}", loc,
-                          "grid expressions may use DimSizeArgs, integer ParamArgs and integer constexpr parameters"
-                          f" ({', '.join(sorted(usable)) or 'none here'})")
+                          "grid expressions may use DimSizeArgs, launch values, integer ParamArgs and integer "
+                          f"constexprs ({', '.join(sorted(usable)) or 'none here'})")
             exprs.append(parsed)
+    if len(exprs) == 3:
+        used = set().union(*(expr.names(e) for e in exprs))
+        for value in launch_values:
+            if value.target not in used:
+                close = difflib.get_close_matches(value.target, [p.name for p in params], 1, 0.7)
+                chk.error(f"launch value '{value.target}' (a ':' rule's target that is not a kernel parameter) is "
+                          "used by no grid expression", value.loc,
+                          f"did you mean {_a(by_name[close[0]].kind)} '{close[0]}'?" if close else
+                          "use it in grid_dims or remove the rule")
     return tuple(exprs)
 
 
@@ -238,7 +276,7 @@ def _check_rules(meta: dsl.KernelMetaData, params: List[KernelArg], src: SourceM
         chk.error(f"shape_infer_rules of kernel '{meta.kernel_name}' must be a list of strings, got {rules!r}",
                   src.field(meta.loc, "shape_infer_rules"))
         return (), ()
-    by_name = {p.name: p for p in params if p.kind is not ArgKind.CONSTEXPR}
+    by_name = {p.name: p for p in params if not p.kind.is_constexpr}
 
     def expect(name: str, kind: ArgKind, role: str, purpose: str, text: str, loc: Location) -> KernelArg:
         """The argument a rule names in ``role``, which must be of ``kind``."""
@@ -250,7 +288,7 @@ def _check_rules(meta: dsl.KernelMetaData, params: List[KernelArg], src: SourceM
         return p
 
     outputs: Dict[int, OutputShape] = {}
-    dim_sizes: Dict[int, DimSizeValue] = {}
+    dim_sizes: Dict[str, DimSizeValue] = {}  # by target
     errors = len(chk.errors)
     for index, text in enumerate(rules):
         loc = src.item(meta.loc, "shape_infer_rules", index, text)
@@ -261,11 +299,18 @@ def _check_rules(meta: dsl.KernelMetaData, params: List[KernelArg], src: SourceM
                 p = expect(pattern.name, ArgKind.INPUT, "left-hand tensor", "rules read InputArgs", text, loc)
                 slots.append(p.slot)
             if isinstance(rule, expr.DimSizeRule):
-                p = expect(rule.target, ArgKind.DIM_SIZE, "target", "a ':' rule computes a DimSizeArg", text, loc)
-                if p.slot in dim_sizes:
-                    raise ConfigError(f"DimSizeArg '{rule.target}' has two rules (first at line "
-                                      f"{dim_sizes[p.slot].loc.line})", loc)
-                dim_sizes[p.slot] = DimSizeValue(p.slot, rule, tuple(slots), loc)
+                known = {p.name: p for p in params}
+                if rule.target in known:
+                    p = expect(rule.target, ArgKind.DIM_SIZE, "target", "a ':' rule computes a DimSizeArg or a "
+                               "launch value (a name that is not a kernel parameter)", text, loc)
+                    value = DimSizeValue(rule.target, p.dtype, True, rule, tuple(slots), loc)
+                else:
+                    value = DimSizeValue(rule.target, DType.INT64, False, rule, tuple(slots), loc)
+                if rule.target in dim_sizes:
+                    what = "DimSizeArg" if value.is_argument else "launch value"
+                    raise ConfigError(f"{what} '{rule.target}' has two rules (first at line "
+                                      f"{dim_sizes[rule.target].loc.line})", loc)
+                dim_sizes[rule.target] = value
                 continue
             for pattern in rule.outputs:
                 p = expect(pattern.name, ArgKind.OUTPUT, "right-hand tensor", "shape rules define OutputArgs", text,
@@ -280,15 +325,21 @@ def _check_rules(meta: dsl.KernelMetaData, params: List[KernelArg], src: SourceM
         if p.kind is ArgKind.OUTPUT and p.slot not in outputs:
             chk.error(f"OutputArg '{p.name}' has no shape rule", p.loc,
                       f"add a rule like '<input>[...] -> {p.name}[...]' to shape_infer_rules")
-        if p.kind is ArgKind.DIM_SIZE and p.slot not in dim_sizes:
+        if p.kind is ArgKind.DIM_SIZE and p.name not in dim_sizes:
             chk.error(f"DimSizeArg '{p.name}' has no rule", p.loc,
                       f"add a rule like '<input>[a, b, *] : a * b -> {p.name}' to shape_infer_rules")
-    return (tuple(outputs[k] for k in sorted(outputs)), tuple(dim_sizes[k] for k in sorted(dim_sizes)))
+    arguments = [dim_sizes[p.name] for p in params if p.kind is ArgKind.DIM_SIZE and p.name in dim_sizes]
+    launch_values = [v for v in dim_sizes.values() if not v.is_argument]
+    return tuple(outputs[k] for k in sorted(outputs)), tuple(arguments + launch_values)
 
 
-def _check_meta(meta: dsl.KernelMetaData, config_file: Path, src: SourceMap, chk: _Checker) -> Optional[KernelSpec]:
+def _check_meta(meta: dsl.KernelMetaData, config_file: Path, arch: int, src: SourceMap,
+                chk: _Checker) -> Optional[KernelSpec]:
     def at(field: str) -> Location:
         return src.field(meta.loc, field)
+
+    def error(message: str, loc: Optional[Location], hint: str = "") -> None:
+        chk.error(message, loc, hint)
 
     for name in meta.unknown:
         close = difflib.get_close_matches(name, dsl.FIELDS, 1)
@@ -298,56 +349,58 @@ def _check_meta(meta: dsl.KernelMetaData, config_file: Path, src: SourceMap, chk
             or keyword.iskeyword(meta.kernel_name):
         chk.error(f"kernel_name {meta.kernel_name!r} is not a valid identifier", at("kernel_name"))
         return None
-    if meta.kernel_name in _RESERVED_KERNEL_NAMES or meta.kernel_name.startswith("_"):
-        chk.error(f"kernel_name '{meta.kernel_name}' is reserved: the generated Python modules use that name",
-                  at("kernel_name"), "rename the kernel (names starting with '_' are reserved too)")
+    function = meta.kernel_name.lstrip("_")
+    if not function or function in _RESERVED_KERNEL_NAMES or keyword.iskeyword(function) or function[0].isdigit():
+        chk.error(f"kernel_name '{meta.kernel_name}' is reserved: its Python function '{function}' in the generated "
+                  "modules would clash", at("kernel_name"), "rename the kernel")
         return None
     if isinstance(meta.version, bool) or not isinstance(meta.version, int) or meta.version < 0:
         chk.error(f"version of kernel '{meta.kernel_name}' must be a non-negative integer, got {meta.version!r}",
                   at("version"))
-    for name in ("num_warps", "num_stages"):
-        value = getattr(meta, name)
-        ok = isinstance(value, int) and not isinstance(value, bool) and value >= (1 if name == "num_warps" else 0)
-        if ok and name == "num_warps" and (value & (value - 1) or value > 32):
-            ok = False
-        if not ok:
-            need = "a power of two from 1 to 32" if name == "num_warps" else "a non-negative integer"
-            chk.error(f"{name} of kernel '{meta.kernel_name}' must be {need}, got {value!r}", at(name))
     if not isinstance(meta.namespace, str) or not _NAMESPACE.match(meta.namespace):
         chk.error(f"namespace {meta.namespace!r} may hold only letters, digits, '_', '.' and ':'", at("namespace"))
     kernel_file = None
-    fn = None
+    kdef = None
     with chk.collecting():
         try:
             kernel_file = _resolve_kernel_file(meta, config_file, at("kernel_file"))
-            fn = loader.load_kernel(kernel_file, meta.kernel_name, at("kernel_name"))
+            kdef = loader.load_kernel_def(kernel_file, meta.kernel_name, at("kernel_name"))
         except PluginGenError as exc:
             raise exc.with_loc(at("kernel_file"))
-    if fn is None:
+    if kdef is None:
         return None
     errors = len(chk.errors)
-    params = _check_params(meta, fn, src, chk)
+    decorators = tuning.read_decorators(kdef, meta, at("kernel_name"), at("configs"), error)
+    params = _check_params(meta, kdef.fn, decorators.set_names, src, chk)
     if not params:
         return None
+    tactics = tuning.tactics(decorators, params, meta, arch, at, error)
+    heuristics = tuning.heuristics(decorators, params, tactics, meta, at("domains"), error)
     variants = _check_hints(params, meta, chk)
+    _check_reset(decorators, params, meta, chk)
     if any(p.kind is ArgKind.INPUT for p in params):  # without inputs every rule would fail too
         outputs, dim_sizes = _check_rules(meta, params, src, chk)
-        grid = _check_grid(meta, params, src, chk)
+        grid = _check_grid(meta, params, tactics, [v for v in dim_sizes if not v.is_argument], src, chk)
     if len(chk.errors) > errors:
         return None
     return KernelSpec(
         kernel_name=meta.kernel_name, plugin_name=f"{meta.kernel_name}Plugin", version=str(meta.version),
-        namespace=meta.namespace, kernel_file=kernel_file, source_key=fn.cache_key, args=tuple(params),
-        output_shapes=outputs,
-        dim_size_values=dim_sizes, grid=grid, num_warps=meta.num_warps, num_stages=meta.num_stages,
-        variants=variants, loc=meta.loc)
+        namespace=meta.namespace, kernel_file=kernel_file, source_key=kdef.fn.cache_key, args=tuple(params),
+        output_shapes=outputs, dim_size_values=dim_sizes, grid=grid, tactics=tactics, heuristics=heuristics,
+        variants=variants, reset_to_zero=decorators.reset_to_zero, loc=meta.loc)
 
 
-def load_config(config_file: Union[str, Path]) -> ConfigSpec:
-    """Run ``config_file`` and validate its ``KERNELS`` against the Triton kernels they name."""
-    path = Path(config_file).expanduser().resolve()
-    if path.suffix != ".py":
-        raise ConfigError(f"kernel config must be a .py file, got {path.name}", Location(str(config_file)))
+def _check_reset(decorators: tuning.Decorators, params: List[KernelArg], meta: dsl.KernelMetaData,
+                 chk: _Checker) -> None:
+    outputs = {p.name for p in params if p.kind is ArgKind.OUTPUT}
+    for name in decorators.reset_to_zero:
+        if name not in outputs:
+            chk.error(f"reset_to_zero of '{meta.kernel_name}' names '{name}', which is not an OutputArg",
+                      decorators.loc, "a plugin can zero its outputs before a launch; its inputs are read-only")
+
+
+def _load_for_arch(path: Path, arch: int) -> ConfigSpec:
+    """Run the config (and the kernel files it names) against build target ``arch`` and validate it."""
     module = loader.run_config(path)
     src = SourceMap()
     where = src.assignment(str(path), "KERNELS")
@@ -367,15 +420,83 @@ def load_config(config_file: Union[str, Path]) -> ConfigSpec:
     chk = _Checker()
     specs = []
     first_seen: Dict[str, Location] = {}
+    functions: Dict[str, str] = {}
     for meta in kernels:
         if meta.kernel_name in first_seen:
             chk.error(f"duplicate kernel_name '{meta.kernel_name}' (first at line {first_seen[meta.kernel_name].line})",
                       src.field(meta.loc, "kernel_name"), "each kernel becomes a plugin class; give each a unique name")
             continue
         first_seen[meta.kernel_name] = meta.loc
-        spec = _check_meta(meta, path, src, chk)
-        if spec is not None:
-            specs.append(spec)
+        spec = _check_meta(meta, path, arch, src, chk)
+        if spec is None:
+            continue
+        if spec.function_name in functions:
+            chk.error(f"kernels '{functions[spec.function_name]}' and '{spec.kernel_name}' both become the Python "
+                      f"function '{spec.function_name}' (leading underscores are dropped)",
+                      src.field(meta.loc, "kernel_name"), "rename one of them")
+            continue
+        functions[spec.function_name] = spec.kernel_name
+        specs.append(spec)
     if chk.errors:
         raise ConfigErrors(chk.errors)
     return ConfigSpec(config_file=path, kernels=tuple(specs))
+
+
+def _merge_archs(per_arch: Sequence[Tuple[int, ConfigSpec]]) -> ConfigSpec:
+    """One spec from each arch's: they must agree on everything but the tactics' compile options."""
+    first_arch, first = per_arch[0]
+    kernels = []
+    for index, spec in enumerate(first.kernels):
+        tactics = [list(t.options) for t in spec.tactics]
+        for arch, other in per_arch[1:]:
+            theirs = other.kernels[index] if index < len(other.kernels) else None
+            stripped = [dataclasses.replace(t, options=()) for t in spec.tactics]
+            if theirs is None or dataclasses.replace(theirs, tactics=tuple(
+                    dataclasses.replace(t, options=()) for t in theirs.tactics)) != dataclasses.replace(
+                    spec, tactics=tuple(stripped)):
+                differs = _first_difference(spec, theirs)
+                raise ConfigError(f"kernel '{spec.kernel_name}' differs between sm_{first_arch} and sm_{arch} "
+                                  f"({differs}): its config or kernel file asks the device at import", spec.loc,
+                                  "only the autotune configs' num_warps/num_stages may depend on the arch")
+            for options, tactic in zip(tactics, theirs.tactics):
+                options += tactic.options
+        kernels.append(dataclasses.replace(spec, tactics=tuple(
+            dataclasses.replace(t, options=tuple(o)) for t, o in zip(spec.tactics, tactics))))
+    return dataclasses.replace(first, kernels=tuple(kernels))
+
+
+def _first_difference(spec: KernelSpec, other: Optional[KernelSpec]) -> str:
+    if other is None:
+        return "it is missing"
+    for field in dataclasses.fields(KernelSpec):
+        mine, theirs = getattr(spec, field.name), getattr(other, field.name)
+        if field.name == "tactics":
+            mine = [t.meta for t in mine]
+            theirs = [t.meta for t in theirs]
+        if field.compare and mine != theirs:
+            return f"its {field.name}"
+    return "its tactics"
+
+
+def load_config(config_file: Union[str, Path], archs: Sequence[int] = aot.DEFAULT_ARCHS) -> ConfigSpec:
+    """Run ``config_file`` and validate its ``KERNELS`` against the Triton kernels they name, for build targets
+    ``archs``: once per arch when the user files ask the build target anything, else once."""
+    path = Path(config_file).expanduser().resolve()
+    if path.suffix != ".py":
+        raise ConfigError(f"kernel config must be a .py file, got {path.name}", Location(str(config_file)))
+    archs = tuple(sorted(set(archs)))
+    per_arch: List[Tuple[int, ConfigSpec]] = []
+    for arch in archs:
+        with loader.build_target(arch) as target:
+            per_arch.append((arch, _load_for_arch(path, arch)))
+        if not target.asked:  # nothing depends on the arch: every arch compiles the same tactics
+            first = per_arch[0][1]
+            per_arch += [(a, _with_arch(first, per_arch[0][0], a)) for a in archs if a != arch]
+            break
+    return _merge_archs(per_arch)
+
+
+def _with_arch(spec: ConfigSpec, arch: int, new: int) -> ConfigSpec:
+    """``spec`` (evaluated for ``arch``) with its tactics' options stated for ``new``."""
+    return dataclasses.replace(spec, kernels=tuple(dataclasses.replace(k, tactics=tuple(
+        dataclasses.replace(t, options=((new, t.options_for(arch)),)) for t in k.tactics)) for k in spec.kernels))

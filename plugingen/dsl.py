@@ -177,7 +177,7 @@ class Constexpr:
 
     kind = ArgKind.CONSTEXPR
 
-    def __init__(self, value: Union[int, float, bool]) -> None:
+    def __init__(self, value: Union[int, float, bool, str]) -> None:
         self.loc = _caller_location()
         self.value = value
         self.name = ""  # filled from the kernel signature by config.py
@@ -192,15 +192,22 @@ class Constexpr:
 
 
 FIELDS = ("kernel_name", "ios", "shape_infer_rules", "version", "kernel_file", "num_warps", "num_stages", "grid_dims",
-          "namespace")
+          "namespace", "configs", "domains")
+DEFAULT_NUM_WARPS = 1  # PluginGen's defaults, for a kernel without autotune configs
+DEFAULT_NUM_STAGES = 1
 
 
 class KernelMetaData:
-    """One Triton kernel and how it becomes one TensorRT plugin (PluginGen's field names and order: ``FIELDS``)."""
+    """One Triton kernel and how it becomes one TensorRT plugin (PluginGen's field names and order: ``FIELDS``).
+
+    ``configs``: ``triton.Config`` objects, one TensorRT tactic each (instead of ``num_warps``/``num_stages``, and
+    replacing an ``@triton.autotune``'s list). ``domains``: the values a non-bool ``@triton.heuristics`` entry may take,
+    one compiled image each (``{'BLOCK_SIZE': [64, 128, 256]}``)."""
 
     def __init__(self, kernel_name: str, ios: Sequence[Any] = (), shape_infer_rules: Sequence[str] = (),
-                 version: int = 1, kernel_file: str = "", num_warps: int = 1, num_stages: int = 1,
-                 grid_dims: Sequence[str] = ("1", "1", "1"), namespace: str = "", **unknown: Any) -> None:
+                 version: int = 1, kernel_file: str = "", num_warps: Optional[int] = None,
+                 num_stages: Optional[int] = None, grid_dims: Sequence[str] = ("1", "1", "1"), namespace: str = "",
+                 configs: Optional[Sequence[Any]] = None, domains: Optional[dict] = None, **unknown: Any) -> None:
         self.loc = _caller_location()
         self.unknown = dict(unknown)  # misspelt fields, reported by config.py at their own line
         self.kernel_name = kernel_name
@@ -213,6 +220,8 @@ class KernelMetaData:
         self.num_stages = num_stages
         self.grid_dims = grid_dims
         self.namespace = namespace
+        self.configs = configs
+        self.domains = domains
         args = [a for a in self.ios if isinstance(a, Argument)] if isinstance(self.ios, list) else []
         for kind in (ArgKind.INPUT, ArgKind.OUTPUT):
             for offset, arg in enumerate(a for a in args if a.kind is kind):

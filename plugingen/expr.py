@@ -1,18 +1,23 @@
 """The one expression grammar: shape rules, dim-size rules and grid dims.
 
 Expressions are integers, names, ``( )``, binary ``+ -`` (lowest), then ``* / // /// %`` (one level),
-unary ``-`` (binds tighter than ``*``) and the calls ``cdiv(a, b)``, ``min(a, b, ...)``, ``max(a, b, ...)``.
+unary ``-`` (binds tighter than ``*``) and the calls ``cdiv(a, b)``, ``min(a, b, ...)``, ``max(a, b, ...)``,
+``next_power_of_2(a)`` and, in rules, ``numel(X)`` (the element count of the left-hand tensor ``X``).
 Binary operators are left-associative. ``/`` and ``//`` are both floor division; ``///`` and ``cdiv`` are
 ceil division. Rules follow PluginGen's syntax::
 
     A[m, k], B[k, n] -> C[m, n], D[m]      # output-shape rule
     A[m, n, k, *] : m * n -> batch_size    # dim-size rule
 
+Heuristics (``@triton.heuristics`` lambdas) reach the same AST through ``from_python``, which adds comparisons,
+``and``/``or``/``not``, ``True``/``False`` and ``a if c else b``.
+
 Every user mistake raises ``ExprError(message, loc)`` with ``loc`` exactly as the caller passed it and the
 1-based column (characters from the start of the text; newlines count as one) in the one-line message.
 """
 from __future__ import annotations
 
+import ast
 import dataclasses
 import re
 from typing import Any, Callable, Iterator, Mapping, NoReturn, Optional, Union
@@ -20,7 +25,8 @@ from typing import Any, Callable, Iterator, Mapping, NoReturn, Optional, Union
 from plugingen.errors import ExprError, Location
 
 __all__ = [
-    "Num", "Name", "Neg", "BinOp", "Call", "Expr",
+    "Num", "Bool", "Name", "Neg", "BinOp", "Call", "Numel", "Compare", "BoolOp", "Not", "IfElse", "Expr",
+    "is_bool", "from_python",
     "parse_expr", "render", "names", "evaluate", "emit_int64", "emit_dim_expr",
     "TensorPattern", "OutputPattern", "ShapeRule", "DimSizeRule",
     "parse_rule", "render_rule", "dim_bindings",
@@ -28,7 +34,8 @@ __all__ = [
 
 INT64_MAX = 2**63 - 1
 BINARY_OPS = ("+", "-", "*", "//", "cdiv", "%")
-FUNCTIONS = ("cdiv", "max", "min")
+FUNCTIONS = ("cdiv", "max", "min", "next_power_of_2", "numel")
+COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -43,6 +50,13 @@ class Num:
     def __post_init__(self) -> None:
         if type(self.value) is not int or not 0 <= self.value <= INT64_MAX:
             raise ValueError(f"Num needs an int in [0, 2**63), got {self.value!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Bool:
+    """``True`` or ``False`` (heuristics only); 1 or 0 in arithmetic."""
+
+    value: bool
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,17 +92,72 @@ class BinOp:
 
 @dataclasses.dataclass(frozen=True)
 class Call:
-    """``min(...)`` or ``max(...)`` with two or more arguments."""
+    """``min(...)`` or ``max(...)`` with two or more arguments, or ``next_power_of_2(a)``."""
 
     func: str
     args: tuple
 
     def __post_init__(self) -> None:
-        if self.func not in ("min", "max") or not isinstance(self.args, tuple) or len(self.args) < 2:
-            raise ValueError(f"Call needs func min/max and a tuple of 2+ args, got {self.func!r}, {self.args!r}")
+        arity_ok = len(self.args) == 1 if self.func == "next_power_of_2" else len(self.args) >= 2
+        if self.func not in ("min", "max", "next_power_of_2") or not isinstance(self.args, tuple) or not arity_ok:
+            raise ValueError(f"Call needs min/max with 2+ args or next_power_of_2 with 1, got {self.func!r}, "
+                             f"{self.args!r}")
 
 
-Expr = Union[Num, Name, BinOp, Call, Neg]
+@dataclasses.dataclass(frozen=True)
+class Numel:
+    """``numel(X)``: the element count of the left-hand tensor ``X`` of a rule."""
+
+    tensor: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Compare:
+    """``lhs op rhs`` with op in ``== != < <= > >=``; true is 1, false 0."""
+
+    op: str
+    lhs: "Expr"
+    rhs: "Expr"
+
+    def __post_init__(self) -> None:
+        if self.op not in COMPARISONS:
+            raise ValueError(f"Compare op must be one of {COMPARISONS}, got {self.op!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class BoolOp:
+    """``a and b and ...`` / ``a or b or ...`` over boolean operands."""
+
+    op: str
+    args: tuple
+
+    def __post_init__(self) -> None:
+        if self.op not in ("and", "or") or len(self.args) < 2:
+            raise ValueError(f"BoolOp needs and/or with 2+ args, got {self.op!r}, {self.args!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Not:
+    operand: "Expr"
+
+
+@dataclasses.dataclass(frozen=True)
+class IfElse:
+    """``then if cond else orelse``."""
+
+    cond: "Expr"
+    then: "Expr"
+    orelse: "Expr"
+
+
+Expr = Union[Num, Bool, Name, BinOp, Call, Neg, Numel, Compare, BoolOp, Not, IfElse]
+
+
+def is_bool(e: "Expr") -> bool:
+    """Whether ``e``'s value is a truth value (what a heuristic flag returns)."""
+    if isinstance(e, IfElse):
+        return is_bool(e.then) and is_bool(e.orelse)
+    return isinstance(e, (Bool, Compare, BoolOp, Not))
 
 
 # --------------------------------------------------------------------------- rules
@@ -170,6 +239,7 @@ class _Parser:
         self.toks = list(self._tokenize())
         self.i = 0
         self.bound: Optional[frozenset[str]] = None  # names an expression may use; None = any
+        self.tensors: Optional[frozenset[str]] = None  # tensors numel() may name; None outside rules
         self.bound_side = ""
 
     def fail(self, problem: str, col: int) -> NoReturn:
@@ -278,8 +348,10 @@ class _Parser:
     def call(self) -> Expr:
         func = self.take()
         if func.text not in FUNCTIONS:
-            self.fail(f"unknown function '{func.text}' (expected cdiv, max or min)", func.col)
+            self.fail(f"unknown function '{func.text}' (expected {', '.join(FUNCTIONS)})", func.col)
         opener = self.take()
+        if func.text == "numel":
+            return self.numel(func, opener)
         args = [self.expr()]
         while self.at(","):
             self.take()
@@ -289,14 +361,29 @@ class _Parser:
             if len(args) != 2:
                 self.fail(f"cdiv() takes 2 arguments but got {len(args)}", func.col)
             return self.division("cdiv", args[0], args[1], func)
-        if len(args) < 2:
+        if func.text == "next_power_of_2":
+            if len(args) != 1:
+                self.fail(f"next_power_of_2() takes 1 argument but got {len(args)}", func.col)
+        elif len(args) < 2:
             self.fail(f"{func.text}() takes at least 2 arguments but got {len(args)}", func.col)
         return Call(func.text, tuple(args))
+
+    def numel(self, func: _Tok, opener: _Tok) -> Expr:
+        """``numel(X)``: X must be a tensor of the rule's left side."""
+        if self.tensors is None:
+            self.fail("numel() is only available in rules", func.col)
+        tensor = self.name("a tensor name")
+        if tensor.text not in self.tensors:
+            self.fail(f"numel() takes a tensor of the patterns left of '{self.bound_side}', not "
+                      f"'{tensor.text}'", tensor.col)
+        self.close(")", opener, "')'")
+        return Numel(tensor.text)
 
     # -- rules
     def rule(self) -> Union[ShapeRule, DimSizeRule]:
         inputs = self.patterns(self.input_pattern, "input")
         self.bound = frozenset(dim_bindings(inputs))
+        self.tensors = frozenset(p.name for p in inputs)
         sep = self.peek()
         if sep.kind == "->":
             self.take()
@@ -423,22 +510,48 @@ _SYMBOL = {"+": "+", "-": "-", "*": "*", "//": "//", "%": "%"}
 
 
 def _level(e: Expr) -> int:
+    """Binding strength, loosest first: if-else, or, and, not, comparison, + -, * // %, unary -, primary."""
+    if isinstance(e, IfElse):
+        return 0
+    if isinstance(e, BoolOp):
+        return 1 if e.op == "or" else 2
+    if isinstance(e, Not):
+        return 3
+    if isinstance(e, Compare):
+        return 4
     if isinstance(e, BinOp) and e.op != "cdiv":
-        return 1 if e.op in "+-" else 2
-    return 3 if isinstance(e, Neg) else 4
+        return 5 if e.op in "+-" else 6
+    return 7 if isinstance(e, Neg) else 8
 
 
 def render(e: Expr) -> str:
-    """Canonical text with minimal parentheses; ``parse_expr(render(e)) == e``."""
+    """Canonical text with minimal parentheses; ``parse_expr(render(e)) == e`` for the rule grammar's nodes
+    (comparisons, ``and``/``or``/``not`` and if-else render as Python writes them)."""
+    def wrap(x: Expr, level: int) -> str:
+        return f"({render(x)})" if _level(x) < level else render(x)
+
     if isinstance(e, Num):
+        return str(e.value)
+    if isinstance(e, Bool):
         return str(e.value)
     if isinstance(e, Name):
         return e.id
+    if isinstance(e, Numel):
+        return f"numel({e.tensor})"
     if isinstance(e, Neg):
         inner = render(e.operand)
-        return f"-({inner})" if _level(e.operand) <= 3 else f"-{inner}"
+        return f"-({inner})" if _level(e.operand) <= 7 else f"-{inner}"
     if isinstance(e, Call):
         return f"{e.func}({', '.join(render(a) for a in e.args)})"
+    if isinstance(e, IfElse):
+        return f"{wrap(e.then, 1)} if {wrap(e.cond, 1)} else {wrap(e.orelse, 0)}"
+    if isinstance(e, BoolOp):
+        level = _level(e)
+        return f" {e.op} ".join(wrap(a, level + 1) for a in e.args)
+    if isinstance(e, Not):
+        return f"not {wrap(e.operand, 3)}"
+    if isinstance(e, Compare):
+        return f"{wrap(e.lhs, 5)} {e.op} {wrap(e.rhs, 5)}"
     if e.op == "cdiv":
         return f"cdiv({render(e.lhs)}, {render(e.rhs)})"
     level = _level(e)
@@ -451,34 +564,74 @@ def render(e: Expr) -> str:
 
 
 def _children(e: Expr) -> tuple:
-    if isinstance(e, BinOp):
+    if isinstance(e, (BinOp, Compare)):
         return (e.lhs, e.rhs)
-    if isinstance(e, Neg):
+    if isinstance(e, (Neg, Not)):
         return (e.operand,)
-    if isinstance(e, Call):
+    if isinstance(e, (Call, BoolOp)):
         return e.args
+    if isinstance(e, IfElse):
+        return (e.cond, e.then, e.orelse)
     return ()
 
 
 def names(e: Expr) -> frozenset[str]:
-    """All names used in ``e``."""
+    """All names used in ``e`` (not the tensors ``numel`` counts)."""
     if isinstance(e, Name):
         return frozenset([e.id])
     return frozenset().union(*(names(c) for c in _children(e)))
 
 
-def evaluate(e: Expr, env: Mapping[str, int]) -> int:
-    """Value with Python semantics; raises ZeroDivisionError / KeyError for a zero divisor / unknown name."""
+def tensors(e: Expr) -> frozenset[str]:
+    """The tensors whose element count ``e`` uses."""
+    if isinstance(e, Numel):
+        return frozenset([e.tensor])
+    return frozenset().union(*(tensors(c) for c in _children(e)))
+
+
+def next_power_of_2(n: int) -> int:
+    """Triton's ``next_power_of_2`` on int64: the smallest power of two >= n (0 for n <= 0)."""
+    n -= 1
+    for shift in (1, 2, 4, 8, 16, 32):
+        n |= n >> shift
+    return n + 1
+
+
+_COMPARE = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+            "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+
+
+def evaluate(e: Expr, env: Mapping[str, int], numel: Callable[[str], int] = None) -> int:
+    """Value with Python semantics (truth values as 1/0); raises ZeroDivisionError / KeyError for a zero divisor /
+    unknown name. ``numel(tensor)`` gives the element counts ``numel(X)`` reads."""
+    def go(x: Expr) -> int:
+        return evaluate(x, env, numel)
+
     if isinstance(e, Num):
         return e.value
+    if isinstance(e, Bool):
+        return int(e.value)
     if isinstance(e, Name):
         return env[e.id]
+    if isinstance(e, Numel):
+        return numel(e.tensor)
     if isinstance(e, Neg):
-        return -evaluate(e.operand, env)
+        return -go(e.operand)
     if isinstance(e, Call):
-        values = [evaluate(a, env) for a in e.args]
+        values = [go(a) for a in e.args]
+        if e.func == "next_power_of_2":
+            return next_power_of_2(values[0])
         return min(values) if e.func == "min" else max(values)
-    a, b = evaluate(e.lhs, env), evaluate(e.rhs, env)
+    if isinstance(e, Compare):
+        return int(_COMPARE[e.op](go(e.lhs), go(e.rhs)))
+    if isinstance(e, BoolOp):
+        values = (bool(go(a)) for a in e.args)  # short-circuits like Python and C++
+        return int(all(values) if e.op == "and" else any(values))
+    if isinstance(e, Not):
+        return int(not go(e.operand))
+    if isinstance(e, IfElse):
+        return go(e.then) if go(e.cond) else go(e.orelse)
+    a, b = go(e.lhs), go(e.rhs)
     if e.op == "+":
         return a + b
     if e.op == "-":
@@ -497,33 +650,51 @@ def evaluate(e: Expr, env: Mapping[str, int]) -> int:
 _CXX_FUNC = {"//": "plugingen::floordiv", "cdiv": "plugingen::ceildiv", "%": "plugingen::mod"}
 
 
-def emit_int64(e: Expr, bind: Callable[[str], str]) -> str:
+def emit_int64(e: Expr, bind: Callable[[str], str], numel: Callable[[str], str] = None) -> str:
     """A C++ ``int64_t`` expression using ``plugingen/expr.h``.
 
     ``bind(name)`` must return an int64_t-valued C++ operand (a variable, ``d[i]``, a call or a parenthesized
-    expression)."""
-    return _emit_int64(e, bind)[0]
+    expression); ``numel(tensor)`` likewise for ``numel(X)``. Truth values are 1 and 0."""
+    return _emit_int64(e, bind, numel)[0]
 
 
-def _emit_int64(e: Expr, bind: Callable[[str], str]) -> tuple[str, bool]:
+def _emit_int64(e: Expr, bind: Callable[[str], str], numel: Callable[[str], str]) -> tuple[str, bool]:
     """(code, is_primary): non-primary code gets parentheses when used as an operand."""
     def operand(x: Expr) -> str:
-        code, primary = _emit_int64(x, bind)
+        code, primary = _emit_int64(x, bind, numel)
         return code if primary else f"({code})"
+
+    def whole(x: Expr) -> str:
+        return _emit_int64(x, bind, numel)[0]
 
     if isinstance(e, Num):
         return f"int64_t{{{e.value}}}", True
+    if isinstance(e, Bool):
+        return f"int64_t{{{int(e.value)}}}", True
     if isinstance(e, Name):
         return bind(e.id), True
+    if isinstance(e, Numel):
+        return numel(e.tensor), True
     if isinstance(e, Neg):
         return f"-{operand(e.operand)}", False
     if isinstance(e, Call):
-        args = ", ".join(_emit_int64(a, bind)[0] for a in e.args)
+        if e.func == "next_power_of_2":
+            return f"plugingen::nextPowerOf2({whole(e.args[0])})", True
+        args = ", ".join(whole(a) for a in e.args)
         if len(e.args) > 2:
             args = f"{{{args}}}"
         return f"std::{e.func}<int64_t>({args})", True
+    if isinstance(e, Compare):
+        return f"static_cast<int64_t>({operand(e.lhs)} {e.op} {operand(e.rhs)})", True
+    if isinstance(e, BoolOp):
+        joined = f" {'&&' if e.op == 'and' else '||'} ".join(f"{operand(a)} != 0" for a in e.args)
+        return f"static_cast<int64_t>({joined})", True
+    if isinstance(e, Not):
+        return f"static_cast<int64_t>({operand(e.operand)} == 0)", True
+    if isinstance(e, IfElse):
+        return f"({operand(e.cond)} != 0 ? {whole(e.then)} : {whole(e.orelse)})", True
     if e.op in _CXX_FUNC:
-        return f"{_CXX_FUNC[e.op]}({_emit_int64(e.lhs, bind)[0]}, {_emit_int64(e.rhs, bind)[0]})", True
+        return f"{_CXX_FUNC[e.op]}({whole(e.lhs)}, {whole(e.rhs)})", True
     return f"{operand(e.lhs)} {e.op} {operand(e.rhs)}", False
 
 
@@ -531,11 +702,13 @@ _DIM_OP = {"+": "kSUM", "-": "kSUB", "*": "kPROD", "//": "kFLOOR_DIV", "cdiv": "
            "min": "kMIN", "max": "kMAX"}
 
 
-def emit_dim_expr(e: Expr, bind: Callable[[str], str], builder: str = "exprBuilder") -> str:
+def emit_dim_expr(e: Expr, bind: Callable[[str], str], builder: str = "exprBuilder",
+                  numel: Callable[[str], str] = None) -> str:
     """A C++ ``nvinfer1::IDimensionExpr const*`` built through TensorRT's ``IExprBuilder`` named ``builder``.
 
-    ``bind(name)`` must return an ``IDimensionExpr const*`` expression. ``a % b`` becomes
-    ``a - (a floordiv b) * b`` and ``-a`` becomes ``0 - a`` (TensorRT has neither)."""
+    ``bind(name)`` (and ``numel(tensor)``) must return an ``IDimensionExpr const*`` expression. ``a % b`` becomes
+    ``a - (a floordiv b) * b`` and ``-a`` becomes ``0 - a`` (TensorRT has neither). Rules have no comparisons,
+    truth values or ``next_power_of_2``."""
     def op(name: str, a: str, b: str) -> str:
         return f"{builder}.operation(nvinfer1::DimensionOperation::{_DIM_OP[name]}, *({a}), *({b}))"
 
@@ -544,6 +717,10 @@ def emit_dim_expr(e: Expr, bind: Callable[[str], str], builder: str = "exprBuild
             return f"{builder}.constant({x.value})"
         if isinstance(x, Name):
             return bind(x.id)
+        if isinstance(x, Numel):
+            return numel(x.tensor)
+        if not isinstance(x, (BinOp, Call, Neg)) or isinstance(x, Call) and x.func == "next_power_of_2":
+            raise ValueError(f"{render(x)} has no IExprBuilder form")
         if isinstance(x, Neg):
             return op("-", f"{builder}.constant(0)", go(x.operand))
         if isinstance(x, Call):
@@ -575,3 +752,76 @@ def render_rule(rule: ShapeRule | DimSizeRule) -> str:
         dims = "*" if p.whole else _render_dims([render(d) for d in p.dims], p.rest)
         outs.append(f"{p.name}[{dims}]")
     return f"{lhs} -> {', '.join(outs)}"
+
+
+# --------------------------------------------------------------------------- from Python
+
+_PY_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//", ast.Mod: "%"}
+_PY_COMPARE = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+_PY_CALLS = {"min": "min", "max": "max", "next_power_of_2": "next_power_of_2", "cdiv": "cdiv", "int": "int",
+             "bool": "bool"}
+
+
+def from_python(node: ast.expr, resolve: Callable[[ast.expr], Optional[Expr]],
+                fail: Callable[[ast.AST, str], NoReturn]) -> Expr:
+    """The expression a Python expression (a heuristic's body) computes, over integers and truth values.
+
+    ``resolve(node)`` turns a leaf it recognises (``args['K']``, a module constant) into an ``Expr``, or returns
+    None; ``fail(node, why)`` raises for anything outside the grammar: ``+ - * // %``, unary ``-``, comparisons
+    (chained too), ``and``/``or``/``not`` over truth values, ``a if c else b``, integer and bool constants, and the
+    calls ``min``, ``max``, ``cdiv``, ``next_power_of_2`` (also as ``triton.cdiv`` etc.), ``int`` and ``bool``."""
+    def go(x: ast.expr) -> Expr:
+        resolved = resolve(x)
+        if resolved is not None:
+            return resolved
+        if isinstance(x, ast.Constant):
+            if isinstance(x.value, bool):
+                return Bool(x.value)
+            if isinstance(x.value, int):
+                return Num(x.value) if x.value >= 0 else Neg(Num(-x.value))
+            fail(x, f"the constant {x.value!r} is not an integer or a bool")
+        if isinstance(x, ast.BinOp) and type(x.op) in _PY_BINOPS:
+            return BinOp(_PY_BINOPS[type(x.op)], go(x.left), go(x.right))
+        if isinstance(x, ast.BinOp) and isinstance(x.op, ast.Div):
+            fail(x, "'/' is true division (a float); use '//' or cdiv()")
+        if isinstance(x, ast.UnaryOp) and isinstance(x.op, ast.USub):
+            return Neg(go(x.operand))
+        if isinstance(x, ast.UnaryOp) and isinstance(x.op, ast.Not):
+            return Not(truth(x.operand))
+        if isinstance(x, ast.Compare) and all(type(op) in _PY_COMPARE for op in x.ops):
+            operands = [go(x.left)] + [go(c) for c in x.comparators]
+            parts = tuple(Compare(_PY_COMPARE[type(op)], a, b)
+                          for op, a, b in zip(x.ops, operands, operands[1:]))
+            return parts[0] if len(parts) == 1 else BoolOp("and", parts)
+        if isinstance(x, ast.BoolOp):
+            return BoolOp("and" if isinstance(x.op, ast.And) else "or", tuple(truth(v) for v in x.values))
+        if isinstance(x, ast.IfExp):
+            return IfElse(truth(x.test), go(x.body), go(x.orelse))
+        if isinstance(x, ast.Call):
+            return call(x)
+        fail(x, f"'{ast.unparse(x)}' is outside what a plugin can compute (integers and truth values from scalar "
+                "arguments and constexprs)")
+
+    def truth(x: ast.expr) -> Expr:
+        value = go(x)
+        if not is_bool(value):
+            fail(x, f"'{ast.unparse(x)}' is used as a truth value but is an integer; compare it (e.g. '!= 0')")
+        return value
+
+    def call(x: ast.Call) -> Expr:
+        func = x.func.id if isinstance(x.func, ast.Name) else x.func.attr if isinstance(x.func, ast.Attribute) else ""
+        if func not in _PY_CALLS or x.keywords:
+            fail(x, f"'{ast.unparse(x.func)}()' is not one of {', '.join(_PY_CALLS)}")
+        args = tuple(go(a) for a in x.args)
+        arity = {"min": None, "max": None, "cdiv": 2}.get(func, 1)
+        if (len(args) != arity) if arity else len(args) < 2:
+            fail(x, f"{func}() takes {arity or 'at least 2'} argument{'s' if arity != 1 else ''}, got {len(args)}")
+        if func == "cdiv":
+            return BinOp("cdiv", *args)
+        if func == "int":
+            return IfElse(args[0], Num(1), Num(0)) if is_bool(args[0]) else args[0]
+        if func == "bool":
+            return args[0] if is_bool(args[0]) else Compare("!=", args[0], Num(0))
+        return Call(_PY_CALLS[func], args)
+
+    return go(node)

@@ -1,17 +1,23 @@
 """Running the user's Python files: the kernel config (with TensorRT-LLM's PluginGen module mapped onto our DSL) and
 the kernel files, and finding a Triton kernel in one. Used by ``config``, the AOT workers and the benchmarks.
 
+User files run against a **build target**, not a GPU: while they run, ``triton.runtime.driver.active`` and (where the
+files use torch) ``torch.cuda``'s device queries answer for the arch being built, so kernel files that ask the
+device at import (autotune config builders, ``DEVICE = ...``) load on a machine without one, and give the same
+answers on every machine.
+
 Any failure inside a user file is a ``ConfigError`` at the deepest line of that file.
 """
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import importlib.util
 import sys
 import types
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from . import dsl
 from .errors import ConfigError, Location, PluginGenError
@@ -57,6 +63,138 @@ def plugin_gen_compat() -> Iterator[None]:
                 sys.modules[name] = module
 
 
+# ------------------------------------------------------------------------------------------------ build target
+# What a device query answers for each arch: a representative part's properties (the shared memory and register
+# limits are the arch's; SM counts and clocks vary between parts of one arch, so they must not shape a plugin).
+_DEVICE_PROPERTIES = {  # arch: (max_shared_mem opt-in bytes, multiprocessor_count, part)
+    75: (65536, 40, "T4"), 80: (166912, 108, "A100"), 86: (101376, 72, "A10"), 87: (166912, 16, "Jetson AGX Orin"),
+    89: (101376, 142, "L40S"), 90: (232448, 132, "H100 SXM"), 100: (232448, 148, "B200"),
+    103: (232448, 148, "B300"), 120: (101376, 170, "RTX 5090"), 121: (101376, 48, "GB10"),
+}
+
+
+class BuildTargetQuery(AttributeError):
+    """A device question user code asked that has no build-time answer."""
+
+
+class _BuildTargetUtils:
+    def __init__(self, target: "BuildTargetDriver") -> None:
+        self.target = target
+
+    def get_device_properties(self, device: int = 0) -> Dict[str, int]:
+        self.target.asked = True
+        shared, sms, _ = _DEVICE_PROPERTIES.get(self.target.arch, _DEVICE_PROPERTIES[90])
+        return {"max_shared_mem": shared, "max_num_regs": 65536, "multiprocessor_count": sms, "warpSize": 32,
+                "sm_clock_rate": 0, "mem_clock_rate": 0, "mem_bus_width": 0}
+
+    def __getattr__(self, name: str) -> Any:
+        raise BuildTargetQuery(f"triton.runtime.driver.active.utils.{name} needs a GPU; plugingen builds without "
+                               "one (at import, only get_device_properties answers)")
+
+
+class BuildTargetDriver:
+    """``triton.runtime.driver.active`` while user files run: the build target's answers, never a GPU's.
+    ``asked`` records whether user code asked anything (if not, the files are the same for every arch)."""
+
+    backend = "cuda"
+
+    def __init__(self, arch: int) -> None:
+        self.arch = arch
+        self.asked = False
+        self.utils = _BuildTargetUtils(self)
+
+    def get_current_target(self) -> Any:
+        from triton.backends.compiler import GPUTarget
+
+        self.asked = True
+        return GPUTarget("cuda", self.arch, 32)
+
+    def get_current_device(self) -> int:
+        return 0
+
+    def set_current_device(self, device: int) -> None:
+        pass
+
+    def get_active_torch_device(self) -> Any:
+        import torch
+
+        return torch.device("cuda", 0)
+
+    def get_device_interface(self) -> Any:
+        import torch
+
+        self.asked = True
+        return torch.cuda
+
+    @staticmethod
+    def is_active() -> bool:
+        return True
+
+    def __getattr__(self, name: str) -> Any:
+        raise BuildTargetQuery(f"triton.runtime.driver.active.{name} needs a GPU; plugingen builds without one (at "
+                               "import, only get_current_target, get_active_torch_device and "
+                               "utils.get_device_properties answer, for the arch being built)")
+
+
+def _torch_answers(target: BuildTargetDriver) -> Dict[str, Any]:
+    """``torch.cuda``'s device queries, answered for the build target."""
+    major, minor = divmod(target.arch, 10)
+    shared, sms, part = _DEVICE_PROPERTIES.get(target.arch, _DEVICE_PROPERTIES[90])
+    properties = types.SimpleNamespace(major=major, minor=minor,
+                                       name=f"{part} (plugingen build target sm_{target.arch})",
+                                       multi_processor_count=sms, shared_memory_per_block_optin=shared,
+                                       warp_size=32, total_memory=0)
+
+    def answer(value: Any) -> Callable[..., Any]:
+        def query(*_: Any, **__: Any) -> Any:
+            target.asked = True
+            return value
+        return query
+
+    return {"is_available": answer(True), "device_count": answer(1), "current_device": answer(0),
+            "get_device_capability": answer((major, minor)), "get_device_name": answer(properties.name),
+            "get_device_properties": answer(properties)}
+
+
+_targets: List[BuildTargetDriver] = []  # the build targets of the files running now (innermost last)
+
+
+@contextlib.contextmanager
+def build_target(arch: int) -> Iterator[BuildTargetDriver]:
+    """Run user files against ``arch``: Triton's active driver, and torch.cuda's device queries where torch is
+    already imported or the file imports it (``run_file`` patches then)."""
+    from triton.runtime import driver
+
+    saved = driver._active
+    target = BuildTargetDriver(arch)
+    driver.set_active(target)
+    _targets.append(target)
+    try:
+        yield target
+    finally:
+        _targets.pop()
+        driver._active = saved
+
+
+@contextlib.contextmanager
+def _torch_patched(source: bytes) -> Iterator[None]:
+    """torch.cuda's device queries answer for the current build target while a file that mentions torch runs."""
+    if not _targets or b"torch" not in source or importlib.util.find_spec("torch") is None:
+        yield
+        return
+    import torch.cuda
+
+    answers = _torch_answers(_targets[-1])
+    saved = {name: getattr(torch.cuda, name) for name in answers}
+    for name, value in answers.items():
+        setattr(torch.cuda, name, value)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(torch.cuda, name, value)
+
+
 def _error_in_file(exc: BaseException, path: Path, what: str) -> ConfigError:
     """A ConfigError for an exception raised while executing ``path``, placed at the deepest frame in that file."""
     if isinstance(exc, PluginGenError):
@@ -87,7 +225,8 @@ def run_file(path: Path, module_name: str, what: str) -> types.ModuleType:
     sys.modules[module_name] = module  # dataclasses and Triton's source lookup need the module registered
     try:
         code = compile(source, str(path), "exec")
-        exec(code, module.__dict__)
+        with _torch_patched(source):
+            exec(code, module.__dict__)
     except BaseException as exc:  # noqa: B902 — any failure in user code is a user error
         sys.modules.pop(module_name, None)
         if isinstance(exc, KeyboardInterrupt):
@@ -115,8 +254,17 @@ def _jit_kernel_names(module: types.ModuleType) -> List[str]:
     return sorted(name for name, value in vars(module).items() if isinstance(value, kernels))
 
 
-def load_kernel(kernel_file: Path, kernel_name: str, loc: Optional[Location] = None) -> Any:
-    """The ``triton.JITFunction`` ``kernel_name`` of ``kernel_file`` (the file executed afresh)."""
+@dataclasses.dataclass(frozen=True)
+class KernelDef:
+    """A kernel as its file defines it: the ``JITFunction`` and the decorators around it, outermost first
+    (``triton.runtime.Autotuner`` / ``triton.runtime.Heuristics`` objects)."""
+
+    fn: Any
+    decorators: Tuple[Any, ...]
+
+
+def load_kernel_def(kernel_file: Path, kernel_name: str, loc: Optional[Location] = None) -> KernelDef:
+    """The kernel ``kernel_name`` of ``kernel_file`` (the file executed afresh) with its decorators."""
     import triton  # deferred: importing Triton costs time and is only needed by the stages that compile
 
     module = run_file(kernel_file, _module_name("kernel", kernel_file), f"kernel file {kernel_file.name}")
@@ -124,13 +272,16 @@ def load_kernel(kernel_file: Path, kernel_name: str, loc: Optional[Location] = N
     if fn is None:
         found = ", ".join(_jit_kernel_names(module)) or "none"
         raise ConfigError(f"kernel '{kernel_name}' is not defined in {kernel_file} (its Triton kernels: {found})", loc)
+    decorators = []
     while not isinstance(fn, triton.runtime.jit.JITFunction):
-        if isinstance(fn, triton.runtime.Autotuner):
-            raise ConfigError(f"kernel '{kernel_name}' is wrapped by @triton.autotune; a plugin runs one "
-                              "configuration", loc, "remove the decorator and set num_warps, num_stages and the "
-                              "Constexpr values in the config")
         inner = getattr(fn, "fn", None)
-        if inner is None:
+        if not isinstance(fn, (triton.runtime.Autotuner, triton.runtime.Heuristics)) or inner is None:
             raise ConfigError(f"'{kernel_name}' in {kernel_file} is not a @triton.jit kernel", loc)
+        decorators.append(fn)
         fn = inner
-    return fn
+    return KernelDef(fn, tuple(decorators))
+
+
+def load_kernel(kernel_file: Path, kernel_name: str, loc: Optional[Location] = None) -> Any:
+    """The ``triton.JITFunction`` ``kernel_name`` of ``kernel_file``, without its decorators."""
+    return load_kernel_def(kernel_file, kernel_name, loc).fn

@@ -4,8 +4,10 @@ Frozen types only; each fact lives here once and the stages derive what they nee
 
 * ``DType``: the one dtype table (TensorRT, plugin field, runtime scalar, C++, ONNX, torch and numpy spellings).
 * ``Hint``: a specialisation promise about one argument, with its C++ condition and description.
-* ``KernelSpec`` (from ``config``): a kernel's arguments, shape rules, dim sizes, grid and hint variants, plus the
-  derived queries (names a grid may use, launch order per variant, Triton signature, variant choice).
+* ``Tactic``, ``Heuristic``: the autotune configs (TensorRT tactics) and the ``@triton.heuristics`` a kernel carries.
+* ``KernelSpec`` (from ``config``): a kernel's arguments, shape rules, dim sizes and launch values, grid, tactics,
+  heuristics and hint variants, plus the derived queries (names a grid may use, the compiled points, launch order
+  per variant, Triton signature, variant choice).
 * ``Image`` / ``CompiledKernel`` / ``CompiledConfig`` (from ``aot``): the compiled images and the manifest's content.
 """
 from __future__ import annotations
@@ -20,7 +22,7 @@ from .errors import Location
 from .trt import DataType, PluginFieldType
 
 __all__ = ["Location", "DType", "Hint", "ArgKind", "KernelArg", "OutputShape", "DimSizeValue", "Variant",
-           "KernelSpec", "ConfigSpec", "LaunchParam", "Image", "CompiledKernel", "CompiledConfig"]
+           "CompileOptions", "Tactic", "Heuristic", "Point", "KernelSpec", "ConfigSpec", "LaunchParam", "Image", "CompiledKernel", "CompiledConfig"]
 
 
 # ------------------------------------------------------------------------------------------------ dtypes
@@ -94,6 +96,12 @@ class ArgKind(enum.Enum):
     PARAM = "ParamArg"
     DIM_SIZE = "DimSizeArg"
     CONSTEXPR = "Constexpr"
+    TUNED = "triton.Config"  # a constexpr each autotune config (tactic) sets; not in ios
+    HEURISTIC = "triton.heuristics"  # a constexpr a heuristic computes per launch; not in ios
+
+    @property
+    def is_constexpr(self) -> bool:
+        return self in (ArgKind.CONSTEXPR, ArgKind.TUNED, ArgKind.HEURISTIC)
 
 
 class Hint(str, enum.Enum):
@@ -127,7 +135,7 @@ class KernelArg:
     hints: Tuple[str, ...]  # one per variant, as written (empty: no hint in any variant)
     slot: int  # position among the arguments of the same kind (input #, output #, field #, dim-size #)
     loc: Location = dataclasses.field(compare=False)
-    value: Union[int, float, bool, None] = None  # constexpr value
+    value: Union[int, float, bool, str, None] = None  # Constexpr value (TUNED / HEURISTIC: set per tactic / launch)
 
     @property
     def is_int_scalar(self) -> bool:
@@ -135,25 +143,31 @@ class KernelArg:
 
     @property
     def is_int_constexpr(self) -> bool:
-        return self.kind is ArgKind.CONSTEXPR and isinstance(self.value, int) and not isinstance(self.value, bool)
+        return self.kind is ArgKind.CONSTEXPR and _is_int(self.value)
 
     @property
     def type_text(self) -> str:
         """``tensor[fp16]``, ``i32``, or ``constexpr``."""
-        if self.kind is ArgKind.CONSTEXPR:
+        if self.kind.is_constexpr:
             return "constexpr"
         return f"tensor[{self.dtype.abbr}]" if self.is_tensor else self.dtype.abbr
 
     def triton_type(self) -> str:
-        if self.kind is ArgKind.CONSTEXPR:
+        if self.kind.is_constexpr:
             return "constexpr"
         return ("*" if self.is_tensor else "") + self.dtype.triton
 
 
-def grid_names(args) -> Tuple[str, ...]:
-    """Names a grid expression may use: DimSizeArgs, integer ParamArgs and integer constexprs, in kernel order."""
-    return tuple(a.name for a in args if a.kind is ArgKind.DIM_SIZE or (a.kind is ArgKind.PARAM and a.is_int_scalar)
-                 or a.is_int_constexpr)
+def _is_int(value: object) -> bool:
+    """An integer or a bool: what grids and heuristics compute with."""
+    return isinstance(value, int)
+
+
+def scalar_names(args) -> Tuple[str, ...]:
+    """Arguments an expression (a grid, a heuristic) may name: DimSizeArgs, integer ParamArgs and integer (or bool)
+    constexprs, in kernel order (tuned and heuristic constexprs too; ``KernelSpec`` checks their values)."""
+    return tuple(a.name for a in args if a.kind in (ArgKind.DIM_SIZE, ArgKind.TUNED, ArgKind.HEURISTIC)
+                 or (a.kind is ArgKind.PARAM and a.is_int_scalar) or a.is_int_constexpr)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -169,9 +183,12 @@ class OutputShape:
 
 @dataclasses.dataclass(frozen=True)
 class DimSizeValue:
-    """How one DimSizeArg is computed from input shapes."""
+    """A value computed from input shapes by a ``... : expr -> target`` rule: a DimSizeArg (passed to the kernel),
+    or a launch value (a name grid expressions use; int64)."""
 
-    dim_size: int  # dim-size slot
+    target: str
+    dtype: DType  # the DimSizeArg's type; INT64 for a launch value
+    is_argument: bool
     rule: expr.DimSizeRule
     input_slots: Tuple[int, ...]
     loc: Location = dataclasses.field(compare=False)
@@ -192,6 +209,67 @@ class Variant:
 
 
 @dataclasses.dataclass(frozen=True)
+class CompileOptions:
+    num_warps: int
+    num_stages: int
+    maxnreg: Optional[int] = None
+
+    def describe(self) -> str:
+        text = f"num_warps={self.num_warps}, num_stages={self.num_stages}"
+        return text + (f", maxnreg={self.maxnreg}" if self.maxnreg else "")
+
+
+@dataclasses.dataclass(frozen=True)
+class Tactic:
+    """One autotune config: a TensorRT tactic (value = index + 1; 0 is TensorRT's default, the first config).
+
+    ``meta`` are the constexprs it sets (kernel order); ``options`` how it compiles, per arch (ascending), since a
+    kernel file may choose them by the build target's capability."""
+
+    meta: Tuple[Tuple[str, object], ...]
+    options: Tuple[Tuple[int, CompileOptions], ...]
+
+    def options_for(self, arch: int) -> CompileOptions:
+        """The options for ``arch``; options that are the same for every arch evaluated hold for any arch."""
+        by_arch = dict(self.options)
+        if arch in by_arch:
+            return by_arch[arch]
+        if len(set(by_arch.values())) == 1:
+            return next(iter(by_arch.values()))
+        raise KeyError(f"the config was evaluated for sm_{', sm_'.join(map(str, by_arch))}, not sm_{arch}")
+
+    def describe(self) -> str:
+        """``BLOCK_M=128, BLOCK_N=64, num_warps=4, num_stages=3`` (per-arch options as ``sm_80: ...; sm_90: ...``)."""
+        meta = [f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in self.meta]
+        distinct = {o for _, o in self.options}
+        if len(distinct) == 1:
+            return ", ".join(meta + [next(iter(distinct)).describe()])
+        per_arch = "; ".join(f"sm_{arch}: {o.describe()}" for arch, o in self.options)
+        return ", ".join(meta + [per_arch])
+
+
+@dataclasses.dataclass(frozen=True)
+class Heuristic:
+    """A ``@triton.heuristics`` entry: the constexpr ``name`` = ``expr``, computed per launch (in order, so a later
+    heuristic may read an earlier one), compiled for each value of ``domain``."""
+
+    name: str
+    expr: expr.Expr
+    domain: Tuple[object, ...]  # ints or bools; (False, True) for a truth value
+    source: str  # the lambda as written
+    loc: Location = dataclasses.field(compare=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class Point:
+    """One compiled specialisation of a kernel, before the arch: a tactic, the heuristics' values, a hint variant."""
+
+    tactic: int
+    choice: Tuple[object, ...]  # one value per heuristic
+    variant: Variant
+
+
+@dataclasses.dataclass(frozen=True)
 class KernelSpec:
     kernel_name: str
     plugin_name: str
@@ -201,11 +279,12 @@ class KernelSpec:
     source_key: str  # Triton's hash of the kernel's source and of the jit functions it calls
     args: Tuple[KernelArg, ...]  # every kernel parameter, in kernel order
     output_shapes: Tuple[OutputShape, ...]  # one per output, in output order
-    dim_size_values: Tuple[DimSizeValue, ...]  # one per DimSizeArg, in order
+    dim_size_values: Tuple[DimSizeValue, ...]  # the DimSizeArgs (in order), then the launch values
     grid: Tuple[expr.Expr, expr.Expr, expr.Expr]
-    num_warps: int
-    num_stages: int
+    tactics: Tuple[Tactic, ...]  # at least one
+    heuristics: Tuple[Heuristic, ...]  # in the order Triton applies them
     variants: Tuple[Variant, ...]  # most specialised first
+    reset_to_zero: Tuple[str, ...]  # tensors zeroed before every launch (autotune's reset_to_zero)
     loc: Location = dataclasses.field(compare=False)
 
     def of_kind(self, kind: ArgKind) -> Tuple[KernelArg, ...]:
@@ -215,31 +294,103 @@ class KernelSpec:
     outputs = property(lambda self: self.of_kind(ArgKind.OUTPUT))
     fields = property(lambda self: self.of_kind(ArgKind.PARAM), doc="the ParamArgs: the plugin's fields")
     dim_sizes = property(lambda self: self.of_kind(ArgKind.DIM_SIZE))
+    tuned = property(lambda self: self.of_kind(ArgKind.TUNED), doc="the constexprs the tactics set")
+
+    @property
+    def launch_values(self) -> Tuple[DimSizeValue, ...]:
+        return tuple(v for v in self.dim_size_values if not v.is_argument)
 
     @property
     def function_name(self) -> str:
-        """The name of the kernel's function in functional.py and onnx_plugins.py."""
-        return self.kernel_name
+        """The kernel's function in functional.py and onnx_plugins.py, and its C++ namespace: the kernel name
+        without leading underscores (``_attn_fwd`` -> ``attn_fwd``)."""
+        return self.kernel_name.lstrip("_")
 
-    # ---- launch values: what grid expressions may name
+    @property
+    def num_warps(self) -> int:
+        """The default tactic's num_warps on the lowest arch."""
+        return self.tactics[0].options[0][1].num_warps
+
+    @property
+    def num_stages(self) -> int:
+        return self.tactics[0].options[0][1].num_stages
+
+    # ---- names an expression may use
     def grid_names(self) -> Tuple[str, ...]:
-        return grid_names(self.args)
-
-    def grid_env(self, fields: Mapping[str, int], dim_sizes: Mapping[str, int]) -> Dict[str, int]:
-        """The value of every grid name, from field and DimSizeArg values."""
-        names = set(self.grid_names())
-        return {a.name: int(dim_sizes[a.name] if a.kind is ArgKind.DIM_SIZE else
-                            fields[a.name] if a.kind is ArgKind.PARAM else a.value)
-                for a in self.args if a.name in names}
+        """Names grid expressions may use: scalar arguments and constexprs (``scalar_names``), then launch values."""
+        return scalar_names(self.args) + tuple(v.target for v in self.launch_values)
 
     def dim_size_env(self, input_shapes) -> Dict[str, int]:
-        """Each DimSizeArg's value for concrete input shapes (in input order), as the plugin computes it."""
-        values = {}
+        """Each DimSizeArg's and launch value's value for concrete input shapes (in input order), as the plugin
+        computes them."""
+        env: Dict[str, int] = {}
         for value in self.dim_size_values:
-            env = {name: int(input_shapes[value.input_slots[pattern]][position])
-                   for name, (pattern, position) in expr.dim_bindings(value.rule.inputs).items()}
-            values[self.dim_sizes[value.dim_size].name] = expr.evaluate(value.rule.expr, env)
-        return values
+            dims = {name: int(input_shapes[value.input_slots[pattern]][position])
+                    for name, (pattern, position) in expr.dim_bindings(value.rule.inputs).items()}
+            slots = {p.name: slot for p, slot in zip(value.rule.inputs, value.input_slots)}
+            env[value.target] = expr.evaluate(value.rule.expr, dims, lambda t: _volume(input_shapes[slots[t]]))
+        return env
+
+    def launch_env(self, fields: Mapping[str, int], dim_sizes: Mapping[str, int], tactic: int = 0) -> Dict[str, int]:
+        """Every name a grid may use, from field values, ``dim_size_env``'s result and a tactic (index), as the
+        plugin computes them; raises ``ValueError`` when a heuristic's value was not compiled."""
+        env = dict(dim_sizes)
+        meta = dict(self.tactics[tactic].meta)
+        for a in self.args:
+            if a.kind is ArgKind.PARAM and a.is_int_scalar:
+                env[a.name] = int(fields[a.name])
+            elif a.is_int_constexpr:
+                env[a.name] = int(a.value)
+            elif a.kind is ArgKind.TUNED and _is_int(meta[a.name]):
+                env[a.name] = int(meta[a.name])
+        for h in self.heuristics:
+            env[h.name] = expr.evaluate(h.expr, env)
+            if env[h.name] not in h.domain:
+                raise ValueError(f"heuristic {h.name} = {env[h.name]} is not among its compiled values "
+                                 f"{list(h.domain)}")
+        return env
+
+    def choice(self, env: Mapping[str, int]) -> Tuple[object, ...]:
+        """The heuristics' values for ``launch_env``'s result, typed as their domains are."""
+        return tuple(next(v for v in h.domain if v == env[h.name]) for h in self.heuristics)
+
+    # ---- compiled points
+    def choices(self, tactic: int) -> Tuple[Tuple[object, ...], ...]:
+        """The heuristic value combinations ``tactic`` can reach: every combination of the domains, except that a
+        heuristic computable at build time (from constexprs and the tactic's meta-parameters) has its one value."""
+        known = {a.name: a.value for a in self.args if a.kind is ArgKind.CONSTEXPR}
+        known.update(self.tactics[tactic].meta)
+        combos: Tuple[Tuple[object, ...], ...] = ((),)
+        fixed: Dict[str, object] = {}
+        for h in self.heuristics:
+            if expr.names(h.expr) <= set(known) | set(fixed) and not expr.tensors(h.expr):
+                value = expr.evaluate(h.expr, {**known, **fixed})
+                fixed[h.name] = next((v for v in h.domain if v == value), value)
+                values: Tuple[object, ...] = (fixed[h.name],)
+            else:
+                values = h.domain
+            combos = tuple(c + (v,) for c in combos for v in values)
+        return combos
+
+    def points(self) -> Tuple[Point, ...]:
+        """Every compiled specialisation, tactic-major, then heuristic values, then variant (most specialised first):
+        the order of the plugin's image table."""
+        return tuple(Point(t, c, v) for t in range(len(self.tactics)) for c in self.choices(t) for v in self.variants)
+
+    def constexprs(self, point: Point) -> Dict[str, object]:
+        """The value of every constexpr parameter at ``point``."""
+        values = dict(self.tactics[point.tactic].meta)
+        values.update(zip((h.name for h in self.heuristics), point.choice))
+        return {a.name: (a.value if a.kind is ArgKind.CONSTEXPR else values[a.name])
+                for a in self.args if a.kind.is_constexpr}
+
+    def describe_point(self, point: Point) -> str:
+        """``tactic 2 (BLOCK_M=128, ...), EVEN_K=True, x % 16 == 0`` (plain kernels: the variant alone)."""
+        parts = []
+        if len(self.tactics) > 1:
+            parts.append(f"tactic {point.tactic + 1} ({self.tactics[point.tactic].describe()})")
+        parts += [f"{h.name}={v}" for h, v in zip(self.heuristics, point.choice)]
+        return ", ".join(parts + [self.describe(point.variant)])
 
     # ---- variants
     def hinted(self, variant: Variant) -> Tuple[Tuple[KernelArg, Hint], ...]:
@@ -252,15 +403,16 @@ class KernelSpec:
 
     def launched(self, variant: Variant) -> Tuple[KernelArg, ...]:
         """The arguments ``variant``'s compiled entry takes, in order (before Triton's hidden ones)."""
-        return tuple(a for a, h in zip(self.args, variant.hints) if a.kind is not ArgKind.CONSTEXPR and h.passed)
+        return tuple(a for a, h in zip(self.args, variant.hints) if not a.kind.is_constexpr and h.passed)
 
-    def triton_signature(self, variant: Variant) -> Tuple[Tuple[str, str, object, bool], ...]:
+    def triton_signature(self, point: Point) -> Tuple[Tuple[str, str, object, bool], ...]:
         """(name, Triton type or 'constexpr', constant value or None, divisible by 16) of each parameter as the AOT
-        compiles ``variant``."""
+        compiles ``point``."""
+        constexprs = self.constexprs(point)
         out = []
-        for a, h in zip(self.args, variant.hints):
-            if a.kind is ArgKind.CONSTEXPR:
-                out.append((a.name, "constexpr", a.value, False))
+        for a, h in zip(self.args, point.variant.hints):
+            if a.kind.is_constexpr:
+                out.append((a.name, "constexpr", constexprs[a.name], False))
             elif h is Hint.ONE:
                 out.append((a.name, "constexpr", 1, False))
             else:
@@ -278,6 +430,13 @@ class KernelSpec:
     @property
     def has_generic(self) -> bool:
         return any(v.rank == 0 for v in self.variants)
+
+
+def _volume(shape) -> int:
+    count = 1
+    for d in shape:
+        count *= int(d)
+    return count
 
 
 @dataclasses.dataclass(frozen=True)
@@ -298,9 +457,9 @@ class LaunchParam:
 
 @dataclasses.dataclass(frozen=True)
 class Image:
-    """One compiled image: a hint variant for one arch."""
+    """One compiled image: a point (tactic, heuristic values, hint variant) for one arch."""
 
-    variant: Variant
+    point: Point
     arch: int
     entry: str  # kernel symbol in the cubin
     cubin: bytes
@@ -315,10 +474,10 @@ class Image:
 @dataclasses.dataclass(frozen=True)
 class CompiledKernel:
     spec: KernelSpec
-    images: Tuple[Image, ...]  # variant order (most specialised first), then arch ascending
+    images: Tuple[Image, ...]  # point order (KernelSpec.points), then arch ascending
 
-    def images_of(self, variant: Variant) -> Tuple[Image, ...]:
-        return tuple(i for i in self.images if i.variant == variant)
+    def images_of(self, point: Point) -> Tuple[Image, ...]:
+        return tuple(i for i in self.images if i.point == point)
 
     @property
     def scratch(self) -> int:
@@ -342,14 +501,25 @@ class CompiledConfig:
         kernels = []
         for kernel in self.kernels:
             s = kernel.spec
+            points = s.points()
             kernels.append({
                 "kernel": s.kernel_name, "plugin": s.plugin_name, "version": s.version, "namespace": s.namespace,
+                "function": s.function_name,
                 "fields": [{"name": a.name, "dtype": a.dtype.abbr} for a in s.fields],
                 "inputs": [{"name": a.name, "dtype": a.dtype.abbr} for a in s.inputs],
                 "outputs": [{"name": a.name, "dtype": a.dtype.abbr} for a in s.outputs],
+                "tactics": [{"tactic": i + 1, "meta": dict(t.meta),
+                             "options": {f"sm_{arch}": dataclasses.asdict(o) for arch, o in t.options}}
+                            for i, t in enumerate(s.tactics)],
+                "heuristics": [{"name": h.name, "expr": expr.render(h.expr), "source": h.source,
+                                "values": list(h.domain)} for h in s.heuristics],
+                "launch_values": [{"name": v.target, "rule": expr.render_rule(v.rule)} for v in s.launch_values],
+                "reset_to_zero": list(s.reset_to_zero),
                 "variants": [[f"{a.name}:{h.value}" for a, h in s.hinted(v)] for v in s.variants],
-                "images": [{"variant": s.variants.index(i.variant), "arch": i.arch, "entry": i.entry,
-                            "shared": i.shared, "scratch": i.scratch, "ptx": bool(i.ptx)} for i in kernel.images],
+                "images": [{"tactic": i.point.tactic + 1, "heuristics": list(i.point.choice),
+                            "variant": s.variants.index(i.point.variant), "index": points.index(i.point),
+                            "arch": i.arch, "entry": i.entry, "shared": i.shared, "scratch": i.scratch,
+                            "ptx": bool(i.ptx)} for i in kernel.images],
             })
         return {"plugingen": tool_version, "triton": self.triton_version, "config": self.config.config_file.name,
                 "archs": list(self.archs), "trt_headers": trt_headers, "kernels": kernels}

@@ -6,16 +6,19 @@ the C++ test host in :mod:`plugingen.host`. Stable API::
 
     runner = PluginRunner("ws/output/libtriton_plugins.so")
     out, = runner.run("vector_add_kernelPlugin", {}, [x, y])
+    best = runner.tune("matmul_kernelPlugin", {}, [a, b])       # an autotuned kernel: time every tactic
+    c, = runner.run("matmul_kernelPlugin", {}, [a, b], tactic=best)
 
 Errors the plugin reports (no matching hint variant, a CUDA error, bad fields) raise :class:`PluginError` with the
 plugin's logged message.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 
 from .host import DataType, HostError, PluginFieldType, PluginHost, TensorFormat, TensorRTPhase, build_host
 from .model import DType
@@ -71,9 +74,53 @@ class PluginRunner:
         return [text for _, text in self.host.log()]
 
     def run(self, plugin_name: str, fields: Mapping[str, Any], inputs: Sequence[Any], version: Optional[str] = None,
-            namespace: Optional[str] = None) -> List[Any]:
+            namespace: Optional[str] = None, tactic: Optional[int] = None) -> List[Any]:
         """Creates the plugin (runtime phase) from ``fields``, allocates its outputs and enqueues it on the current
-        torch stream. Inputs must be contiguous CUDA tensors of the plugin's declared dtypes."""
+        torch stream with ``tactic`` (a value from :meth:`tactics`; None or 0: the default, the first config).
+        Inputs must be contiguous CUDA tensors of the plugin's declared dtypes."""
+        with self._prepared(plugin_name, fields, inputs, version, namespace) as prepared:
+            prepared.enqueue(tactic or 0)
+            return prepared.outputs
+
+    def tactics(self, plugin_name: str, fields: Mapping[str, Any], inputs: Sequence[Any],
+                version: Optional[str] = None, namespace: Optional[str] = None) -> List[int]:
+        """The tactics the plugin offers TensorRT for these inputs (``[]``: one configuration, the default)."""
+        with self._prepared(plugin_name, fields, inputs, version, namespace) as prepared:
+            return list(prepared.valid)
+
+    def tune(self, plugin_name: str, fields: Mapping[str, Any], inputs: Sequence[Any], version: Optional[str] = None,
+             namespace: Optional[str] = None, launches: int = 20, repeats: int = 5) -> int:
+        """Times every tactic on the GPU as TensorRT's builder would and returns the fastest tactic value (0 when
+        there is only the default): device time of ``launches`` enqueues captured in a CUDA graph, the median of
+        ``repeats`` replays."""
+        import torch
+
+        with self._prepared(plugin_name, fields, inputs, version, namespace) as prepared:
+            if not prepared.valid:
+                return 0
+            times = {}
+            for tactic in prepared.valid:
+                prepared.enqueue(tactic)  # loads the modules outside the capture
+                torch.cuda.synchronize()
+                graph = torch.cuda.CUDAGraph()
+                with torch.cuda.graph(graph):
+                    for _ in range(launches):
+                        prepared.enqueue(tactic)
+                samples = []
+                for _ in range(repeats):
+                    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                    start.record()
+                    graph.replay()
+                    end.record()
+                    end.synchronize()
+                    samples.append(start.elapsed_time(end))
+                times[tactic] = sorted(samples)[len(samples) // 2]
+            return min(times, key=times.get)
+
+    @contextlib.contextmanager
+    def _prepared(self, plugin_name: str, fields: Mapping[str, Any], inputs: Sequence[Any], version: Optional[str],
+                  namespace: Optional[str]) -> Iterator["_Prepared"]:
+        """A plugin made, configured and with its outputs and workspace allocated, as TensorRT would."""
         import torch
 
         to_trt = _torch_types()
@@ -89,25 +136,42 @@ class PluginRunner:
             try:
                 in_types = [to_trt[t.dtype] for t in inputs]
                 in_shapes = [tuple(t.shape) for t in inputs]
-                out_types = plugin.output_types(in_types)
+                out_types = list(plugin.output_types(in_types))
                 out_shapes = plugin.output_shapes(in_shapes)
-                types = in_types + list(out_types)
+                types = in_types + out_types
                 for pos, tensor in enumerate(inputs):
                     if not plugin.supports_format(pos, types, [TensorFormat.LINEAR] * len(types)):
                         raise PluginError(f"{plugin_name} does not take input {pos} as {tensor.dtype}")
+                plugin.configure(in_types, in_shapes, out_types, out_shapes)
                 device = inputs[0].device if inputs else torch.device("cuda")
                 outputs = [torch.empty(shape, dtype=from_trt[DataType(t)], device=device)
                            for t, shape in zip(out_types, out_shapes)]
                 # the workspace TensorRT would give: getWorkspaceSize at exactly these shapes
-                workspace_bytes = plugin.workspace_size(in_types, in_shapes, list(out_types), out_shapes)
+                workspace_bytes = plugin.workspace_size(in_types, in_shapes, out_types, out_shapes)
                 workspace = torch.empty(workspace_bytes, dtype=torch.uint8, device=device) if workspace_bytes else None
-                stream = torch.cuda.current_stream(device).cuda_stream
-                with torch.cuda.device(device):
-                    plugin.enqueue([(to_trt[t.dtype], tuple(t.shape), t.data_ptr()) for t in inputs],
-                                   [(to_trt[t.dtype], tuple(t.shape), t.data_ptr()) for t in outputs],
-                                   workspace=workspace.data_ptr() if workspace is not None else 0, stream=stream)
+                yield _Prepared(plugin, plugin.tactics(), device,
+                                [(to_trt[t.dtype], tuple(t.shape), t.data_ptr()) for t in inputs],
+                                [(to_trt[t.dtype], tuple(t.shape), t.data_ptr()) for t in outputs], outputs,
+                                workspace.data_ptr() if workspace is not None else 0)
             finally:
                 plugin.close()
         except HostError as exc:
             raise PluginError(exc.message) from None
-        return outputs
+
+
+class _Prepared:
+    def __init__(self, plugin: Any, valid: List[int], device: Any, inputs: list, outputs: list, tensors: list,
+                 workspace: int) -> None:
+        self.plugin, self.valid, self.device = plugin, valid, device
+        self._inputs, self._outputs, self.outputs, self._workspace = inputs, outputs, tensors, workspace
+
+    def enqueue(self, tactic: int) -> None:
+        """setTactic, then onShapeChange + enqueue on the current torch stream."""
+        import torch
+
+        if tactic and tactic not in self.valid:
+            raise PluginError(f"tactic {tactic} is not one the plugin offers ({self.valid or 'only the default, 0'})")
+        self.plugin.set_tactic(tactic)
+        stream = torch.cuda.current_stream(self.device).cuda_stream
+        with torch.cuda.device(self.device):
+            self.plugin.enqueue(self._inputs, self._outputs, workspace=self._workspace, stream=stream)

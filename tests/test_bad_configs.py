@@ -37,15 +37,16 @@ CASES = {
     "config_syntax_error": "syntax error in kernel config: invalid syntax. Perhaps you forgot a comma?",
     "reserved_argument_name": "ParamArg name 'network' is reserved: it is an argument of the generated Python "
                               "functions (hint: rename the kernel parameter)",
-    "reserved_kernel_name": "kernel_name 'register_plugins' is reserved: the generated Python modules use that name "
-                            "(hint: rename the kernel (names starting with '_' are reserved too))",
+    "reserved_kernel_name": "kernel_name 'register_plugins' is reserved: its Python function 'register_plugins' in "
+                            "the generated modules would clash (hint: rename the kernel)",
     "config_raises": "kernel config raised ValueError: invalid literal for int() with base 10: '256 elements'",
     "missing_kernels": "kernel config defines no KERNELS list (hint: did you mean KERNEL?)",
     "empty_kernels": "KERNELS is empty (hint: add at least one KernelMetaData)",
     "not_a_list_of_kernels": "KERNELS must be a list of KernelMetaData, got KernelMetaData "
                              "(hint: write KERNELS = [KernelMetaData(...), ...])",
     "unknown_field": "KernelMetaData has no field 'grid_dim' (valid: kernel_name, ios, shape_infer_rules, version, "
-                     "kernel_file, num_warps, num_stages, grid_dims, namespace) (hint: did you mean grid_dims?)",
+                     "kernel_file, num_warps, num_stages, grid_dims, namespace, configs, domains) (hint: did you mean "
+                     "grid_dims?)",
     "duplicate_kernel_name": "duplicate kernel_name 'add_kernel' (first at line 5) "
                              "(hint: each kernel becomes a plugin class; give each a unique name)",
     "kernel_name_not_identifier": "kernel_name 'add-kernel' is not a valid identifier",
@@ -63,12 +64,11 @@ CASES = {
     "kernel_name_absent": "kernel 'add_kernl' is not defined in {dir}/kernels.py "
                           "(its Triton kernels: add_kernel, reserved_kernel, scale_kernel, tuned_kernel)",
     "kernel_not_jit": "'plain_function' in {dir}/kernels.py is not a @triton.jit kernel",
-    "kernel_autotuned": "kernel 'tuned_kernel' is wrapped by @triton.autotune; a plugin runs one configuration "
-                        "(hint: remove the decorator and set num_warps, num_stages and the Constexpr values in the "
-                        "config)",
+    "kernel_autotuned": "ios of kernel 'tuned_kernel' gives BLOCK, which the autotune configs set (hint: leave out "
+                        "of ios what the decorators (or configs) set, as kernel[grid](...) does)",
     # ios against the kernel's signature
-    "ios_count_mismatch": "kernel 'add_kernel' has 5 parameters (x, y, out, n, BLOCK) but ios lists 4 entries; "
-                          "missing: n (hint: ios must follow the kernel's parameters one to one, in order)",
+    "ios_count_mismatch": "kernel 'add_kernel' takes 5 parameters from ios (x, y, out, n, BLOCK) but ios lists 4 "
+                          "entries; missing: n (hint: ios must follow the kernel's parameters one to one, in order)",
     "ios_not_arguments": "ios[1] of kernel 'add_kernel' is 'y', not an InputArg, OutputArg, ParamArg, DimSizeArg "
                          "or Constexpr",
     "arg_name_mismatch": "InputArg 'b' is at the position of kernel parameter 'y' "
@@ -79,7 +79,7 @@ CASES = {
                                  "(hint: annotate 'n: tl.constexpr' or pass it as an argument)",
     "arg_for_constexpr_param": "kernel parameter 'BLOCK' is tl.constexpr but ios gives a ParamArg "
                                "(hint: use Constexpr(<value>) for 'BLOCK')",
-    "constexpr_bad_value": "Constexpr value must be an int, float or bool, got '256'",
+    "constexpr_bad_value": "Constexpr value must be an int, float, bool or str, got [256]",
     "no_inputs": "kernel 'add_kernel' has no InputArg; a plugin needs at least one input",
     "no_outputs": "kernel 'add_kernel' has no OutputArg; a plugin needs at least one output",
     # types
@@ -117,9 +117,9 @@ CASES = {
     "rule_reads_param": "rule 'n[d] : d -> n': left-hand tensor 'n' is a DimSizeArg; rules read InputArgs "
                         "(InputArgs: x, y)",
     "rule_target_not_dim_size": "rule 'x[d] : d -> y': target 'y' is an InputArg; a ':' rule computes a "
-                                "DimSizeArg (DimSizeArgs: n)",
-    "rule_from_variable": "rule 'x[d] : d -> m': target 'm' is not an argument of this kernel; a ':' rule "
-                          "computes a DimSizeArg (DimSizeArgs: n)",
+                                "DimSizeArg or a launch value (a name that is not a kernel parameter) (DimSizeArgs: n)",
+    "rule_from_variable": "rule 'x[d] : d -> y': target 'y' is an InputArg; a ':' rule computes a DimSizeArg or a "
+                          "launch value (a name that is not a kernel parameter) (DimSizeArgs: n)",
     "rule_division_by_zero": "shape rule 'x[d] -> out[d // 0]': division by literal zero at column 15",
     "output_without_rule": "OutputArg 'out' has no shape rule "
                            "(hint: add a rule like '<input>[...] -> out[...]' to shape_infer_rules)",
@@ -128,12 +128,12 @@ CASES = {
                              "(hint: add a rule like '<input>[a, b, *] : a * b -> n' to shape_infer_rules)",
     # grid
     "grid_unknown_name": "grid_dims x 'cdiv(size, 256)' uses unknown name 'size' (hint: grid expressions may use "
-                         "DimSizeArgs, integer ParamArgs and integer constexpr parameters (BLOCK, n))",
+                         "DimSizeArgs, launch values, integer ParamArgs and integer constexprs (BLOCK, n))",
     "grid_tensor_name": "grid_dims y 'x' uses InputArg 'x' of type *fp32, not an integer scalar (hint: grid "
-                        "expressions may use DimSizeArgs, integer ParamArgs and integer constexpr parameters "
+                        "expressions may use DimSizeArgs, launch values, integer ParamArgs and integer constexprs "
                         "(BLOCK, n))",
     "grid_float_param": "grid_dims y 'alpha' uses ParamArg 'alpha' of type fp32, not an integer scalar (hint: grid "
-                        "expressions may use DimSizeArgs, integer ParamArgs and integer constexpr parameters "
+                        "expressions may use DimSizeArgs, launch values, integer ParamArgs and integer constexprs "
                         "(BLOCK, n))",
     "grid_two_entries": "grid_dims of kernel 'add_kernel' must be 3 expressions (x, y, z), "
                         "got ('cdiv(n, 256)', '1')",
@@ -482,6 +482,7 @@ def test_plugingen_arguments_behave_as_plugingen():
     assert n.dtype == Type("i32") and not n.is_tensor  # PluginGen fixed DimSizeArg to i32
     assert (q.offset, k.offset, out.offset) == (0, 1, 0)  # position among inputs / among outputs
     assert Constexpr(128).value == 128
-    assert (meta.version, meta.num_warps, meta.num_stages, tuple(meta.grid_dims)) == (1, 1, 1, ("1", "1", "1"))
+    # num_warps/num_stages unset: 1 and 1 (PluginGen's defaults) for a kernel without autotune configs
+    assert (meta.version, meta.num_warps, meta.num_stages, tuple(meta.grid_dims)) == (1, None, None, ("1", "1", "1"))
     assert dsl.FIELDS[:8] == ("kernel_name", "ios", "shape_infer_rules", "version", "kernel_file", "num_warps",
                               "num_stages", "grid_dims")  # PluginGen's positional order

@@ -19,12 +19,12 @@ def fake_compiled(config_path, archs=(80, 90), scratch=0):
     compiled = []
     for kernel in spec.kernels:
         images = []
-        for variant in kernel.variants:
+        for point in kernel.points():
             params = tuple(LaunchParam(a.name, 8 if a.is_tensor else a.dtype.size, False)
-                           for a in kernel.launched(variant))
+                           for a in kernel.launched(point.variant))
             params += (LaunchParam("global_scratch", 8, True), LaunchParam("profile_scratch", 8, True))
             for arch in archs:
-                images.append(Image(variant, arch, kernel.kernel_name, bytes(range(40)),
+                images.append(Image(point, arch, kernel.kernel_name, bytes(range(40)),
                                     "// ptx\n" if arch == archs[0] else "", 1024, 4, params,
                                     scratch if arch >= 90 else 0, 128 if scratch else 1))
         compiled.append(CompiledKernel(kernel, tuple(images)))
@@ -59,7 +59,7 @@ def test_golden_vector_add(request):
 def test_empty_grid_and_empty_outputs_launch_nothing():
     source, files = plugin_source(EXAMPLES / "vector_add" / "kernel_config.py")
     check_order(source, "launch.empty = !plugingen::makeGrid(plugingen::ceildiv(v_n, int64_t{1024})")
-    check_order(files["include/plugingen/runtime.h"], "K::computeLaunch(mFields, inputDesc);",
+    check_order(files["include/plugingen/runtime.h"], "K::computeLaunch(mFields, inputDesc, mTactic);",
                 "if (!launch.empty && anyElements(outputDesc, kNbOutputs))", "K::launch(")
 
 
@@ -76,7 +76,8 @@ def test_scalars_are_packed_at_their_true_width():
 def test_variants_most_specialised_first_and_loud_failure_without_generic():
     source, _ = plugin_source(EXAMPLES / "fmha" / "kernel_config.py")
     check_order(source, "// variant 0: Out % 16 == 0", "seq_len % 16 == 0",
-                "kernels.launch(0,", "// variant 1: Out % 16 == 0", "kernels.launch(1,",
+                "kernels.launch(launch.variant + 0,", "// variant 1: Out % 16 == 0",
+                "kernels.launch(launch.variant + 1,",
                 'plugingen::fail(std::string("no compiled variant of fused_attention_kernel accepts these arguments')
     generic, _ = plugin_source(EXAMPLES / "vector_add" / "kernel_config.py")
     assert "plugingen::fail(std::string(\"no compiled variant" not in generic
@@ -123,7 +124,8 @@ def test_global_scratch_comes_from_the_workspace():
     runtime = dict(codegen.generate(compiled).files)["include/plugingen/runtime.h"]
     check_order(runtime, "size_t getWorkspaceSize(", "if constexpr (K::kScratchBytes == 0)", "return 0;",
                 "largest(inputs, nbInputs)",
-                "scratchBytes(K::computeLaunch(mFields, in.data()).grid, K::kScratchBytes, K::kScratchAlign)",
+                "for (int32_t tactic = 0; tactic < K::kNbTactics; ++tactic)",
+                "scratchBytes(K::computeLaunch(mFields, in.data(), tactic).grid, K::kScratchBytes,",
                 "alignUp(reinterpret_cast<uintptr_t>(workspace), K::kScratchAlign)")
     plain, _ = plugin_source(EXAMPLES / "vector_add" / "kernel_config.py")
     assert "kScratchBytes{0};" in plain and "&globalScratch" not in plain

@@ -66,8 +66,9 @@ def test_shipped_config_is_consistent(config):
         # one shape per output and one value per dim size, in slot order, reading inputs only
         assert [s.output for s in kernel.output_shapes] == [p.slot for p in kernel.outputs]
         assert [s.pattern.name for s in kernel.output_shapes] == [p.name for p in kernel.outputs]
-        assert [d.dim_size for d in kernel.dim_size_values] == [p.slot for p in kernel.dim_sizes]
-        assert [d.rule.target for d in kernel.dim_size_values] == [p.name for p in kernel.dim_sizes]
+        arguments = [d for d in kernel.dim_size_values if d.is_argument]
+        assert [d.target for d in arguments] == [p.name for p in kernel.dim_sizes]
+        assert [d.rule.target for d in kernel.dim_size_values] == [d.target for d in kernel.dim_size_values]
         for rule in kernel.output_shapes + kernel.dim_size_values:
             assert [kernel.inputs[slot].name for slot in rule.input_slots] == [t.name for t in rule.rule.inputs]
         # grid: three expressions over integer scalars only
@@ -126,8 +127,8 @@ def test_fmha_output_shapes(fmha):
 
 def test_fmha_dim_sizes(fmha):
     batch, seq = fmha.dim_size_values
-    assert (batch.dim_size, batch.input_slots, batch.rule.expr, batch.rule.target) == (0, (0,), Name("m"), "batch_size")
-    assert (seq.dim_size, seq.input_slots, seq.rule.expr, seq.rule.target) == (1, (0,), Name("k"), "seq_len")
+    assert (batch.target, batch.is_argument, batch.input_slots, batch.rule.expr) == ("batch_size", True, (0,), Name("m"))
+    assert (seq.target, seq.is_argument, seq.input_slots, seq.rule.expr) == ("seq_len", True, (0,), Name("k"))
     shape = dict(zip("mnk", (2, 8, 300)))  # Q is [2, 8, 300, 64]
     assert [expr.evaluate(d.rule.expr, shape) for d in fmha.dim_size_values] == [2, 300]
 

@@ -412,7 +412,7 @@ EXPR_ERRORS = [
     ("a +", "expected a number, a name or '(' at column 4"),
     ("a b", "unexpected 'b' at column 3"),
     ("a, b", "unexpected ',' at column 2"),
-    ("foo(a)", "unknown function 'foo' (expected cdiv, max or min) at column 1"),
+    ("foo(a)", "unknown function 'foo' (expected cdiv, max, min, next_power_of_2, numel) at column 1"),
     ("1 + cdiv(a)", "cdiv() takes 2 arguments but got 1 at column 5"),
     ("max(a)", "max() takes at least 2 arguments but got 1 at column 1"),
     ("min(a, b", "unclosed '(' at column 4"),
@@ -466,7 +466,7 @@ RULE_ERRORS = [
     ("A[m], A[n] -> B[m]", "input 'A' appears twice at column 7"),
     ("A[m] -> B[m], B[m]", "output 'B' appears twice at column 15"),
     ("A[m] -> B[m / 0]", "division by literal zero at column 13"),
-    ("A[m] -> B[foo(m)]", "unknown function 'foo' (expected cdiv, max or min) at column 11"),
+    ("A[m] -> B[foo(m)]", "unknown function 'foo' (expected cdiv, max, min, next_power_of_2, numel) at column 11"),
     ("A[m] -> B[m @ 2]", "unexpected character '@' at column 13"),
 ]
 

@@ -45,9 +45,12 @@ CASES = {
     "mul_kernel": Case({}, {"x": ["n"], "y": ["n"]}, {"out": ["n"]}),
     "strided_gather_kernel": Case({"stride": 3}, {"x": ["n"]}, {"out": ["n"]}),
     "tma_scale_kernel": Case({"alpha": 2.5}, {"x": ["r", 64]}, {"out": ["r", 64]}),
+    "_matmul_kernel": Case({}, {"a": ["m", 64], "b": [64, "n"]}, {"c": ["m", "n"]}),
+    "_accumulate_kernel": Case({"alpha": 2.0}, {"x": ["b", "s", 5]}, {"out": ["b", "s", 5]}),
+    "_rms_norm_kernel": Case({"eps": 2.0 ** -10}, {"X": ["r", "c"], "W": ["c"]}, {"Y": ["r", "c"]}),
 }
 #: a concrete size for every dynamic dim name used in CASES.
-DIMS = {"n": 1000, "b": 2, "s": 128, "r": 5, "c": 96}
+DIMS = {"n": 1000, "b": 2, "s": 128, "r": 5, "c": 96, "m": 77}
 
 #: plugingen dtype -> name of the onnx.TensorProto element type.
 ELEM_TYPE_NAMES = {"fp16": "FLOAT16", "bf16": "BFLOAT16", "fp32": "FLOAT", "fp64": "DOUBLE", "i8": "INT8",
@@ -142,7 +145,7 @@ def test_node_attributes_exact(built, onnx):
     _, info, module = built
     for kernel in info["kernels"]:
         case = case_for(kernel["kernel"])
-        make = getattr(module, kernel["kernel"] + "_node")
+        make = getattr(module, kernel["function"] + "_node")
         inputs = [f"in_{t['name']}" for t in kernel["inputs"]]
         outputs = [f"out_{t['name']}" for t in kernel["outputs"]]
         node = make(*(case.params[f["name"]] for f in kernel["fields"]), inputs=inputs, outputs=outputs,

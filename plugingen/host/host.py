@@ -147,6 +147,8 @@ _SIGNATURES = {
     "pgh_configure": (_i32, [_p] + _tensors + _tensors),
     "pgh_workspace_size": (_i32, [_p] + _tensors + _tensors + [ctypes.POINTER(ctypes.c_uint64)]),
     "pgh_fields": (_i32, [_p, _pi32, ctypes.POINTER(ctypes.POINTER(_PluginField))]),
+    "pgh_tactics": (_i32, [_p, _i32, _p, _pi32]),
+    "pgh_set_tactic": (_i32, [_p, _i32]),
     "pgh_roundtrip": (_p, [_p, _i32, _p]),
     "pgh_enqueue": (_i32, [_p] + _tensors + [_p] + _tensors + [_p, _p, _p]),
     "pgh_log_count": (_i32, []),
@@ -398,6 +400,16 @@ class Plugin:
         size = ctypes.c_uint64()
         self._call("pgh_workspace_size", *_c_tensors(ins), *_c_tensors(outs), ctypes.byref(size))
         return size.value
+
+    def tactics(self) -> list:
+        """getNbTactics + getValidTactics (after configure, as TensorRT's builder asks)."""
+        buffer, count = np.zeros(1024, dtype=np.int32), ctypes.c_int32()
+        self._call("pgh_tactics", len(buffer), _ptr(buffer), ctypes.byref(count))
+        return buffer[:count.value].tolist()
+
+    def set_tactic(self, tactic: int) -> None:
+        """setTactic: TensorRT's choice (0 = the plugin's default), before enqueue."""
+        self._call("pgh_set_tactic", tactic)
 
     def fields(self) -> dict:
         """getFieldsToSerialize() as {name: (PluginFieldType, numpy array)}."""

@@ -550,6 +550,27 @@ PGH_API int32_t pgh_workspace_size(void* plugin, int32_t nin, int32_t const* inT
     });
 }
 
+//! getNbTactics then getValidTactics, as TensorRT's builder asks them after configurePlugin: `tactics` holds room
+//! for `capacity` values; `*count` is the number the plugin advertised.
+PGH_API int32_t pgh_tactics(void* plugin, int32_t capacity, int32_t* tactics, int32_t* count) {
+    return guard([&] {
+        *count = build(plugin)->getNbTactics();
+        if (*count < 0 || *count > capacity)
+            fail("getNbTactics returned " + std::to_string(*count));
+        if (*count > 0) {
+            if (int32_t const status = build(plugin)->getValidTactics(tactics, *count); status != 0)
+                fail("getValidTactics returned " + std::to_string(status));
+        }
+    });
+}
+
+PGH_API int32_t pgh_set_tactic(void* plugin, int32_t tactic) {
+    return guard([&] {
+        if (int32_t const status = runtime(plugin)->setTactic(tactic); status != 0)
+            fail("setTactic(" + std::to_string(tactic) + ") returned " + std::to_string(status));
+    });
+}
+
 //! getFieldsToSerialize(): `*fields` points at `*count` PluginField owned by the plugin (valid until its next call).
 PGH_API int32_t pgh_fields(void* plugin, int32_t* count, PluginField const** fields) {
     return guard([&] {

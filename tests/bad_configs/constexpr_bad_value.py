@@ -1,4 +1,4 @@
-"""A Constexpr whose value is a string."""
+"""A Constexpr whose value is a list."""
 from plugingen import *  # noqa: F401,F403
 
 KERNELS = [
@@ -10,7 +10,7 @@ KERNELS = [
             InputArg('y', Type('tensor[fp32]')),
             OutputArg('out', Type('tensor[fp32]')),
             DimSizeArg('n'),
-            Constexpr('256'),  # <-- error
+            Constexpr([256]),  # <-- error
         ],
         shape_infer_rules=[
             'x[d] -> out[d]',

@@ -1,13 +1,12 @@
-"""kernel_name names an @triton.autotune kernel."""
+"""ios gives a Constexpr for the parameter an @triton.autotune config sets (PluginGen-style)."""
 from plugingen import *  # noqa: F401,F403
 
 KERNELS = [
     KernelMetaData(
-        kernel_name='tuned_kernel',  # <-- error
+        kernel_name='tuned_kernel',
         kernel_file='kernels.py',
-        ios=[
+        ios=[  # <-- error
             InputArg('x', Type('tensor[fp32]')),
-            InputArg('y', Type('tensor[fp32]')),
             OutputArg('out', Type('tensor[fp32]')),
             DimSizeArg('n'),
             Constexpr(256),

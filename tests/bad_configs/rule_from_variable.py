@@ -3,7 +3,7 @@ from plugingen import *  # noqa: F401,F403
 
 RULES = [
     'x[d] -> out[d]',
-    'x[d] : d -> m',  # <-- error
+    'x[d] : d -> y',  # <-- error
 ]
 
 KERNELS = [

@@ -43,10 +43,15 @@ struct Kernel
     static constexpr uint64_t kScratchAlign{1};
     static constexpr plugingen::KernelImage const* kImages{kImageTable};
     static constexpr size_t kImageCount{6};
+    //! The compiled variants (tactic, heuristic values, hints), in the image table's order.
     static constexpr char const* kVariants[]{
         "x % 16 == 0, y % 16 == 0, out % 16 == 0, n % 16 == 0",
         "generic (no hints)",
     };
+    //! TensorRT tactic t (1..kNbTactics; 0 = the first) compiles the kernel with:
+    //!   1: num_warps=4, num_stages=2
+    static constexpr int32_t kNbTactics{1};
+    static constexpr std::array<plugingen::ZeroedOutput, 0> kZeroed{ {} }; // reset_to_zero
 
     static void outputShapes(DimsExprs const* inputs, DimsExprs* outputs, IExprBuilder& exprBuilder)
     {
@@ -58,9 +63,10 @@ struct Kernel
         outputs[0].d[0] = inputs[0].d[0];
     }
 
-    static Launch computeLaunch(Fields const& fields, PluginTensorDesc const* in)
+    static Launch computeLaunch(Fields const& fields, PluginTensorDesc const* in, int32_t tactic)
     {
         static_cast<void>(fields);
+        static_cast<void>(tactic);
         Launch launch{};
         plugingen::checkRank(in[0].dims.nbDims, 1, false, "x", "x[d] -> out[d]");
         // kernel_config.py:29 'x[d] : d -> n'
@@ -72,7 +78,8 @@ struct Kernel
         return launch;
     }
 
-    //! Launches the most specialised variant whose hints hold for these arguments.
+    //! Launches the most specialised hint variant (of launch.variant's tactic and heuristic values) whose hints
+    //! hold for these arguments.
     static void launch(plugingen::KernelSet& kernels, Fields const& fields, Launch const& launch,
         void const* const* inputs, void* const* outputs, uint64_t globalScratch, cudaStream_t stream)
     {
@@ -87,13 +94,13 @@ struct Kernel
         if ((arg_x % 16 == 0) && (arg_y % 16 == 0) && (arg_out % 16 == 0) && (arg_n % 16 == 0))
         {
             void* params[]{&arg_x, &arg_y, &arg_out, &arg_n, &noScratch, &noScratch};
-            return kernels.launch(0, launch.grid, params, stream, globalScratch);
+            return kernels.launch(launch.variant + 0, launch.grid, params, stream, globalScratch);
         }
         // variant 1: generic (no hints)
         if (true)
         {
             void* params[]{&arg_x, &arg_y, &arg_out, &arg_n, &noScratch, &noScratch};
-            return kernels.launch(1, launch.grid, params, stream, globalScratch);
+            return kernels.launch(launch.variant + 1, launch.grid, params, stream, globalScratch);
         }
     }
 };

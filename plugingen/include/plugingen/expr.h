@@ -59,4 +59,15 @@ inline int64_t mod(int64_t a, int64_t b)
     return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
 }
 
+//! Triton's next_power_of_2: the smallest power of two >= n (0 for n <= 0; INT64_MIN for n > 2^62).
+inline int64_t nextPowerOf2(int64_t n)
+{
+    uint64_t v = static_cast<uint64_t>(n) - 1;
+    for (int shift : {1, 2, 4, 8, 16, 32})
+    {
+        v |= v >> shift;
+    }
+    return n <= 0 ? 0 : static_cast<int64_t>(v + 1);
+}
+
 } // namespace plugingen

@@ -9,7 +9,7 @@ namespace plugingen
 //! One compiled image of one hint variant: a cubin for one SM, or PTX the driver JIT-compiles.
 struct KernelImage
 {
-    int32_t variant;
+    int32_t variant; // the compiled variant: a tactic, heuristic values and a hint variant (Kernel::kVariants)
     int32_t arch; // 90 = sm_90 (Triton compiles sm_90 as sm_90a)
     bool isPtx;
     unsigned char const* data;

@@ -450,6 +450,7 @@ struct Driver
     Result (*funcSetAttribute)(Function, int32_t, int32_t);
     Result (*launchKernel)(Function, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, Stream,
         void**, void**);
+    Result (*memsetD8Async)(unsigned long long, unsigned char, size_t, Stream);
 };
 
 //! The driver's entry points, loaded once; throws when libcuda.so.1 or a required symbol is missing.
@@ -488,6 +489,7 @@ Driver const& driver()
         bind(d.moduleGetFunction, "cuModuleGetFunction", true);
         bind(d.funcSetAttribute, "cuFuncSetAttribute", true);
         bind(d.launchKernel, "cuLaunchKernel", true);
+        bind(d.memsetD8Async, "cuMemsetD8Async", true);
         if (failure.empty())
         {
             Result const r = d.init(0);
@@ -560,6 +562,39 @@ private:
     bool mPushed{false};
 };
 } // namespace cu
+
+void zeroBytes(void* pointer, size_t bytes, cudaStream_t stream)
+{
+    if (bytes != 0)
+    {
+        cu::checkCu(cu::driver().memsetD8Async(reinterpret_cast<uintptr_t>(pointer), 0, bytes, stream),
+            "cuMemsetD8Async");
+    }
+}
+
+int32_t valueIndex(int64_t value, int64_t const* domain, int32_t count, char const* heuristic)
+{
+    for (int32_t i = 0; i < count; ++i)
+    {
+        if (domain[i] == value)
+        {
+            return i;
+        }
+    }
+    std::string values;
+    for (int32_t i = 0; i < count; ++i)
+    {
+        values += (i == 0 ? "" : ", ") + std::to_string(domain[i]);
+    }
+    fail(std::string("heuristic ") + heuristic + " = " + std::to_string(value)
+        + " has no compiled image (compiled for " + values + "); add the value to the config's domains");
+}
+
+void failTactic(int32_t tactic, int32_t count)
+{
+    fail("tactic " + std::to_string(tactic) + " is not one of this plugin's (0 = default, 1.."
+        + std::to_string(count) + ")");
+}
 
 // ------------------------------------------------------------------------------------------------- kernels
 void KernelSet::launch(int32_t variant, uint32_t const grid[3], void** params, cudaStream_t stream,

@@ -18,6 +18,7 @@
 #include "plugingen/image.h"
 #include "plugingen/trt.h"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -161,6 +162,17 @@ inline void checkSameDim(int64_t a, int64_t b, char const* dim, char const* rule
     }
 }
 
+//! The element count of `dims` as a TensorRT dimension expression (numel() in an output-shape rule).
+inline nvinfer1::IDimensionExpr const* volumeExpr(nvinfer1::DimsExprs const& dims, nvinfer1::IExprBuilder& builder)
+{
+    nvinfer1::IDimensionExpr const* count = builder.constant(1);
+    for (int32_t d = 0; d < dims.nbDims; ++d)
+    {
+        count = builder.operation(nvinfer1::DimensionOperation::kPROD, *count, *dims.d[d]);
+    }
+    return count;
+}
+
 //! Checks a computed grid and converts it to what cuLaunchKernel takes; false when it is empty (nothing to launch).
 inline bool makeGrid(int64_t x, int64_t y, int64_t z, uint32_t grid[3])
 {
@@ -174,15 +186,43 @@ inline bool makeGrid(int64_t x, int64_t y, int64_t z, uint32_t grid[3])
     return x != 0 && y != 0 && z != 0;
 }
 
-//! What every launch has besides the kernel's own launch values: the grid, and whether there is nothing to do.
+//! What every launch has besides the kernel's own launch values: the grid, whether there is nothing to do, and the
+//! compiled variant its tactic and heuristic values select (the hint variant is added at launch).
 struct LaunchBase
 {
     uint32_t grid[3]{};
     bool empty{false};
+    int32_t variant{0};
 };
+
+//! The position of a heuristic's `value` among the values compiled for it; an error naming them when absent.
+int32_t valueIndex(int64_t value, int64_t const* domain, int32_t count, char const* heuristic);
+
+//! An output zeroed before every launch (autotune's reset_to_zero).
+struct ZeroedOutput
+{
+    int32_t slot;
+    size_t elementBytes;
+};
+
+//! Queues a memset of `bytes` zero bytes at device `pointer` on `stream`.
+void zeroBytes(void* pointer, size_t bytes, cudaStream_t stream);
+
+[[noreturn]] void failTactic(int32_t tactic, int32_t count);
 
 //! True when some output has elements (a launch that writes no element is skipped).
 bool anyElements(nvinfer1::PluginTensorDesc const* desc, int32_t count);
+
+//! The element count of a tensor of concrete shape `dims`.
+inline size_t volume(nvinfer1::Dims const& dims)
+{
+    size_t count = 1;
+    for (int32_t d = 0; d < dims.nbDims; ++d)
+    {
+        count *= static_cast<size_t>(dims.d[d]);
+    }
+    return count;
+}
 
 //! `pointer` rounded up to a multiple of `alignment` (null stays null).
 inline uint64_t alignUp(uint64_t pointer, uint64_t alignment)
@@ -220,7 +260,7 @@ inline bool cubinRuns(int32_t arch, int32_t cc)
 class KernelSet
 {
 public:
-    //! `variants[i]` describes hint variant i (for log lines).
+    //! `variants[i]` describes compiled variant i (a tactic, heuristic values and hints; for log lines).
     KernelSet(char const* kernelName, KernelImage const* images, size_t count, char const* const* variants)
         : mName(kernelName)
         , mImages(images)
@@ -265,9 +305,9 @@ void serializeFields(FieldInfo const* info, size_t count, void* fields, nvinfer1
 /*! The IPluginV3 of a generated kernel description `K`, which provides:
     kPluginName, kPluginVersion, kPluginNamespace, kKernelName; kInputTypes, kOutputTypes (arrays of DataType);
     Fields (a standard-layout struct) and kFields (a std::array<FieldInfo>); Launch (derived from LaunchBase);
-    kScratchBytes, kScratchAlign; kImages, kImageCount, kVariants; and
+    kScratchBytes, kScratchAlign; kImages, kImageCount, kVariants; kNbTactics; kZeroed (a std::array<ZeroedOutput>);
     static void outputShapes(DimsExprs const* inputs, DimsExprs* outputs, IExprBuilder&);
-    static Launch computeLaunch(Fields const&, PluginTensorDesc const* inputs);
+    static Launch computeLaunch(Fields const&, PluginTensorDesc const* inputs, int32_t tactic);
     static void launch(KernelSet&, Fields const&, Launch const&, void const* const* inputs, void* const* outputs,
         uint64_t globalScratch, cudaStream_t);
 */
@@ -282,8 +322,9 @@ public:
     static constexpr int32_t kNbInputs = static_cast<int32_t>(std::size(K::kInputTypes));
     static constexpr int32_t kNbOutputs = static_cast<int32_t>(std::size(K::kOutputTypes));
 
-    explicit Plugin(Fields const& fields)
+    explicit Plugin(Fields const& fields, int32_t tactic = 0)
         : mFields(fields)
+        , mTactic(tactic)
     {
     }
 
@@ -301,7 +342,7 @@ public:
     nvinfer1::IPluginV3* clone() noexcept override
     {
         return guarded(K::kPluginName, "clone", static_cast<nvinfer1::IPluginV3*>(nullptr),
-            [&] { return static_cast<nvinfer1::IPluginV3*>(new Plugin(mFields)); });
+            [&] { return static_cast<nvinfer1::IPluginV3*>(new Plugin(mFields, mTactic)); });
     }
 
     nvinfer1::AsciiChar const* getPluginName() const noexcept override
@@ -365,12 +406,38 @@ public:
         {
             return 0;
         }
-        // global scratch for the largest grid the profile allows (grid expressions grow with the dims)
+        // global scratch for the largest grid the profile allows (grid expressions grow with the dims), whichever
+        // tactic TensorRT picks
         return guarded(K::kPluginName, "getWorkspaceSize", size_t{0}, [&] {
             checkCount(nbInputs, kNbInputs, "inputs");
             checkCount(nbOutputs, kNbOutputs, "outputs");
             auto const in = largest(inputs, nbInputs);
-            return scratchBytes(K::computeLaunch(mFields, in.data()).grid, K::kScratchBytes, K::kScratchAlign);
+            size_t bytes = 0;
+            for (int32_t tactic = 0; tactic < K::kNbTactics; ++tactic)
+            {
+                bytes = std::max(bytes,
+                    scratchBytes(K::computeLaunch(mFields, in.data(), tactic).grid, K::kScratchBytes,
+                        K::kScratchAlign));
+            }
+            return bytes;
+        });
+    }
+
+    //! Each autotune config is a tactic: value = config index + 1 (0, TensorRT's default, is the first config).
+    int32_t getNbTactics() noexcept override
+    {
+        return K::kNbTactics > 1 ? K::kNbTactics : 0;
+    }
+
+    int32_t getValidTactics(int32_t* tactics, int32_t nbTactics) noexcept override
+    {
+        return guarded(K::kPluginName, "getValidTactics", int32_t{-1}, [&] {
+            checkCount(nbTactics, getNbTactics(), "tactics");
+            for (int32_t i = 0; i < nbTactics; ++i)
+            {
+                tactics[i] = i + 1;
+            }
+            return int32_t{0};
         });
     }
 
@@ -381,13 +448,25 @@ public:
             pos, inOut, nbInputs, nbOutputs, K::kInputTypes, kNbInputs, K::kOutputTypes, kNbOutputs);
     }
 
+    int32_t setTactic(int32_t tactic) noexcept override
+    {
+        return guarded(K::kPluginName, "setTactic", int32_t{-1}, [&] {
+            if (tactic < 0 || tactic > K::kNbTactics)
+            {
+                failTactic(tactic, K::kNbTactics);
+            }
+            mTactic = tactic == 0 ? 0 : tactic - 1;
+            return int32_t{0};
+        });
+    }
+
     int32_t onShapeChange(nvinfer1::PluginTensorDesc const* in, int32_t nbInputs, nvinfer1::PluginTensorDesc const*,
         int32_t nbOutputs) noexcept override
     {
         return guarded(K::kPluginName, "onShapeChange", int32_t{-1}, [&] {
             checkCount(nbInputs, kNbInputs, "inputs");
             checkCount(nbOutputs, kNbOutputs, "outputs");
-            K::computeLaunch(mFields, in);
+            K::computeLaunch(mFields, in, mTactic);
             return int32_t{0};
         });
     }
@@ -396,7 +475,11 @@ public:
         void const* const* inputs, void* const* outputs, void* workspace, cudaStream_t stream) noexcept override
     {
         return guarded(K::kPluginName, "enqueue", int32_t{-1}, [&] {
-            typename K::Launch const launch = K::computeLaunch(mFields, inputDesc);
+            typename K::Launch const launch = K::computeLaunch(mFields, inputDesc, mTactic);
+            for (ZeroedOutput const& zeroed : K::kZeroed)
+            {
+                zeroBytes(outputs[zeroed.slot], volume(outputDesc[zeroed.slot].dims) * zeroed.elementBytes, stream);
+            }
             if (!launch.empty && anyElements(outputDesc, kNbOutputs))
             {
                 uint64_t const scratch = K::kScratchBytes == 0
@@ -429,6 +512,7 @@ private:
     }
 
     Fields mFields;
+    int32_t mTactic; // index of the autotune config TensorRT chose (setTactic's value - 1)
     std::array<nvinfer1::PluginField, K::kFields.size()> mSerialized{};
     nvinfer1::PluginFieldCollection mCollection{};
 };

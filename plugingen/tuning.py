@@ -1,0 +1,316 @@
+"""A kernel's ``@triton.autotune`` and ``@triton.heuristics``, read into the model's tactics and heuristics.
+
+Used by ``config`` in two steps: ``read_decorators`` (before ``ios`` is matched, since the parameters the
+decorators set are left out of it) and ``tactics`` / ``heuristics`` (once the arguments are known). Each autotune
+config becomes one TensorRT tactic; each heuristic's lambda is translated into the expression grammar and
+evaluated by the plugin per launch. Nothing is dropped silently: what cannot be honoured is a config error.
+"""
+from __future__ import annotations
+
+import ast
+import dataclasses
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Mapping, NoReturn, Optional, Sequence, Tuple
+
+from . import dsl, expr, loader
+from .errors import ConfigError, Location
+from .model import ArgKind, CompileOptions, Heuristic, KernelArg, Tactic, scalar_names
+
+
+@dataclasses.dataclass
+class Decorators:
+    """What a kernel's decorators (or ``KernelMetaData(configs=...)``) ask for, before validation."""
+
+    configs: Optional[List[Any]]  # triton.Config objects; None: the kernel is not tuned
+    configs_from: str  # '@triton.autotune' or 'KernelMetaData configs' (for messages)
+    reset_to_zero: Tuple[str, ...]
+    heuristics: List[Tuple[str, Callable, bool]]  # (name, function, whether autotune's meta-parameters reach it)
+    prune: Optional[Callable]  # autotune's early_config_prune
+    loc: Location
+
+    @property
+    def set_names(self) -> Dict[str, ArgKind]:
+        """The parameters the decorators set, which ``ios`` leaves out."""
+        names = {name: ArgKind.TUNED for config in self.configs or () for name in _kwargs(config)}
+        names.update({name: ArgKind.HEURISTIC for name, _, _ in self.heuristics})
+        return names
+
+
+def _kwargs(config: Any) -> Dict[str, Any]:
+    return dict(getattr(config, "kwargs", None) or {})
+
+
+def read_decorators(kdef: loader.KernelDef, meta: dsl.KernelMetaData, loc: Location, configs_loc: Location,
+                    error: Callable[[str, Location, str], None]) -> Decorators:
+    """The kernel's autotune configs, reset list and heuristics; unsupported decorator features are errors."""
+    import triton
+
+    name = meta.kernel_name
+    autotuners = [d for d in kdef.decorators if isinstance(d, triton.runtime.Autotuner)]
+    configs: Optional[List[Any]] = None
+    reset: Tuple[str, ...] = ()
+    prune = None
+    if len(autotuners) > 1:
+        error(f"kernel '{name}' has {len(autotuners)} @triton.autotune decorators; a plugin takes one", loc, "")
+    if autotuners:
+        tuner = autotuners[0]
+        configs = list(tuner.configs)
+        reset = tuple(getattr(tuner, "reset_to_zero", None) or ())
+        if getattr(tuner, "restore_value", None):
+            error(f"@triton.autotune of '{name}' restores {', '.join(tuner.restore_value)}: the kernel updates them "
+                  "in place, and a plugin's inputs are read-only", loc, "drop restore_value")
+        for hook in ("pre_hook", "post_hook"):
+            if getattr(tuner, f"user_defined_{hook}", False):
+                error(f"@triton.autotune of '{name}' has a {hook}; a plugin cannot run Python at launch", loc,
+                      "remove it (reset_to_zero is supported)")
+        prune = getattr(tuner, "early_config_prune", None)
+    if meta.configs is not None:
+        if not isinstance(meta.configs, (list, tuple)) or not meta.configs or \
+                not all(isinstance(c, triton.Config) for c in meta.configs):
+            error(f"configs of kernel '{name}' must be a non-empty list of triton.Config, got {meta.configs!r}",
+                  configs_loc, "")
+            configs = None
+        else:
+            configs = list(meta.configs)
+            prune = None  # the config's own list is taken as it is
+    heuristics: List[Tuple[str, Callable, bool]] = []
+    tuned_outside = False
+    for decorator in kdef.decorators:  # outermost first: Triton applies them in this order
+        if isinstance(decorator, triton.runtime.Autotuner):
+            tuned_outside = True
+        else:
+            heuristics += [(n, f, tuned_outside) for n, f in decorator.values.items()]
+    return Decorators(configs, "KernelMetaData configs" if meta.configs is not None else "@triton.autotune",
+                      reset, heuristics, prune, loc)
+
+
+def _prune(decorators: Decorators, params: Sequence[KernelArg], name: str,
+           error: Callable[[str, Location, str], None]) -> List[Any]:
+    """Autotune's ``early_config_prune``, run at build time with the arguments known then (the constexprs)."""
+    configs = decorators.configs
+    if decorators.prune is None:
+        return configs
+    known = {p.name: p.value for p in params if p.kind is ArgKind.CONSTEXPR}
+    try:
+        kept = list(decorators.prune(configs, known))
+    except Exception as exc:  # noqa: B902 — user code
+        error(f"early_config_prune of '{name}' needs launch arguments ({type(exc).__name__}: {exc}), which a "
+              "plugin build does not have", decorators.loc,
+              "list the configs to compile with KernelMetaData(configs=[triton.Config(...), ...])")
+        return configs
+    if not kept:
+        error(f"early_config_prune of '{name}' kept no config", decorators.loc, "")
+        return configs
+    return kept
+
+
+# ------------------------------------------------------------------------------------------------ tactics
+def tactics(decorators: Decorators, params: Sequence[KernelArg], meta: dsl.KernelMetaData, arch: int,
+            at: Callable[[str], Location], error: Callable[[str, Location, str], None]) -> Tuple[Tactic, ...]:
+    """One tactic per config (plain kernels: one, from ``num_warps``/``num_stages``)."""
+    name = meta.kernel_name
+    if decorators.configs is None:
+        options = CompileOptions(dsl.DEFAULT_NUM_WARPS if meta.num_warps is None else meta.num_warps,
+                                 dsl.DEFAULT_NUM_STAGES if meta.num_stages is None else meta.num_stages)
+        _check_options(options, f"kernel '{name}'", lambda field: at(field), error)
+        return (Tactic((), ((arch, options),)),)
+    for field in ("num_warps", "num_stages"):
+        if getattr(meta, field) is not None:
+            error(f"{field} of kernel '{name}' is set per config by {decorators.configs_from}", at(field),
+                  f"remove {field} from the KernelMetaData")
+    tuned = [p.name for p in params if p.kind is ArgKind.TUNED]
+    by_name = {p.name: p for p in params}
+    result = []
+    for index, config in enumerate(_prune(decorators, params, name, error)):
+        what = f"config {index} ({config}) of '{name}'"
+        kwargs = _kwargs(config)
+        missing = [n for n in tuned if n not in kwargs]
+        if missing:
+            error(f"{what} does not set {', '.join(missing)}, which other configs set", decorators.loc,
+                  "every config must set the same meta-parameters")
+        for key in kwargs:
+            if key not in by_name:
+                error(f"{what} sets '{key}', which is not a parameter of the kernel", decorators.loc, "")
+            elif not by_name[key].kind.is_constexpr:
+                error(f"{what} sets '{key}', which is not tl.constexpr", decorators.loc,
+                      "configs set meta-parameters; pass run-time values through ios")
+        if getattr(config, "pre_hook", None) is not None:
+            error(f"{what} has a pre_hook; a plugin cannot run Python at launch", decorators.loc, "")
+        if getattr(config, "ir_override", None) is not None:
+            error(f"{what} has an ir_override, which plugingen does not compile", decorators.loc, "")
+        if getattr(config, "num_ctas", 1) not in (1, None):
+            error(f"{what} asks for num_ctas={config.num_ctas}: clusters need a launch plugingen does not make "
+                  "yet", decorators.loc, "use configs with num_ctas=1")
+        options = CompileOptions(config.num_warps, config.num_stages, getattr(config, "maxnreg", None))
+        _check_options(options, what, lambda field: decorators.loc, error)
+        meta_values = tuple((n, kwargs[n]) for n in tuned if n in kwargs)
+        for key, value in meta_values:
+            if not isinstance(value, (int, float, str)):
+                error(f"{what} sets {key}={value!r}; a meta-parameter is an int, float, bool or str",
+                      decorators.loc, "")
+        result.append(Tactic(meta_values, ((arch, options),)))
+    return tuple(result)
+
+
+def _check_options(options: CompileOptions, what: str, at: Callable[[str], Location],
+                   error: Callable[[str, Location, str], None]) -> None:
+    for field, need, ok in (
+            ("num_warps", "a power of two from 1 to 32", lambda v: v >= 1 and not v & (v - 1) and v <= 32),
+            ("num_stages", "a non-negative integer", lambda v: v >= 0)):
+        value = getattr(options, field)
+        if isinstance(value, bool) or not isinstance(value, int) or not ok(value):
+            error(f"{field} of {what} must be {need}, got {value!r}", at(field), "")
+    if options.maxnreg is not None and (not isinstance(options.maxnreg, int) or options.maxnreg <= 0):
+        error(f"maxnreg of {what} must be a positive integer, got {options.maxnreg!r}", at("configs"), "")
+
+
+# ------------------------------------------------------------------------------------------------ heuristics
+def heuristics(decorators: Decorators, params: Sequence[KernelArg], found: Sequence[Tactic],
+               meta: dsl.KernelMetaData, domains_loc: Location,
+               error: Callable[[str, Location, str], None]) -> Tuple[Heuristic, ...]:
+    """Each heuristic translated, with the values it is compiled for."""
+    domains = meta.domains if meta.domains is not None else {}
+    if not isinstance(domains, dict):
+        error(f"domains of kernel '{meta.kernel_name}' must be a dict like {{'BLOCK_SIZE': [64, 128]}}, got "
+              f"{domains!r}", domains_loc, "")
+        domains = {}
+    names = [n for n, _, _ in decorators.heuristics]
+    for key in domains:
+        if key not in names:
+            error(f"domains names '{key}', which no @triton.heuristics of '{meta.kernel_name}' sets "
+                  f"(heuristics: {', '.join(names) or 'none'})", domains_loc, "")
+    kinds = {p.name: p for p in params}
+    constexprs = {p.name: p.value for p in params if p.kind is ArgKind.CONSTEXPR}
+    tuned = {p.name for p in params if p.kind is ArgKind.TUNED}
+    result: List[Heuristic] = []
+    for name, fn, sees_tuned in decorators.heuristics:
+        try:
+            loc, source, body, resolve = _heuristic_source(fn, name)
+        except ConfigError as exc:
+            error(exc.message, exc.loc, exc.hint)
+            continue
+        readable = set(scalar_names(params)) - {h for h in names if h not in {r.name for r in result}}
+        if not sees_tuned:
+            readable -= tuned
+
+        def fail(node: ast.AST, why: str, _name=name, _loc=loc) -> NoReturn:
+            where = Location(_loc.file, getattr(node, "lineno", _loc.line), getattr(node, "col_offset", -1) + 1)
+            raise ConfigError(f"heuristic '{_name}' cannot become plugin code: {why}", where)
+
+        def leaf(node: ast.expr, _readable=readable, _fail=fail) -> Optional[expr.Expr]:
+            key = resolve(node)
+            if not isinstance(key, str):
+                return key
+            if key not in _readable:
+                p = kinds.get(key)
+                why = (f"args['{key}'] is a tensor; heuristics read scalar arguments and constexprs" if p and
+                       p.is_tensor else f"args['{key}'] is {'not available here' if p else 'not a kernel argument'}"
+                       f" (readable: {', '.join(sorted(_readable)) or 'none'})")
+                _fail(node, why)
+            return expr.Name(key)
+
+        try:
+            translated = expr.from_python(body, leaf, fail)
+        except ConfigError as exc:
+            error(exc.message, exc.loc, "heuristics may use +, -, *, //, %, comparisons, and/or/not, if-else, min, "
+                  "max, cdiv and next_power_of_2 over scalar arguments and constexprs")
+            continue
+        domain = _domain(name, translated, domains.get(name), found, constexprs, result, loc, error)
+        if domain is not None:
+            result.append(Heuristic(name, translated, domain, source, loc))
+    return tuple(result)
+
+
+def _domain(name: str, translated: expr.Expr, given: Any, found: Sequence[Tactic], constexprs: Mapping[str, Any],
+            earlier: Sequence[Heuristic], loc: Location,
+            error: Callable[[str, Location, str], None]) -> Optional[Tuple[object, ...]]:
+    """The values heuristic ``name`` is compiled for: the declared domain; else a truth value's two; else, when
+    computable at build time, its value under each tactic."""
+    if given is not None:
+        if not isinstance(given, (list, tuple)) or not given or not all(isinstance(v, int) for v in given):
+            error(f"domains['{name}'] must be a non-empty list of integers, got {given!r}", loc, "")
+            return None
+        return tuple(dict.fromkeys(given))
+    if expr.is_bool(translated):
+        return (False, True)
+    values = []
+    for tactic in found:
+        env = {k: v for k, v in constexprs.items() if isinstance(v, int)}
+        env.update((k, v) for k, v in tactic.meta if isinstance(v, int))
+        known = {h.name for h in earlier if len(h.domain) == 1}
+        env.update((h.name, h.domain[0]) for h in earlier if h.name in known)
+        if not expr.names(translated) <= set(env):
+            error(f"heuristic '{name}' = {expr.render(translated)} takes a value per launch; list the values to "
+                  "compile", loc, f"add domains={{'{name}': [...]}} to the KernelMetaData")
+            return None
+        values.append(expr.evaluate(translated, env))
+    return tuple(dict.fromkeys(values))
+
+
+def _heuristic_source(fn: Callable, name: str):
+    """(location, source text, body expression, leaf resolver) of a heuristic function or lambda."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        raise ConfigError(f"heuristic '{name}' is {fn!r}, not a function or lambda")
+    path = Path(code.co_filename)
+    try:
+        text = path.read_text()
+        tree = ast.parse(text)
+    except (OSError, SyntaxError, ValueError):
+        raise ConfigError(f"heuristic '{name}': cannot read its source in {path}", Location(str(path),
+                                                                                           code.co_firstlineno))
+    node = _find_function(tree, code)
+    loc = Location(str(path), code.co_firstlineno)
+    if node is None:
+        raise ConfigError(f"heuristic '{name}': cannot find its source", loc)
+    loc = Location(str(path), node.lineno, node.col_offset + 1)
+    params = [a.arg for a in node.args.args]
+    if isinstance(node, ast.Lambda):
+        body = node.body
+    else:
+        statements = [s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+        if len(statements) != 1 or not isinstance(statements[0], ast.Return) or statements[0].value is None:
+            raise ConfigError(f"heuristic '{name}' must be one 'return <expression>' to become plugin code", loc)
+        body = statements[0].value
+    if len(params) != 1:
+        raise ConfigError(f"heuristic '{name}' must take one argument (the kernel's arguments), takes "
+                          f"{len(params)}", loc)
+    args_name = params[0]
+    scope = dict(fn.__globals__)
+    if fn.__closure__:
+        scope.update(zip(code.co_freevars, (c.cell_contents for c in fn.__closure__)))
+
+    def resolve(node: ast.expr):
+        """args['K'] -> 'K' (a str); a module constant -> its value as an Expr; anything else None."""
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == args_name \
+                and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+            return node.slice.value
+        if isinstance(node, ast.Name) and node.id != args_name and node.id in scope:
+            value = scope[node.id]
+            if isinstance(value, bool):
+                return expr.Bool(value)
+            if isinstance(value, int) and value >= 0:
+                return expr.Num(value)
+        return None
+
+    return loc, ast.get_source_segment(text, node) or "", body, resolve
+
+
+def _find_function(tree: ast.AST, code: Any) -> Optional[ast.AST]:
+    """The lambda or def whose compiled code is ``code`` (by line, then by the code's column positions)."""
+    line = code.co_firstlineno
+    if code.co_name != "<lambda>":
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name == code.co_name and \
+                    line in (node.lineno, *(d.lineno for d in node.decorator_list)):
+                return node
+        return None
+    candidates = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda) and n.lineno == line]
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    positions = [p for p in getattr(code, "co_positions", lambda: ())() if p[0] is not None and p[2] is not None]
+    for node in candidates:
+        start, end = (node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset)
+        if positions and all(start <= (p[0], p[2]) and (p[1], p[3]) <= end for p in positions):
+            return node
+    return None
