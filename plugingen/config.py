@@ -90,6 +90,13 @@ def _check_params(meta: dsl.KernelMetaData, fn: Any, set_names: Dict[str, ArgKin
     if chk.errors:
         return []
     all_params = list(fn.params)
+    for p in all_params:
+        if p.name in set_names and not p.is_constexpr:
+            chk.error(f"{_SETTERS[set_names[p.name]]} of kernel '{meta.kernel_name}' set '{p.name}', which is not "
+                      "tl.constexpr", src.field(meta.loc, "kernel_name"),
+                      "configs and heuristics set meta-parameters; run-time values come through ios")
+    if chk.errors:
+        return []
     kernel_params = [p for p in all_params if p.name not in set_names]
     listed = [a.name for a in ios if a.kind is not ArgKind.CONSTEXPR and a.name in set_names]
     if set_names and (listed or len(ios) == len(all_params)):
@@ -120,9 +127,6 @@ def _check_params(meta: dsl.KernelMetaData, fn: Any, set_names: Dict[str, ArgKin
     for kparam in all_params:
         if kparam.name in set_names:
             kind = set_names[kparam.name]
-            if not kparam.is_constexpr:
-                chk.error(f"kernel parameter '{kparam.name}' is set by {kind.value} but is not tl.constexpr",
-                          meta.loc, f"annotate '{kparam.name}: tl.constexpr'")
             slot = slots.get(kind, 0)
             slots[kind] = slot + 1
             params.append(KernelArg(name=kparam.name, kind=kind, dtype=None, is_tensor=False, hints=(), slot=slot,

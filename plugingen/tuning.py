@@ -46,6 +46,9 @@ def read_decorators(kdef: loader.KernelDef, meta: dsl.KernelMetaData, loc: Locat
     import triton
 
     name = meta.kernel_name
+    raw = kdef.fn.fn
+    if kdef.decorators:  # the first decorator's line: Python puts a decorated function's first line there
+        loc = Location(raw.__code__.co_filename, raw.__code__.co_firstlineno)
     autotuners = [d for d in kdef.decorators if isinstance(d, triton.runtime.Autotuner)]
     configs: Optional[List[Any]] = None
     reset: Tuple[str, ...] = ()
@@ -80,8 +83,9 @@ def read_decorators(kdef: loader.KernelDef, meta: dsl.KernelMetaData, loc: Locat
             tuned_outside = True
         else:
             heuristics += [(n, f, tuned_outside) for n, f in decorator.values.items()]
-    return Decorators(configs, "KernelMetaData configs" if meta.configs is not None else "@triton.autotune",
-                      reset, heuristics, prune, loc)
+    from_meta = meta.configs is not None
+    return Decorators(configs, "KernelMetaData configs" if from_meta else "@triton.autotune", reset, heuristics,
+                      prune, configs_loc if from_meta else loc)
 
 
 def _prune(decorators: Decorators, params: Sequence[KernelArg], name: str,
@@ -131,9 +135,6 @@ def tactics(decorators: Decorators, params: Sequence[KernelArg], meta: dsl.Kerne
         for key in kwargs:
             if key not in by_name:
                 error(f"{what} sets '{key}', which is not a parameter of the kernel", decorators.loc, "")
-            elif not by_name[key].kind.is_constexpr:
-                error(f"{what} sets '{key}', which is not tl.constexpr", decorators.loc,
-                      "configs set meta-parameters; pass run-time values through ios")
         if getattr(config, "pre_hook", None) is not None:
             error(f"{what} has a pre_hook; a plugin cannot run Python at launch", decorators.loc, "")
         if getattr(config, "ir_override", None) is not None:

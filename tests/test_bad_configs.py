@@ -118,6 +118,40 @@ CASES = {
                         "(InputArgs: x, y)",
     "rule_target_not_dim_size": "rule 'x[d] : d -> y': target 'y' is an InputArg; a ':' rule computes a "
                                 "DimSizeArg or a launch value (a name that is not a kernel parameter) (DimSizeArgs: n)",
+    # decorators and launch values (tuned_kernels.py)
+    "autotune_pre_hook": "@triton.autotune of 'hooked_kernel' has a pre_hook; a plugin cannot run Python at launch "
+                         "(hint: remove it (reset_to_zero is supported))",
+    "autotune_sets_argument": "the autotune configs of kernel 'sets_argument_kernel' set 'n', which is not "
+                              "tl.constexpr (hint: configs and heuristics set meta-parameters; run-time values come "
+                              "through ios)",
+    "autotune_uneven_configs": "config 1 (BLOCK: 256, num_warps: 4, num_ctas: 1, num_stages: 3, maxnreg: None) of "
+                               "'uneven_configs_kernel' does not set WIDE, which other configs set (hint: every config "
+                               "must set the same meta-parameters)",
+    "autotune_prune_needs_arguments": "early_config_prune of 'pruned_kernel' needs launch arguments (KeyError: 'n'), "
+                                      "which a plugin build does not have (hint: list the configs to compile with "
+                                      "KernelMetaData(configs=[triton.Config(...), ...]))",
+    "autotune_restore_value": "@triton.autotune of 'restoring_kernel' restores out: the kernel updates them in "
+                              "place, and a plugin's inputs are read-only (hint: drop restore_value)",
+    "autotune_reset_input": "reset_to_zero of 'reset_input_kernel' names 'x', which is not an OutputArg (hint: a "
+                            "plugin can zero its outputs before a launch; its inputs are read-only)",
+    "autotune_num_warps_given": "num_warps of kernel 'tuned_kernel' is set per config by @triton.autotune "
+                                "(hint: remove num_warps from the KernelMetaData)",
+    "heuristic_reads_tensor": "heuristic 'EVEN' cannot become plugin code: 'args['x'].numel()' is not one of min, "
+                              "max, next_power_of_2, cdiv, int, bool (hint: heuristics may use +, -, *, //, %, "
+                              "comparisons, and/or/not, if-else, min, max, cdiv and next_power_of_2 over scalar "
+                              "arguments and constexprs)",
+    "heuristic_needs_domain": "heuristic 'BLOCK' = next_power_of_2(n) takes a value per launch; list the values to "
+                              "compile (hint: add domains={{'BLOCK': [...]}} to the KernelMetaData)",
+    "heuristic_true_division": "heuristic 'SCALE' cannot become plugin code: '/' is true division (a float); use "
+                               "'//' or cdiv() (hint: heuristics may use +, -, *, //, %, comparisons, and/or/not, "
+                               "if-else, min, max, cdiv and next_power_of_2 over scalar arguments and constexprs)",
+    "domains_unknown_name": "domains names 'WIDTH', which no @triton.heuristics of 'sized_heuristic_kernel' sets "
+                            "(heuristics: BLOCK)",
+    "launch_value_unused": "launch value 'twice' (a ':' rule's target that is not a kernel parameter) is used by no "
+                           "grid expression (hint: use it in grid_dims or remove the rule)",
+    "numel_in_grid": "grid_dims x 'cdiv(numel(x), 128)': numel() is only available in rules at column 6",
+    "kernel_names_collide": "kernels 'copy_kernel' and '_copy_kernel' both become the Python function 'copy_kernel' "
+                            "(leading underscores are dropped) (hint: rename one of them)",
     "rule_from_variable": "rule 'x[d] : d -> y': target 'y' is an InputArg; a ':' rule computes a DimSizeArg or a "
                           "launch value (a name that is not a kernel parameter) (DimSizeArgs: n)",
     "rule_division_by_zero": "shape rule 'x[d] -> out[d // 0]': division by literal zero at column 15",
@@ -142,6 +176,13 @@ CASES = {
 }
 # where the marker is when it is not in the config itself
 MARKED_IN = {"kernel_syntax_error": "kernels_syntax_error.py", "kernel_import_error": "kernels_import_error.py"}
+# errors in the shared tuned_kernels.py: the text on the line they point at (a file holds one '# <-- error' only)
+LINE_IN_TUNED_KERNELS = {
+    "autotune_pre_hook": "key=[\"n\"], pre_hook=_zero)", "autotune_uneven_configs": "\"WIDE\": True",
+    "autotune_prune_needs_arguments": "_keep_small})", "autotune_restore_value": "restore_value=[\"out\"])",
+    "autotune_reset_input": "reset_to_zero=[\"x\"])", "heuristic_reads_tensor": "numel()",
+    "heuristic_needs_domain": "triton.next_power_of_2(args[\"n\"])", "heuristic_true_division": "/ 2",
+}
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -230,7 +271,8 @@ def build(capsys, workspace: Workspace, config: Path, *extra: str) -> tuple[int,
 
 # ------------------------------------------------------------------------------------------------ config mistakes
 def test_every_bad_config_has_a_case():
-    helpers = {"good_config", "triton_compile_error", "kernels", "kernels_syntax_error", "kernels_import_error"}
+    helpers = {"good_config", "triton_compile_error", "kernels", "kernels_syntax_error", "kernels_import_error",
+               "tuned_kernels"}
     files = {p.stem for p in HERE.glob("*.py")} - helpers
     assert files == set(CASES)
     assert len(CASES) >= 30
@@ -241,6 +283,13 @@ def test_bad_config(name, good_workspace, capsys):
     config = HERE / f"{name}.py"
     marked = HERE / MARKED_IN.get(name, config.name)
     line = marked_line(marked)
+    if name in LINE_IN_TUNED_KERNELS:
+        marked = HERE / "tuned_kernels.py"
+        lines = marked.read_text().splitlines()
+        line = next(i for i, text in enumerate(lines, 1) if LINE_IN_TUNED_KERNELS[name] in text)
+        # a decorator error points at the first decorator of its kernel
+        while name.startswith("autotune") and not lines[line - 1].startswith("@triton.autotune"):
+            line -= 1
     where = f"{marked}:{line}" if line else str(marked)
     before = snapshot(good_workspace.path)  # a config error touches nothing in the workspace
     rc, stderr = build(capsys, good_workspace, config)

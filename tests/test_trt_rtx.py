@@ -6,7 +6,7 @@ CPU (no GPU needed; TensorRT-RTX's registry, builder and ONNX parser all work wi
   plugins are created from fields in both phases (with the creator's own field types and with the ONNX parser's
   kFLOAT32/kINT32), bad fields are refused with the plugin's message in TensorRT's log, and the library deregisters;
 * every kernel's ``onnx_plugins.make_model`` model parses with RTX's ``OnnxParser`` and builds a serialized
-  engine, dynamic dims through an optimization profile and static ones concretely; the network's output shapes
+  engine (the builder querying an autotuned plugin's tactics), dynamic dims through an optimization profile and static ones concretely; the network's output shapes
   and types (from the plugin's getOutputShapes / getOutputDataTypes through RTX's expression builder) match the
   config's rules.
 
@@ -297,6 +297,18 @@ def test_onnx_parse_and_build(trt, builder, logger, parser_ready, build_plugin, 
     with loaded(trt, out):
         for kernel in kernels_of(out):
             build_engine(trt, builder, logger, out, kernel, dynamic)
+
+
+@pytest.mark.parametrize("dynamic", [True, False], ids=["dynamic", "static"])
+def test_the_builder_queries_an_autotuned_plugins_tactics(trt, builder, logger, parser_ready, build_plugin, dynamic):
+    """TensorRT-RTX's builder asks getNbTactics/getValidTactics (the plugin logs what it offered) and builds."""
+    out = build_plugin(TEST_KERNELS / "tuned_matmul_config.py")
+    mark = len(logger.messages)
+    with loaded(trt, out):
+        [kernel] = kernels_of(out)
+        build_engine(trt, builder, logger, out, kernel, dynamic)
+    offered = [m for _, m in logger.messages[mark:] if "offers tactics" in m]
+    assert offered and set(offered) == {"_matmul_kernelPlugin offers tactics 1..4"}, offered
 
 
 def test_onnx_node_missing_a_field_fails_to_parse(trt, builder, logger, parser_ready, build_plugin):

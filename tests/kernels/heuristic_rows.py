@@ -1,11 +1,11 @@
 """A row-wise RMS norm whose tile width and masking come from @triton.heuristics, as published kernels often do:
-BLOCK_SIZE = next_power_of_2(N) (an integer: compiled for a declared set of values) and EVEN_N (a truth value:
+BLOCK_SIZE = max(16, next_power_of_2(N)) (an integer: compiled for a declared set of values) and EVEN_N (a truth value:
 compiled for both). (plugingen's own test kernel.)"""
 import triton
 import triton.language as tl
 
 
-@triton.heuristics({"BLOCK_SIZE": lambda args: triton.next_power_of_2(args["N"]),
+@triton.heuristics({"BLOCK_SIZE": lambda args: max(16, triton.next_power_of_2(args["N"])),
                     "EVEN_N": lambda args: args["N"] == args["BLOCK_SIZE"]})
 @triton.jit
 def _rms_norm_kernel(X, Y, W, stride, N, eps, BLOCK_SIZE: tl.constexpr, EVEN_N: tl.constexpr):

@@ -590,6 +590,17 @@ int32_t valueIndex(int64_t value, int64_t const* domain, int32_t count, char con
         + " has no compiled image (compiled for " + values + "); add the value to the config's domains");
 }
 
+void logTactics(char const* plugin, char const* what, int32_t value) noexcept
+{
+    try
+    {
+        log(Severity::kVERBOSE, std::string(plugin) + " " + what + std::to_string(value));
+    }
+    catch (...)
+    {
+    }
+}
+
 void failTactic(int32_t tactic, int32_t count)
 {
     fail("tactic " + std::to_string(tactic) + " is not one of this plugin's (0 = default, 1.."

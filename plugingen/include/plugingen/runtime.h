@@ -210,6 +210,9 @@ void zeroBytes(void* pointer, size_t bytes, cudaStream_t stream);
 
 [[noreturn]] void failTactic(int32_t tactic, int32_t count);
 
+//! A verbose log line "<plugin> <what><value>": the tactics offered and chosen (build and load time only).
+void logTactics(char const* plugin, char const* what, int32_t value) noexcept;
+
 //! True when some output has elements (a launch that writes no element is skipped).
 bool anyElements(nvinfer1::PluginTensorDesc const* desc, int32_t count);
 
@@ -437,6 +440,7 @@ public:
             {
                 tactics[i] = i + 1;
             }
+            logTactics(K::kPluginName, "offers tactics 1..", nbTactics);
             return int32_t{0};
         });
     }
@@ -456,6 +460,7 @@ public:
                 failTactic(tactic, K::kNbTactics);
             }
             mTactic = tactic == 0 ? 0 : tactic - 1;
+            logTactics(K::kPluginName, "runs tactic ", tactic);
             return int32_t{0};
         });
     }

@@ -1,0 +1,118 @@
+"""GPU: published kernels built as they are — the Triton tutorials' matmul (autotuned: every tactic), fused softmax
+and layer norm, and TensorRT-LLM's PluginGen FMHA with its own kernel_config.py — against torch, odd sizes too.
+
+The kernels come from $PLUGINGEN_PUBLISHED (see tests/published/README.md; skipped without it). Each is built in
+a subprocess with CUDA_VISIBLE_DEVICES="" — the build sees no GPU, as on a build machine — then run on the GPU."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+if not torch.cuda.is_available():
+    pytest.skip("no CUDA GPU", allow_module_level=True)
+PUBLISHED = os.environ.get("PLUGINGEN_PUBLISHED")
+if not PUBLISHED:
+    pytest.skip("PLUGINGEN_PUBLISHED (a folder with the published kernels) is not set", allow_module_level=True)
+
+from plugingen.testing import PluginRunner  # noqa: E402
+
+pytestmark = pytest.mark.gpu
+CONFIGS = Path(__file__).resolve().parents[1] / "published"
+ARCH = "{}{}".format(*torch.cuda.get_device_capability())
+
+
+def build(tmp: Path, config: Path) -> PluginRunner:
+    """``python -m plugingen`` on ``config`` with no GPU visible; a runner on the library it built."""
+    workspace = tmp / "ws"
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="")
+    result = subprocess.run([sys.executable, "-m", "plugingen", "--workspace", str(workspace), "--kernel_config",
+                             str(config), "--arch", ARCH, "-j", "8"], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    return PluginRunner(workspace / "output" / "libtriton_plugins.so")
+
+
+def tutorial(tmp_path_factory, name: str) -> PluginRunner:
+    folder = tmp_path_factory.mktemp(name)
+    shutil.copy(Path(PUBLISHED) / f"{name}.py", folder / f"{name}.py")
+    shutil.copy(CONFIGS / f"{name}_config.py", folder / "kernel_config.py")
+    return build(folder, folder / "kernel_config.py")
+
+
+@pytest.fixture(scope="module")
+def matmul(tmp_path_factory):
+    with tutorial(tmp_path_factory, "matmul") as runner:
+        yield runner
+
+
+@pytest.fixture(scope="module")
+def softmax(tmp_path_factory):
+    with tutorial(tmp_path_factory, "softmax") as runner:
+        yield runner
+
+
+@pytest.fixture(scope="module")
+def layernorm(tmp_path_factory):
+    with tutorial(tmp_path_factory, "layernorm") as runner:
+        yield runner
+
+
+@pytest.fixture(scope="module")
+def fmha(tmp_path_factory):
+    """TensorRT-LLM's examples layout: plugin_autogen/kernel_config.py reads ../manual_plugin/fmha_triton.py."""
+    root = tmp_path_factory.mktemp("trtllm")
+    (root / "plugin_autogen").mkdir()
+    (root / "manual_plugin").mkdir()
+    shutil.copy(Path(PUBLISHED) / "trtllm_fmha" / "kernel_config.py", root / "plugin_autogen" / "kernel_config.py")
+    shutil.copy(Path(PUBLISHED) / "trtllm_fmha" / "fmha_triton.py", root / "manual_plugin" / "fmha_triton.py")
+    with build(root, root / "plugin_autogen" / "kernel_config.py") as runner:
+        yield runner
+
+
+@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (512, 512, 512), (1000, 1024, 1000), (777, 513, 1031), (31, 4096, 7)])
+def test_tutorial_matmul_every_tactic(matmul, m, k, n):
+    a = torch.randn(m, k, device="cuda", dtype=torch.float16) / 16
+    b = torch.randn(k, n, device="cuda", dtype=torch.float16) / 16
+    tactics = matmul.tactics("matmul_kernelPlugin", {}, [a, b])
+    assert tactics == list(range(1, 17))  # the tutorial's 16 CUDA configs
+    c = a.float() @ b.float()
+    want = torch.where(c >= 0, c, 0.01 * c)
+    for tactic in tactics:
+        out, = matmul.run("matmul_kernelPlugin", {}, [a, b], tactic=tactic)
+        torch.cuda.synchronize()
+        torch.testing.assert_close(out.float(), want, atol=1e-2, rtol=1e-2, msg=f"tactic {tactic}")
+
+
+@pytest.mark.parametrize("rows,cols", [(1, 1), (1823, 781), (3173, 64), (5, 1024), (4096, 999)])
+def test_tutorial_softmax(softmax, rows, cols):
+    x = torch.randn(rows, cols, device="cuda", dtype=torch.float32)
+    y, = softmax.run("softmax_kernelPlugin", {}, [x])
+    torch.cuda.synchronize()
+    torch.testing.assert_close(y, torch.softmax(x, -1))
+
+
+@pytest.mark.parametrize("rows,cols", [(1, 1), (3, 1), (65, 5000), (1151, 8192), (7, 1023)])
+def test_tutorial_layer_norm(layernorm, rows, cols):
+    x = torch.randn(rows, cols, device="cuda", dtype=torch.float16)
+    w = torch.rand(cols, device="cuda", dtype=torch.float16)
+    b = torch.rand(cols, device="cuda", dtype=torch.float16)
+    y, mean, rstd = layernorm.run("_layer_norm_fwd_fusedPlugin", {"eps": 1e-5}, [x, w, b])
+    torch.cuda.synchronize()
+    want = torch.nn.functional.layer_norm(x.float(), (cols,), w.float(), b.float(), 1e-5)
+    torch.testing.assert_close(y.float(), want, atol=1e-2, rtol=1e-2)
+    torch.testing.assert_close(mean, x.float().mean(-1), atol=1e-3, rtol=1e-3)
+
+
+@pytest.mark.parametrize("batch,heads,seq", [(1, 1, 128), (2, 4, 256), (3, 2, 384)])
+def test_trtllm_fmha_config_unchanged(fmha, batch, heads, seq):
+    q, k, v = (torch.randn(batch, heads, seq, 64, device="cuda", dtype=torch.float16) for _ in range(3))
+    out, _, _ = fmha.run("fused_attention_kernelPlugin", {"sm_scale": 0.125, "num_heads": heads}, [q, k, v],
+                         version="0")
+    torch.cuda.synchronize()
+    scores = (q.float() @ k.float().transpose(-1, -2)) * 0.125
+    causal = torch.ones(seq, seq, device="cuda", dtype=torch.bool).tril()  # TensorRT-LLM's kernel is causal
+    p = torch.softmax(scores.masked_fill(~causal, float("-inf")), -1)
+    torch.testing.assert_close(out.float(), p @ v.float(), atol=2e-2, rtol=2e-2)
