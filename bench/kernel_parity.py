@@ -254,8 +254,6 @@ def _address(value: Any) -> Any:
 
 def selected_variant(spec, args: Sequence[Any]) -> Optional[int]:
     """Index of the variant the plugin launches for these kernel arguments (its first variant whose hints hold)."""
-    from plugingen.model import ArgKind
-
     passed = [a.name for a in spec.args if not a.kind.is_constexpr]
     return spec.select_variant(dict(zip(passed, [int(_address(a)) for a in args])))
 
@@ -278,7 +276,7 @@ def matched_jit(jit_fn, spec, variant_index: int):
     config's types (so an i64 DimSizeArg stays i64), hinted parameters specialised on divisibility by 16, the rest
     not specialised at all."""
     import triton
-    from plugingen.model import ArgKind, Hint
+    from plugingen.model import Hint
 
     variant = spec.variants[variant_index]
     raw = jit_fn.fn

@@ -157,6 +157,7 @@ def _torch_answers(target: BuildTargetDriver) -> Dict[str, Any]:
 
 
 _targets: List[BuildTargetDriver] = []  # the build targets of the files running now (innermost last)
+OUTSIDE_A_BUILD = 80  # the target kernel files see when loaded outside a build (the lowest default arch)
 
 
 @contextlib.contextmanager
@@ -264,10 +265,12 @@ class KernelDef:
 
 
 def load_kernel_def(kernel_file: Path, kernel_name: str, loc: Optional[Location] = None) -> KernelDef:
-    """The kernel ``kernel_name`` of ``kernel_file`` (the file executed afresh) with its decorators."""
+    """The kernel ``kernel_name`` of ``kernel_file`` (the file executed afresh) with its decorators; run against the
+    current build target, or (outside a build: tests, benchmarks) against ``OUTSIDE_A_BUILD``."""
     import triton  # deferred: importing Triton costs time and is only needed by the stages that compile
 
-    module = run_file(kernel_file, _module_name("kernel", kernel_file), f"kernel file {kernel_file.name}")
+    with contextlib.nullcontext() if _targets else build_target(OUTSIDE_A_BUILD):
+        module = run_file(kernel_file, _module_name("kernel", kernel_file), f"kernel file {kernel_file.name}")
     fn = getattr(module, kernel_name, None)
     if fn is None:
         found = ", ".join(_jit_kernel_names(module)) or "none"

@@ -46,7 +46,7 @@ def test_shipped_config_is_consistent(config):
         fn = load_kernel(kernel.kernel_file, kernel.kernel_name, kernel.loc)
         # params: exactly the kernel's parameters, in order; constexprs exactly where the kernel has them
         assert [p.name for p in kernel.args] == [p.name for p in fn.params]
-        assert [p.kind is ArgKind.CONSTEXPR for p in kernel.args] == [p.is_constexpr for p in fn.params]
+        assert [p.kind.is_constexpr for p in kernel.args] == [p.is_constexpr for p in fn.params]
         for kind in ArgKind:  # slots count 0, 1, ... within each kind, in kernel order
             assert [p.slot for p in kernel.of_kind(kind)] == list(range(len(kernel.of_kind(kind))))
         assert kernel.inputs and kernel.outputs
@@ -74,7 +74,8 @@ def test_shipped_config_is_consistent(config):
         # grid: three expressions over integer scalars only
         assert len(kernel.grid) == 3
         usable = {p.name for p in kernel.args if p.is_int_scalar or
-                  (p.kind is ArgKind.CONSTEXPR and isinstance(p.value, int))}
+                  (p.kind is ArgKind.CONSTEXPR and isinstance(p.value, int))
+                  or p.kind in (ArgKind.TUNED, ArgKind.HEURISTIC)} | {v.target for v in kernel.launch_values}
         assert set().union(*(expr.names(g) for g in kernel.grid)) <= usable
 
 

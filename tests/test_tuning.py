@@ -11,7 +11,7 @@ from plugingen import expr, loader
 from plugingen.config import load_config
 from plugingen.errors import ConfigError
 from plugingen.host import DataType, HostError, PluginFieldType, PluginHost, build_host
-from plugingen.model import ArgKind, Point
+from plugingen.model import ArgKind
 
 MATMUL = TEST_KERNELS / "tuned_matmul_config.py"
 ACCUMULATE = TEST_KERNELS / "tuned_accumulate_config.py"
