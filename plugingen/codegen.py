@@ -318,6 +318,7 @@ def _plugin_source(env: jinja2.Environment, kernel: CompiledKernel, image_count:
         field_members=[f"{a.dtype.cpp} {cpp_ident(a.name)}{{}}; // {_comment(a)}" for a in spec.fields],
         launch_members=[f"{a.dtype.cpp} {cpp_ident(a.name)}{{}}; // {_comment(a)}" for a in spec.dim_sizes],
         point_descriptions=[spec.describe_point(p) for p in spec.points()], zeroed=zeroed,
+        variant_tactics=[p.tactic for p in spec.points()],
         tactics=[t.describe() for t in spec.tactics], namespace=spec.function_name,
         input_types=[a.dtype.trt.cpp for a in spec.inputs], output_types=[a.dtype.trt.cpp for a in spec.outputs],
         field_table=field_table, scratch_bytes=kernel.scratch, scratch_align=kernel.scratch_align,

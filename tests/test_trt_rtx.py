@@ -308,7 +308,8 @@ def test_the_builder_queries_an_autotuned_plugins_tactics(trt, builder, logger, 
         [kernel] = kernels_of(out)
         build_engine(trt, builder, logger, out, kernel, dynamic)
     offered = [m for _, m in logger.messages[mark:] if "offers tactics" in m]
-    assert offered and set(offered) == {"_matmul_kernelPlugin offers tactics 1..4"}, offered
+    # no GPU here: every tactic is offered (on a GPU, those whose images fit its shared memory)
+    assert offered and set(offered) == {"_matmul_kernelPlugin offers tactics (of 1..4): 1, 2, 3, 4"}, offered
 
 
 def test_onnx_node_missing_a_field_fails_to_parse(trt, builder, logger, parser_ready, build_plugin):

@@ -51,6 +51,7 @@ struct Kernel
     //! TensorRT tactic t (1..kNbTactics; 0 = the first) compiles the kernel with:
     //!   1: num_warps=4, num_stages=2
     static constexpr int32_t kNbTactics{1};
+    static constexpr int32_t kVariantTactic[]{0, 0}; // each compiled variant's tactic
     static constexpr std::array<plugingen::ZeroedOutput, 0> kZeroed{ {} }; // reset_to_zero
 
     static void outputShapes(DimsExprs const* inputs, DimsExprs* outputs, IExprBuilder& exprBuilder)

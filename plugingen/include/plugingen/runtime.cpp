@@ -590,11 +590,16 @@ int32_t valueIndex(int64_t value, int64_t const* domain, int32_t count, char con
         + " has no compiled image (compiled for " + values + "); add the value to the config's domains");
 }
 
-void logTactics(char const* plugin, char const* what, int32_t value) noexcept
+void logTactics(char const* plugin, char const* what, int32_t value, int32_t const* values, int32_t count) noexcept
 {
     try
     {
-        log(Severity::kVERBOSE, std::string(plugin) + " " + what + std::to_string(value));
+        std::string line = std::string(plugin) + " " + what + std::to_string(value);
+        for (int32_t i = 0; i < count; ++i)
+        {
+            line += (i == 0 ? "): " : ", ") + std::to_string(values[i]);
+        }
+        log(Severity::kVERBOSE, line);
     }
     catch (...)
     {
@@ -635,6 +640,57 @@ void KernelSet::launch(int32_t variant, uint32_t const grid[3], void** params, c
     {
         cu::checkCu(launched, (std::string("cuLaunchKernel(") + mName + ")").c_str());
     }
+}
+
+int32_t KernelSet::viableTactics(int32_t const* tacticOf, int32_t nbTactics, int32_t* out) const
+{
+    int32_t cc = -1;
+    int32_t optin = 0;
+    try
+    {
+        cu::Driver const& d = cu::driver();
+        cu::Context ctx = nullptr;
+        cu::Device device = 0;
+        int32_t major = 0;
+        int32_t minor = 0;
+        if (d.ctxGetCurrent(&ctx) == cu::kSUCCESS && ctx != nullptr && d.ctxGetDevice(&device) == cu::kSUCCESS
+            && d.deviceGetAttribute(&major, cu::kATTR_CC_MAJOR, device) == cu::kSUCCESS
+            && d.deviceGetAttribute(&minor, cu::kATTR_CC_MINOR, device) == cu::kSUCCESS
+            && d.deviceGetAttribute(&optin, cu::kATTR_SHARED_OPTIN, device) == cu::kSUCCESS)
+        {
+            cc = major * 10 + minor;
+        }
+    }
+    catch (Error const&)
+    {
+        cc = -1; // no driver: a build without a GPU offers every tactic
+    }
+    std::vector<bool> fits(static_cast<size_t>(nbTactics), true);
+    if (cc > 0)
+    {
+        for (size_t i = 0; i < mCount; ++i)
+        {
+            int32_t const variant = mImages[i].variant;
+            if (fits[tacticOf[variant]] && &mImages[i] == pickOrNull(variant, cc)
+                && static_cast<int64_t>(mImages[i].sharedBytes) > optin)
+            {
+                fits[tacticOf[variant]] = false;
+            }
+        }
+    }
+    int32_t count = 0;
+    for (int32_t t = 0; t < nbTactics; ++t)
+    {
+        if (fits[t])
+        {
+            if (out != nullptr)
+            {
+                out[count] = t + 1;
+            }
+            ++count;
+        }
+    }
+    return count;
 }
 
 //! The loaded function of `variant` in `ctx` (current), loading its module on first use.
@@ -689,9 +745,27 @@ KernelSet::Loaded KernelSet::function(cu::Context ctx, int32_t variant)
 
 KernelImage const* KernelSet::pick(int32_t variant, int32_t cc) const
 {
+    KernelImage const* best = pickOrNull(variant, cc);
+    if (best == nullptr)
+    {
+        std::string built;
+        for (size_t i = 0; i < mCount; ++i)
+        {
+            if (mImages[i].variant == variant && !mImages[i].isPtx)
+            {
+                built += (built.empty() ? "sm_" : ", sm_") + std::to_string(mImages[i].arch);
+            }
+        }
+        fail(std::string(mName) + " has no cubin for this GPU (sm_" + std::to_string(cc) + "); built for " + built
+            + "; rebuild with --arch " + std::to_string(cc));
+    }
+    return best;
+}
+
+KernelImage const* KernelSet::pickOrNull(int32_t variant, int32_t cc) const
+{
     KernelImage const* best = nullptr;
     KernelImage const* ptx = nullptr;
-    std::string built;
     for (size_t i = 0; i < mCount; ++i)
     {
         KernelImage const& image = mImages[i];
@@ -704,20 +778,12 @@ KernelImage const* KernelSet::pick(int32_t variant, int32_t cc) const
             ptx = image.arch <= cc ? &image : ptx;
             continue;
         }
-        built += (built.empty() ? "sm_" : ", sm_") + std::to_string(image.arch);
         if (cubinRuns(image.arch, cc) && (best == nullptr || image.arch > best->arch))
         {
             best = &image;
         }
     }
-    if (best == nullptr)
-    {
-        best = ptx;
-    }
-    check(best != nullptr,
-        std::string(mName) + " has no cubin for this GPU (sm_" + std::to_string(cc) + "); built for " + built
-            + "; rebuild with --arch " + std::to_string(cc));
-    return best;
+    return best != nullptr ? best : ptx;
 }
 
 } // namespace plugingen

@@ -210,8 +210,9 @@ void zeroBytes(void* pointer, size_t bytes, cudaStream_t stream);
 
 [[noreturn]] void failTactic(int32_t tactic, int32_t count);
 
-//! A verbose log line "<plugin> <what><value>": the tactics offered and chosen (build and load time only).
-void logTactics(char const* plugin, char const* what, int32_t value) noexcept;
+//! A verbose log line "<plugin> <what><value>" (plus "): t1, t2, ..." when `values` are given): the tactics offered
+//! and chosen (build and load time only).
+void logTactics(char const* plugin, char const* what, int32_t value, int32_t const* values, int32_t count) noexcept;
 
 //! True when some output has elements (a launch that writes no element is skipped).
 bool anyElements(nvinfer1::PluginTensorDesc const* desc, int32_t count);
@@ -272,6 +273,11 @@ public:
     {
     }
 
+    //! The tactics (values 1..nbTactics) that can run on the current context's device: those whose every image
+    //! (the one picked for this device) fits its shared memory. All of them when no device can be asked (a build
+    //! without a GPU). `tacticOf[v]` is compiled variant v's tactic index; writes the values to `out`, if given.
+    int32_t viableTactics(int32_t const* tacticOf, int32_t nbTactics, int32_t* out) const;
+
     //! Launches variant `variant` on `stream`; `params` point at each kernel parameter's value; `globalScratch` is
     //! the kernel's scratch in the workspace (0: no workspace).
     void launch(int32_t variant, uint32_t const grid[3], void** params, cudaStream_t stream, uint64_t globalScratch);
@@ -287,6 +293,7 @@ private:
 
     Loaded function(cu::Context ctx, int32_t variant);
     KernelImage const* pick(int32_t variant, int32_t cc) const;
+    KernelImage const* pickOrNull(int32_t variant, int32_t cc) const; //!< the image pick() takes; null: none fits
 
     char const* mName;
     KernelImage const* mImages;
@@ -308,7 +315,8 @@ void serializeFields(FieldInfo const* info, size_t count, void* fields, nvinfer1
 /*! The IPluginV3 of a generated kernel description `K`, which provides:
     kPluginName, kPluginVersion, kPluginNamespace, kKernelName; kInputTypes, kOutputTypes (arrays of DataType);
     Fields (a standard-layout struct) and kFields (a std::array<FieldInfo>); Launch (derived from LaunchBase);
-    kScratchBytes, kScratchAlign; kImages, kImageCount, kVariants; kNbTactics; kZeroed (a std::array<ZeroedOutput>);
+    kScratchBytes, kScratchAlign; kImages, kImageCount, kVariants, kVariantTactic; kNbTactics; kZeroed (a
+    std::array<ZeroedOutput>);
     static void outputShapes(DimsExprs const* inputs, DimsExprs* outputs, IExprBuilder&);
     static Launch computeLaunch(Fields const&, PluginTensorDesc const* inputs, int32_t tactic);
     static void launch(KernelSet&, Fields const&, Launch const&, void const* const* inputs, void* const* outputs,
@@ -427,20 +435,23 @@ public:
     }
 
     //! Each autotune config is a tactic: value = config index + 1 (0, TensorRT's default, is the first config).
+    //! Offered: the tactics that fit the device (a config needing more shared memory than it has is left out).
     int32_t getNbTactics() noexcept override
     {
-        return K::kNbTactics > 1 ? K::kNbTactics : 0;
+        if constexpr (K::kNbTactics == 1)
+        {
+            return 0;
+        }
+        return guarded(K::kPluginName, "getNbTactics", int32_t{0},
+            [&] { return kernels().viableTactics(K::kVariantTactic, K::kNbTactics, nullptr); });
     }
 
     int32_t getValidTactics(int32_t* tactics, int32_t nbTactics) noexcept override
     {
         return guarded(K::kPluginName, "getValidTactics", int32_t{-1}, [&] {
             checkCount(nbTactics, getNbTactics(), "tactics");
-            for (int32_t i = 0; i < nbTactics; ++i)
-            {
-                tactics[i] = i + 1;
-            }
-            logTactics(K::kPluginName, "offers tactics 1..", nbTactics);
+            kernels().viableTactics(K::kVariantTactic, K::kNbTactics, tactics);
+            logTactics(K::kPluginName, "offers tactics (of 1..", K::kNbTactics, tactics, nbTactics);
             return int32_t{0};
         });
     }
@@ -460,7 +471,7 @@ public:
                 failTactic(tactic, K::kNbTactics);
             }
             mTactic = tactic == 0 ? 0 : tactic - 1;
-            logTactics(K::kPluginName, "runs tactic ", tactic);
+            logTactics(K::kPluginName, "runs tactic ", tactic, nullptr, 0);
             return int32_t{0};
         });
     }
