@@ -222,3 +222,59 @@ def test_python_modules_drop_leading_underscores(build_plugin):
     out = build_plugin(MATMUL)
     assert "def matmul_kernel(a, b, network=None):" in (out / "functional.py").read_text()
     assert "def matmul_kernel_node(inputs, outputs, name=None):" in (out / "onnx_plugins.py").read_text()
+
+
+def _write(tmp_path, name, text):
+    (tmp_path / name).write_text(textwrap.dedent(text))
+    return tmp_path / name
+
+
+_COPY = """\
+    import triton
+    import triton.language as tl
+
+    def small_blocks(configs, named_args, **kwargs):
+        return [c for c in configs if c.kwargs["BLOCK"] <= named_args["LIMIT"]]
+
+    @triton.autotune(configs=[triton.Config({"BLOCK": b}) for b in (64, 128, 256, 512)], key=["n"],
+                     prune_configs_by={"early_config_prune": small_blocks})
+    @triton.jit
+    def pruned_copy(x, out, n, LIMIT: tl.constexpr, BLOCK: tl.constexpr):
+        offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+        tl.store(out + offs, tl.load(x + offs, mask=offs < n), mask=offs < n)
+
+    @triton.jit
+    def plain_copy(x, out, n, BLOCK: tl.constexpr):
+        offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+        tl.store(out + offs, tl.load(x + offs, mask=offs < n), mask=offs < n)
+    """
+
+
+def test_early_config_prune_runs_at_build_time_with_the_constexprs(tmp_path):
+    _write(tmp_path, "k.py", _COPY)
+    config = _write(tmp_path, "c.py", """\
+        from plugingen import *
+        KERNELS = [KernelMetaData(kernel_name='pruned_copy', kernel_file='k.py',
+            ios=[InputArg('x', Type('tensor[fp32]')), OutputArg('out', Type('tensor[fp32]')), DimSizeArg('n'),
+                 Constexpr(128)],
+            shape_infer_rules=['x[d] -> out[d]', 'x[d] : d -> n'], grid_dims=('cdiv(n, BLOCK)', '1', '1'))]
+        """)
+    [spec] = load_config(config).kernels
+    assert [t.meta for t in spec.tactics] == [(("BLOCK", 64),), (("BLOCK", 128),)]
+
+
+def test_configs_give_a_plain_kernel_tactics(tmp_path):
+    _write(tmp_path, "k.py", _COPY)
+    config = _write(tmp_path, "c.py", """\
+        import triton
+        from plugingen import *
+        KERNELS = [KernelMetaData(kernel_name='plain_copy', kernel_file='k.py',
+            ios=[InputArg('x', Type('tensor[fp32]')), OutputArg('out', Type('tensor[fp32]')), DimSizeArg('n')],
+            shape_infer_rules=['x[d] -> out[d]', 'x[d] : d -> n'], grid_dims=('cdiv(n, BLOCK)', '1', '1'),
+            configs=[triton.Config({'BLOCK': 256}, num_warps=2), triton.Config({'BLOCK': 1024}, num_warps=8,
+                                                                              num_stages=2)])]
+        """)
+    [spec] = load_config(config).kernels
+    assert [t.describe() for t in spec.tactics] == ["BLOCK=256, num_warps=2, num_stages=3",
+                                                    "BLOCK=1024, num_warps=8, num_stages=2"]
+    assert [a.kind for a in spec.args][-1] is ArgKind.TUNED
