@@ -91,7 +91,7 @@ def test_a_1_hint_is_matched_by_the_jit_constant():
 def test_dim_sizes_and_grid_follow_the_config():
     fmha = [c for c in kp.CASES if c.name == "fmha"][0]
     spec, fields, dim_values, args, constexprs = _arguments(fmha, {"b": 2, "h": 3, "s": 1000})
-    assert dim_values == {"batch_size": 2, "seq_len": 1000}
+    assert dim_values == {"batch_size": 2, "seq_len": 1000, "heads": 3}  # heads: a launch value
     assert kp.grid_of(spec, kp.launch_env(spec, fields, dim_values)) == (8, 6, 1)
     assert fields["num_heads"] == 3
     assert constexprs == {"BLOCK_M": 128, "BLOCK_DMODEL": 64, "BLOCK_N": 128}

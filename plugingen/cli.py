@@ -46,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="AOT cache folder, shareable between workspaces and runs (default: WORKSPACE/cache/aot)")
     parser.add_argument("--tensorrt_llm_include_path", default=None,
                         help="accepted for PluginGen compatibility; the generated code needs no TensorRT-LLM headers")
+    parser.add_argument("--strict", action="store_true", help="treat config warnings as errors")
     parser.add_argument("-v", "--verbose", action="store_true", help="show commands, tool output and tracebacks")
     parser.add_argument("--version", action="version", version=f"plugingen {__version__}")
     return parser
@@ -71,7 +72,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                       archs=tuple(args.arch or aot.DEFAULT_ARCHS), jobs=args.jobs,
                       trt_include_dir=args.trt_include_dir,
                       cache_dir=args.cache_dir.expanduser().absolute() if args.cache_dir else None,
-                      env=dict(os.environ))
+                      strict=args.strict, env=dict(os.environ))
     try:
         result = run(options)
     except PluginGenError as exc:

@@ -81,6 +81,10 @@ def shape_lines(spec: KernelSpec) -> List[str]:
         for slot, inp in zip(shape.input_slots, rule.inputs):
             lines.append(f"plugingen::checkRank(inputs[{slot}].nbDims, {len(inp.dims)}, {_bool(inp.rest)}, "
                          f"{cpp_string(inp.name)}, {text});")
+            for pos, dim in enumerate(inp.dims):
+                if isinstance(dim, int):  # a build-time size that is already known must be the literal
+                    lines.append(f"plugingen::checkDimExpr(*inputs[{slot}].d[{pos}], {dim}, {cpp_string(inp.name)}, "
+                                 f"{pos}, {text});")
         out = f"outputs[{shape.output}]"
         if pattern.whole:
             lines.append(f"{out} = inputs[{shape.input_slots[0]}];")
@@ -122,7 +126,9 @@ def _input_checks(rule, slots: Sequence[int], text: str) -> List[str]:
     for slot, inp in zip(slots, rule.inputs):
         for pos, name in enumerate(inp.dims):
             here = f"in[{slot}].dims.d[{pos}]"
-            if name in first:
+            if isinstance(name, int):
+                lines.append(f"plugingen::checkDim({here}, {name}, {cpp_string(inp.name)}, {pos}, {text});")
+            elif name in first:
                 lines.append(f"plugingen::checkSameDim({first[name]}, {here}, {cpp_string(name)}, {text});")
             else:
                 first[name] = here
@@ -172,6 +178,14 @@ def launch_lines(spec: KernelSpec) -> List[str]:
         lines.append(f"static constexpr int64_t meta_{name}[]{{{table}}}; // per tactic")
         values[name] = f"meta_{name}[tactic]"
     lines.extend(_heuristic_lines(spec, values))
+    for constraint in spec.constraints:
+        names = sorted(expr.names(constraint.expr))
+        shown = ", ".join(f"{{{cpp_string(n)}, {values[n]}}}" for n in names)
+        lines.append(f"// constraint {_where(constraint.loc)}")
+        lines.append(f"if ({expr.emit_int64(constraint.expr, values.__getitem__)} == 0)")
+        lines.append("{")
+        lines.append(f"    plugingen::failConstraint({cpp_string(constraint.text)}, {{{shown}}});")
+        lines.append("}")
     grid = ", ".join(expr.emit_int64(axis, values.__getitem__) for axis in spec.grid)
     lines.append(f"// grid ({', '.join(expr.render(axis) for axis in spec.grid)})")
     lines.append(f"launch.empty = !plugingen::makeGrid({grid}, launch.grid);")

@@ -4,18 +4,19 @@ Every problem found is collected (not just the first) and reported as ``file:lin
 """
 from __future__ import annotations
 
+import ast
 import contextlib
 import dataclasses
 import difflib
 import keyword
 import re
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterator, List, NoReturn, Optional, Sequence, Tuple, Union
 
 from . import aot, dsl, expr, loader, tuning
-from .errors import ConfigError, Location, PluginGenError
-from .model import (ArgKind, ConfigSpec, DimSizeValue, DType, Hint, KernelArg, KernelSpec, OutputShape, Tactic,
-                    Variant, scalar_names)
+from .errors import ConfigError, ConfigWarning, Location, PluginGenError
+from .model import (ArgKind, ConfigSpec, Constraint, DimSizeValue, DType, Hint, KernelArg, KernelSpec, OutputShape,
+                    Tactic, Variant, scalar_names)
 from .sourcemap import SourceMap
 
 VALID_HINTS = tuple(h.value for h in Hint)
@@ -47,9 +48,13 @@ class _Checker:
 
     def __init__(self) -> None:
         self.errors: List[PluginGenError] = []
+        self.warnings: List[ConfigWarning] = []
 
     def error(self, message: str, loc: Optional[Location], hint: str = "") -> None:
         self.errors.append(ConfigError(message, loc, hint))
+
+    def warn(self, message: str, loc: Optional[Location], hint: str = "") -> None:
+        self.warnings.append(ConfigWarning(message, loc, hint))
 
     @contextlib.contextmanager
     def collecting(self) -> Iterator[None]:
@@ -188,6 +193,10 @@ def _check_arg_type(arg: Any, chk: _Checker) -> None:
         elif dtype.trt is None:
             chk.error(f"{kind.value} '{arg.name}' has type {arg.dtype}, which TensorRT has no tensor type for",
                       arg.loc)
+        elif not dtype.plugin_io:
+            chk.error(f"{kind.value} '{arg.name}' has type {arg.dtype}: TensorRT does not support {dtype.trt.cpp} "
+                      "for plugin inputs and outputs (NvInferRuntime.h, PluginTensorDesc::type)", arg.loc,
+                      "pass it as i8 (or i32) and convert in the kernel")
     elif kind is ArgKind.PARAM:
         if is_tensor:
             chk.error(f"ParamArg '{arg.name}' has tensor type {arg.dtype}; ParamArgs are scalars stored as plugin "
@@ -233,16 +242,59 @@ def _check_hints(params: List[KernelArg], meta: dsl.KernelMetaData, chk: _Checke
     return tuple(sorted(variants, key=lambda v: -v.rank))
 
 
+def _expression_names(params: List[KernelArg], tactics: Tuple[Tactic, ...],
+                      launch_values: Sequence[DimSizeValue]) -> set:
+    """Names grids and constraints may use: integer scalars and constexprs, meta-parameters that are integers in
+    every tactic, heuristic values, launch values."""
+    non_int = {n for t in tactics for n, v in t.meta if not isinstance(v, int)}
+    usable = {p.name for p in params if p.name in scalar_names(params) and p.name not in non_int}
+    return usable | {v.target for v in launch_values}
+
+
+def _check_constraints(meta: dsl.KernelMetaData, params: List[KernelArg], tactics: Tuple[Tactic, ...],
+                       launch_values: Sequence[DimSizeValue], src: SourceMap, chk: _Checker) -> Tuple[Constraint, ...]:
+    texts = meta.constraints
+    if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+        chk.error(f"constraints of kernel '{meta.kernel_name}' must be a list of strings like 'n <= BLOCK', got "
+                  f"{texts!r}", src.field(meta.loc, "constraints"))
+        return ()
+    usable = _expression_names(params, tactics, launch_values)
+    found = []
+    for index, text in enumerate(texts):
+        loc = src.item(meta.loc, "constraints", index, text)
+
+        def fail(node: Any, why: str, _text=text, _loc=loc) -> NoReturn:
+            raise ConfigError(f"constraint '{_text}': {why}", _loc)
+
+        def leaf(node: Any, _fail=fail) -> Optional[expr.Expr]:
+            if isinstance(node, ast.Name):
+                if node.id not in usable:
+                    _fail(node, f"unknown name '{node.id}' (usable: {', '.join(sorted(usable)) or 'none'})")
+                return expr.Name(node.id)
+            return None
+
+        with chk.collecting():
+            try:
+                tree = ast.parse(text.strip(), mode="eval").body
+            except SyntaxError as exc:
+                raise ConfigError(f"constraint '{text}': {exc.msg}" + (f" at column {exc.offset}" if exc.offset else
+                                                                         ""), loc)
+            translated = expr.from_python(tree, leaf, fail)
+            if not expr.is_bool(translated):
+                fail(tree, "is not a condition (compare it, e.g. 'n <= 1024')")
+            found.append(Constraint(text, translated, loc))
+    return tuple(found)
+
+
 def _check_grid(meta: dsl.KernelMetaData, params: List[KernelArg], tactics: Tuple[Tactic, ...],
-                launch_values: Sequence[DimSizeValue], src: SourceMap, chk: _Checker) -> Tuple[expr.Expr, ...]:
+                launch_values: Sequence[DimSizeValue], constraints: Sequence[Constraint], src: SourceMap,
+                chk: _Checker) -> Tuple[expr.Expr, ...]:
     grid = meta.grid_dims
     if isinstance(grid, str) or not isinstance(grid, (list, tuple)) or len(grid) != 3:
         chk.error(f"grid_dims of kernel '{meta.kernel_name}' must be 3 expressions (x, y, z), got {grid!r}",
                   src.field(meta.loc, "grid_dims"))
         return ()
-    non_int = {n for t in tactics for n, v in t.meta if not isinstance(v, int)}
-    usable = {p.name for p in params if p.name in scalar_names(params) and p.name not in non_int}
-    usable |= {v.target for v in launch_values}
+    usable = _expression_names(params, tactics, launch_values)
     by_name = {p.name: p for p in params}
     exprs = []
     for index, (axis, text) in enumerate(zip("xyz", grid)):
@@ -263,14 +315,14 @@ def _check_grid(meta: dsl.KernelMetaData, params: List[KernelArg], tactics: Tupl
                           f"constexprs ({', '.join(sorted(usable)) or 'none here'})")
             exprs.append(parsed)
     if len(exprs) == 3:
-        used = set().union(*(expr.names(e) for e in exprs))
+        used = set().union(*(expr.names(e) for e in exprs + [c.expr for c in constraints]))
         for value in launch_values:
             if value.target not in used:
                 close = difflib.get_close_matches(value.target, [p.name for p in params], 1, 0.7)
                 chk.error(f"launch value '{value.target}' (a ':' rule's target that is not a kernel parameter) is "
-                          "used by no grid expression", value.loc,
+                          "used by no grid expression or constraint", value.loc,
                           f"did you mean {_a(by_name[close[0]].kind)} '{close[0]}'?" if close else
-                          "use it in grid_dims or remove the rule")
+                          "use it in grid_dims or constraints, or remove the rule")
     return tuple(exprs)
 
 
@@ -332,6 +384,11 @@ def _check_rules(meta: dsl.KernelMetaData, params: List[KernelArg], src: SourceM
         if p.kind is ArgKind.DIM_SIZE and p.name not in dim_sizes:
             chk.error(f"DimSizeArg '{p.name}' has no rule", p.loc,
                       f"add a rule like '<input>[a, b, *] : a * b -> {p.name}' to shape_infer_rules")
+    read = {t.name for r in [o.rule for o in outputs.values()] + [v.rule for v in dim_sizes.values()] for t in r.inputs}
+    for p in params:
+        if p.kind is ArgKind.INPUT and p.name not in read:
+            chk.warn(f"InputArg '{p.name}' of kernel '{meta.kernel_name}' is named in no shape rule: its shape is "
+                     "never checked", p.loc, f"name it in a rule, e.g. '<input>[d], {p.name}[d] -> <output>[d]'")
     arguments = [dim_sizes[p.name] for p in params if p.kind is ArgKind.DIM_SIZE and p.name in dim_sizes]
     launch_values = [v for v in dim_sizes.values() if not v.is_argument]
     return tuple(outputs[k] for k in sorted(outputs)), tuple(arguments + launch_values)
@@ -384,14 +441,16 @@ def _check_meta(meta: dsl.KernelMetaData, config_file: Path, arch: int, src: Sou
     _check_reset(decorators, params, meta, chk)
     if any(p.kind is ArgKind.INPUT for p in params):  # without inputs every rule would fail too
         outputs, dim_sizes = _check_rules(meta, params, src, chk)
-        grid = _check_grid(meta, params, tactics, [v for v in dim_sizes if not v.is_argument], src, chk)
+        launch_values = [v for v in dim_sizes if not v.is_argument]
+        constraints = _check_constraints(meta, params, tactics, launch_values, src, chk)
+        grid = _check_grid(meta, params, tactics, launch_values, constraints, src, chk)
     if len(chk.errors) > errors:
         return None
     return KernelSpec(
         kernel_name=meta.kernel_name, plugin_name=f"{meta.kernel_name}Plugin", version=str(meta.version),
         namespace=meta.namespace, kernel_file=kernel_file, source_key=kdef.fn.cache_key, args=tuple(params),
         output_shapes=outputs, dim_size_values=dim_sizes, grid=grid, tactics=tactics, heuristics=heuristics,
-        variants=variants, reset_to_zero=decorators.reset_to_zero, loc=meta.loc)
+        variants=variants, reset_to_zero=decorators.reset_to_zero, constraints=constraints, loc=meta.loc)
 
 
 def _check_reset(decorators: tuning.Decorators, params: List[KernelArg], meta: dsl.KernelMetaData,
@@ -443,7 +502,7 @@ def _load_for_arch(path: Path, arch: int) -> ConfigSpec:
         specs.append(spec)
     if chk.errors:
         raise ConfigErrors(chk.errors)
-    return ConfigSpec(config_file=path, kernels=tuple(specs))
+    return ConfigSpec(config_file=path, kernels=tuple(specs), warnings=tuple(chk.warnings))
 
 
 def _merge_archs(per_arch: Sequence[Tuple[int, ConfigSpec]]) -> ConfigSpec:

@@ -192,7 +192,7 @@ class Constexpr:
 
 
 FIELDS = ("kernel_name", "ios", "shape_infer_rules", "version", "kernel_file", "num_warps", "num_stages", "grid_dims",
-          "namespace", "configs", "domains")
+          "namespace", "configs", "domains", "constraints")
 DEFAULT_NUM_WARPS = 1  # PluginGen's defaults, for a kernel without autotune configs
 DEFAULT_NUM_STAGES = 1
 
@@ -202,12 +202,14 @@ class KernelMetaData:
 
     ``configs``: ``triton.Config`` objects, one TensorRT tactic each (instead of ``num_warps``/``num_stages``, and
     replacing an ``@triton.autotune``'s list). ``domains``: the values a non-bool ``@triton.heuristics`` entry may take,
-    one compiled image each (``{'BLOCK_SIZE': [64, 128, 256]}``)."""
+    one compiled image each (``{'BLOCK_SIZE': [64, 128, 256]}``). ``constraints``: conditions like ``'n_cols <= BLOCK'``
+    the plugin checks before every launch."""
 
     def __init__(self, kernel_name: str, ios: Sequence[Any] = (), shape_infer_rules: Sequence[str] = (),
                  version: int = 1, kernel_file: str = "", num_warps: Optional[int] = None,
                  num_stages: Optional[int] = None, grid_dims: Sequence[str] = ("1", "1", "1"), namespace: str = "",
-                 configs: Optional[Sequence[Any]] = None, domains: Optional[dict] = None, **unknown: Any) -> None:
+                 configs: Optional[Sequence[Any]] = None, domains: Optional[dict] = None,
+                 constraints: Sequence[str] = (), **unknown: Any) -> None:
         self.loc = _caller_location()
         self.unknown = dict(unknown)  # misspelt fields, reported by config.py at their own line
         self.kernel_name = kernel_name
@@ -222,6 +224,7 @@ class KernelMetaData:
         self.namespace = namespace
         self.configs = configs
         self.domains = domains
+        self.constraints = list(constraints) if isinstance(constraints, (list, tuple)) else constraints
         args = [a for a in self.ios if isinstance(a, Argument)] if isinstance(self.ios, list) else []
         for kind in (ArgKind.INPUT, ArgKind.OUTPUT):
             for offset, arg in enumerate(a for a in args if a.kind is kind):

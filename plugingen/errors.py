@@ -34,6 +34,8 @@ class Location:
 class PluginGenError(Exception):
     """A user mistake or a failing external tool, reported as one line (plus an optional hint)."""
 
+    severity = "error"
+
     def __init__(self, message: str, loc: Optional[Location] = None, hint: str = "") -> None:
         super().__init__(message)
         self.message = message
@@ -42,7 +44,7 @@ class PluginGenError(Exception):
 
     def __str__(self) -> str:
         prefix = f"{self.loc}: " if self.loc else ""
-        text = f"{prefix}error: {self.message}"
+        text = f"{prefix}{self.severity}: {self.message}"
         if self.hint:
             text += f" (hint: {self.hint})"
         return text
@@ -59,6 +61,12 @@ class PluginGenError(Exception):
 
 class ConfigError(PluginGenError):
     """The kernel config (or the kernel it names) is wrong."""
+
+
+class ConfigWarning(ConfigError):
+    """Something in the config that builds but is probably a mistake (an error under ``--strict``)."""
+
+    severity = "warning"
 
 
 class ExprError(ConfigError):

@@ -7,6 +7,7 @@ Binary operators are left-associative. ``/`` and ``//`` are both floor division;
 ceil division. Rules follow PluginGen's syntax::
 
     A[m, k], B[k, n] -> C[m, n], D[m]      # output-shape rule
+    Q[b, h, s, 64] -> O[b, h, s, 64]       # a literal dim: Q's last dim must be 64
     A[m, n, k, *] : m * n -> batch_size    # dim-size rule
 
 Heuristics (``@triton.heuristics`` lambdas) reach the same AST through ``from_python``, which adds comparisons,
@@ -164,10 +165,11 @@ def is_bool(e: "Expr") -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class TensorPattern:
-    """A left-hand pattern ``A[m, n, *]``: bare dim names, ``rest`` when it ends with ``*``."""
+    """A left-hand pattern ``A[m, n, 64, *]``: bare dim names or integer literals (a dim that must have that size),
+    ``rest`` when it ends with ``*``."""
 
     name: str
-    dims: tuple[str, ...]
+    dims: tuple[Union[str, int], ...]
     rest: bool
 
 
@@ -206,11 +208,12 @@ class DimSizeRule:
 
 
 def dim_bindings(inputs: tuple[TensorPattern, ...]) -> dict[str, tuple[int, int]]:
-    """Each dim name -> (pattern index, position) of its first occurrence."""
+    """Each dim name -> (pattern index, position) of its first occurrence (literal dims have no name)."""
     found: dict[str, tuple[int, int]] = {}
     for i, pattern in enumerate(inputs):
         for j, dim in enumerate(pattern.dims):
-            found.setdefault(dim, (i, j))
+            if isinstance(dim, str):
+                found.setdefault(dim, (i, j))
     return found
 
 
@@ -447,8 +450,12 @@ class _Parser:
                     self.fail("'*' must be the last dim", tok.col)
             elif tok.kind == "name" and nxt.kind not in _OPERATORS:
                 dims.append(self.take().text)
+            elif tok.kind == "num" and nxt.kind not in _OPERATORS:
+                if int(tok.text) > INT64_MAX:
+                    self.fail(f"integer literal {tok.text} does not fit in int64", tok.col)
+                dims.append(int(self.take().text))
             elif tok.kind in ("name", "num", "(", "-"):
-                self.fail("dims left of '->' or ':' must be bare names", tok.col)
+                self.fail("dims left of '->' or ':' must be bare names or integers", tok.col)
             elif tok.kind == "end":
                 self.fail("unclosed '['", opener.col)
             else:
@@ -738,8 +745,8 @@ def emit_dim_expr(e: Expr, bind: Callable[[str], str], builder: str = "exprBuild
 
 # --------------------------------------------------------------------------- rule rendering
 
-def _render_dims(dims: list[str], rest: bool) -> str:
-    return ", ".join(dims + (["*"] if rest else []))
+def _render_dims(dims: list, rest: bool) -> str:
+    return ", ".join([str(d) for d in dims] + (["*"] if rest else []))
 
 
 def render_rule(rule: ShapeRule | DimSizeRule) -> str:

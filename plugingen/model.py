@@ -22,7 +22,7 @@ from .errors import Location
 from .trt import DataType, PluginFieldType
 
 __all__ = ["Location", "DType", "Hint", "ArgKind", "KernelArg", "OutputShape", "DimSizeValue", "Variant",
-           "CompileOptions", "Tactic", "Heuristic", "Point", "KernelSpec", "ConfigSpec", "LaunchParam", "Image", "CompiledKernel", "CompiledConfig"]
+           "CompileOptions", "Tactic", "Heuristic", "Constraint", "Point", "KernelSpec", "ConfigSpec", "LaunchParam", "Image", "CompiledKernel", "CompiledConfig"]
 
 
 # ------------------------------------------------------------------------------------------------ dtypes
@@ -38,6 +38,7 @@ class DTypeInfo:
     onnx: int  # onnx.TensorProto element type
     torch: str  # torch dtype attribute
     numpy: Optional[str]  # numpy dtype; None where numpy has none
+    plugin_io: bool = True  # TensorRT allows it for plugin inputs and outputs (PluginTensorDesc::type)
 
 
 class DType(enum.Enum):
@@ -52,8 +53,10 @@ class DType(enum.Enum):
     INT8 = DTypeInfo("i8", "int8_t", 1, False, DataType.INT8, PluginFieldType.INT8, "kI8", 3, "int8", "int8")
     INT32 = DTypeInfo("i32", "int32_t", 4, False, DataType.INT32, PluginFieldType.INT32, "kI32", 6, "int32", "int32")
     INT64 = DTypeInfo("i64", "int64_t", 8, False, DataType.INT64, PluginFieldType.INT64, "kI64", 7, "int64", "int64")
-    UINT8 = DTypeInfo("u8", "uint8_t", 1, False, DataType.UINT8, None, None, 2, "uint8", "uint8")
-    BOOL = DTypeInfo("i1", "bool", 1, False, DataType.BOOL, None, None, 9, "bool", "bool_")
+    # NvInferRuntime.h, PluginTensorDesc::type and getOutputDataTypes: "DataType:kBOOL and DataType::kUINT8 are not
+    # supported" for plugin I/O (TensorRT 10.0-10.14, 11 and TensorRT-RTX)
+    UINT8 = DTypeInfo("u8", "uint8_t", 1, False, DataType.UINT8, None, None, 2, "uint8", "uint8", plugin_io=False)
+    BOOL = DTypeInfo("i1", "bool", 1, False, DataType.BOOL, None, None, 9, "bool", "bool_", plugin_io=False)
 
     @property
     def abbr(self) -> str:
@@ -72,6 +75,7 @@ class DType(enum.Enum):
     onnx = property(lambda self: self.value.onnx)
     torch = property(lambda self: self.value.torch)
     numpy = property(lambda self: self.value.numpy)
+    plugin_io = property(lambda self: self.value.plugin_io)
 
     @property
     def wire(self) -> "DType":
@@ -261,6 +265,16 @@ class Heuristic:
 
 
 @dataclasses.dataclass(frozen=True)
+class Constraint:
+    """A precondition of the kernel (``n_cols <= BLOCK_SIZE``), checked before every launch: a violation is a
+    plugin error naming it and its values, never a launch."""
+
+    text: str
+    expr: expr.Expr
+    loc: Location = dataclasses.field(compare=False)
+
+
+@dataclasses.dataclass(frozen=True)
 class Point:
     """One compiled specialisation of a kernel, before the arch: a tactic, the heuristics' values, a hint variant."""
 
@@ -285,6 +299,7 @@ class KernelSpec:
     heuristics: Tuple[Heuristic, ...]  # in the order Triton applies them
     variants: Tuple[Variant, ...]  # most specialised first
     reset_to_zero: Tuple[str, ...]  # tensors zeroed before every launch (autotune's reset_to_zero)
+    constraints: Tuple[Constraint, ...]
     loc: Location = dataclasses.field(compare=False)
 
     def of_kind(self, kind: ArgKind) -> Tuple[KernelArg, ...]:
@@ -349,6 +364,10 @@ class KernelSpec:
                 raise ValueError(f"heuristic {h.name} = {env[h.name]} is not among its compiled values "
                                  f"{list(h.domain)}")
         return env
+
+    def violated(self, env: Mapping[str, int]) -> Tuple[Constraint, ...]:
+        """The constraints that do not hold for ``launch_env``'s result."""
+        return tuple(c for c in self.constraints if not expr.evaluate(c.expr, env))
 
     def choice(self, env: Mapping[str, int]) -> Tuple[object, ...]:
         """The heuristics' values for ``launch_env``'s result, typed as their domains are."""
@@ -443,6 +462,7 @@ def _volume(shape) -> int:
 class ConfigSpec:
     config_file: Path
     kernels: Tuple[KernelSpec, ...]
+    warnings: Tuple[Exception, ...] = dataclasses.field(default=(), compare=False)  # ConfigWarnings
 
 
 # ------------------------------------------------------------------------------------------------ compiled
@@ -515,6 +535,7 @@ class CompiledConfig:
                                 "values": list(h.domain)} for h in s.heuristics],
                 "launch_values": [{"name": v.target, "rule": expr.render_rule(v.rule)} for v in s.launch_values],
                 "reset_to_zero": list(s.reset_to_zero),
+                "constraints": [c.text for c in s.constraints],
                 "variants": [[f"{a.name}:{h.value}" for a, h in s.hinted(v)] for v in s.variants],
                 "images": [{"tactic": i.point.tactic + 1, "heuristics": list(i.point.choice),
                             "variant": s.variants.index(i.point.variant), "index": points.index(i.point),

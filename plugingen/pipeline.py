@@ -23,6 +23,7 @@ class Options:
     jobs: int = 1
     trt_include_dir: Optional[str] = None
     cache_dir: Optional[Path] = None  # default WORKSPACE/cache/aot
+    strict: bool = False  # config warnings are errors
     env: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
@@ -67,7 +68,11 @@ def run(options: Options) -> Result:
     tools = toolchain.find_toolchain(options.env)
 
     stage = _Stage(1, "config")
-    spec = config.load_config(options.kernel_config)
+    spec = config.load_config(options.kernel_config, options.archs)
+    if options.strict and spec.warnings:
+        raise config.ConfigErrors([PluginGenError(f"{w.message} (--strict)", w.loc, w.hint) for w in spec.warnings])
+    for warning in spec.warnings:
+        log.warning("%s", warning)
     stage.done(f"{len(spec.kernels)} kernel(s): " + ", ".join(k.kernel_name for k in spec.kernels))
 
     stage = _Stage(2, "aot")

@@ -45,8 +45,8 @@ CASES = {
     "not_a_list_of_kernels": "KERNELS must be a list of KernelMetaData, got KernelMetaData "
                              "(hint: write KERNELS = [KernelMetaData(...), ...])",
     "unknown_field": "KernelMetaData has no field 'grid_dim' (valid: kernel_name, ios, shape_infer_rules, version, "
-                     "kernel_file, num_warps, num_stages, grid_dims, namespace, configs, domains) (hint: did you mean "
-                     "grid_dims?)",
+                     "kernel_file, num_warps, num_stages, grid_dims, namespace, configs, domains, constraints) (hint: "
+                     "did you mean grid_dims?)",
     "duplicate_kernel_name": "duplicate kernel_name 'add_kernel' (first at line 5) "
                              "(hint: each kernel becomes a plugin class; give each a unique name)",
     "kernel_name_not_identifier": "kernel_name 'add-kernel' is not a valid identifier",
@@ -89,6 +89,12 @@ CASES = {
     "input_scalar_type": "InputArg 'y' has scalar type fp32; plugin inputs and outputs are tensors (hint: write "
                          "Type('tensor[...]'); use ParamArg for a build-time scalar or DimSizeArg for a shape-derived "
                          "one)",
+    "input_uint8": "InputArg 'y' has type tensor[u8]: TensorRT does not support DataType::kUINT8 for plugin inputs "
+                   "and outputs (NvInferRuntime.h, PluginTensorDesc::type) (hint: pass it as i8 (or i32) and convert "
+                   "in the kernel)",
+    "output_bool": "OutputArg 'out' has type tensor[i1]: TensorRT does not support DataType::kBOOL for plugin inputs "
+                   "and outputs (NvInferRuntime.h, PluginTensorDesc::type) (hint: pass it as i8 (or i32) and convert "
+                   "in the kernel)",
     "param_tensor_type": "ParamArg 'y' has tensor type tensor[fp32]; ParamArgs are scalars stored as plugin fields "
                          "(hint: use InputArg for a tensor)",
     "param_no_field_type": "ParamArg 'y' has type i1, which has no TensorRT plugin field type "
@@ -148,10 +154,14 @@ CASES = {
     "domains_unknown_name": "domains names 'WIDTH', which no @triton.heuristics of 'sized_heuristic_kernel' sets "
                             "(heuristics: BLOCK)",
     "launch_value_unused": "launch value 'twice' (a ':' rule's target that is not a kernel parameter) is used by no "
-                           "grid expression (hint: use it in grid_dims or remove the rule)",
+                           "grid expression or constraint (hint: use it in grid_dims or constraints, or remove the "
+                           "rule)",
     "numel_in_grid": "grid_dims x 'cdiv(numel(x), 128)': numel() is only available in rules at column 6",
     "kernel_names_collide": "kernels 'copy_kernel' and '_copy_kernel' both become the Python function 'copy_kernel' "
                             "(leading underscores are dropped) (hint: rename one of them)",
+    "constraint_unknown_name": "constraint 'n <= limit': unknown name 'limit' (usable: BLOCK, n)",
+    "constraint_not_a_condition": "constraint 'n % 16': is not a condition (compare it, e.g. 'n <= 1024')",
+    "constraint_syntax_error": "constraint 'n <= ': invalid syntax",
     "rule_from_variable": "rule 'x[d] : d -> y': target 'y' is an InputArg; a ':' rule computes a DimSizeArg or a "
                           "launch value (a name that is not a kernel parameter) (DimSizeArgs: n)",
     "rule_division_by_zero": "shape rule 'x[d] -> out[d // 0]': division by literal zero at column 15",
@@ -272,7 +282,7 @@ def build(capsys, workspace: Workspace, config: Path, *extra: str) -> tuple[int,
 # ------------------------------------------------------------------------------------------------ config mistakes
 def test_every_bad_config_has_a_case():
     helpers = {"good_config", "triton_compile_error", "kernels", "kernels_syntax_error", "kernels_import_error",
-               "tuned_kernels"}
+               "tuned_kernels", "warning_unchecked_input"}
     files = {p.stem for p in HERE.glob("*.py")} - helpers
     assert files == set(CASES)
     assert len(CASES) >= 30
@@ -535,3 +545,17 @@ def test_plugingen_arguments_behave_as_plugingen():
     assert (meta.version, meta.num_warps, meta.num_stages, tuple(meta.grid_dims)) == (1, None, None, ("1", "1", "1"))
     assert dsl.FIELDS[:8] == ("kernel_name", "ios", "shape_infer_rules", "version", "kernel_file", "num_warps",
                               "num_stages", "grid_dims")  # PluginGen's positional order
+
+
+def test_an_unchecked_input_is_a_warning_and_an_error_with_strict(copied_workspace, capsys):
+    config = HERE / "warning_unchecked_input.py"
+    line = next(i for i, text in enumerate(config.read_text().splitlines(), 1) if "# <-- warning" in text)
+    message = ("InputArg 'y' of kernel 'add_kernel' is named in no shape rule: its shape is never checked (hint: name "
+               "it in a rule, e.g. '<input>[d], y[d] -> <output>[d]')")
+    rc, stderr = build(capsys, copied_workspace, config)
+    assert rc == 0 and f"{config}:{line}: warning: {message}" in stderr.splitlines(), stderr
+    before = snapshot(copied_workspace.path / "output")
+    rc, stderr = build(capsys, copied_workspace, config, "--strict")
+    assert rc == 2
+    assert_one_error(stderr, f"{config}:{line}", message.replace(" (hint:", " (--strict) (hint:"))
+    assert snapshot(copied_workspace.path / "output") == before

@@ -86,9 +86,18 @@ def test_variants_most_specialised_first_and_loud_failure_without_generic():
 
 def test_output_shapes_from_rules():
     source, _ = plugin_source(EXAMPLES / "fmha" / "kernel_config.py")
-    check_order(source, "plugingen::checkRank(inputs[0].nbDims, 0, true, \"Q\"", "outputs[0] = inputs[0];",
-                "outputs[1].nbDims = 3;", "outputs[1].d[0] = inputs[0].d[0];", "outputs[1].d[2] = inputs[0].d[2];",
-                "outputs[2].nbDims = 3;")
+    check_order(source, "plugingen::checkRank(inputs[0].nbDims, 4, false, \"Q\"",
+                "plugingen::checkDimExpr(*inputs[0].d[3], 64, \"Q\", 3,",  # literal dims: checked when known
+                "plugingen::checkRank(inputs[2].nbDims, 4, false, \"V\"", "outputs[0].nbDims = 4;",
+                "outputs[0].d[3] = exprBuilder.constant(64);", "outputs[1].nbDims = 3;",
+                "outputs[1].d[0] = inputs[0].d[0];", "outputs[1].d[2] = inputs[0].d[2];", "outputs[2].nbDims = 3;")
+    check_order(source, "plugingen::checkDim(in[0].dims.d[3], 64, \"Q\", 3,",
+                "plugingen::checkSameDim(in[0].dims.d[2], in[1].dims.d[2], \"s\",",
+                "// constraint kernel_config.py:",
+                "if (static_cast<int64_t>(static_cast<int64_t>(fields.num_heads) == v_heads) == 0)",
+                "plugingen::failConstraint(\"num_heads == heads\", {{\"heads\", v_heads}, "
+                "{\"num_heads\", static_cast<int64_t>(fields.num_heads)}});",
+                "launch.empty = !plugingen::makeGrid(")
 
 
 def test_images_tu_lists_every_variant_and_arch_and_ptx_once_per_variant():

@@ -117,21 +117,27 @@ def test_fmha_variants(fmha):
 
 
 def test_fmha_output_shapes(fmha):
-    q_rest = TensorPattern("Q", ("m", "n", "k"), rest=True)
+    qkv = tuple(TensorPattern(t, ("b", "h", "s", 64), rest=False) for t in "QKV")  # 64: a literal dim, checked
     out, l_shape, m_shape = fmha.output_shapes
-    assert (out.output, out.input_slots, out.rule.inputs) == (0, (0,), (TensorPattern("Q", (), rest=True),))
-    assert out.pattern == OutputPattern("Out", (), rest=False, whole=True)  # Q[*] -> Out[*]: Q's whole shape
+    assert out.rule is l_shape.rule is m_shape.rule  # one rule ties Q, K and V and defines all three outputs
+    assert (out.input_slots, out.rule.inputs) == ((0, 1, 2), qkv)
+    assert out.pattern == OutputPattern("Out", (Name("b"), Name("h"), Name("s"), Num(64)), rest=False, whole=False)
     for shape, slot, name in ((l_shape, 1, "L"), (m_shape, 2, "M")):
-        assert (shape.output, shape.input_slots, shape.rule.inputs) == (slot, (0,), (q_rest,))
-        assert shape.pattern == OutputPattern(name, (Name("m"), Name("n"), Name("k")), rest=False, whole=False)
+        assert shape.output == slot
+        assert shape.pattern == OutputPattern(name, (Name("b"), Name("h"), Name("s")), rest=False, whole=False)
 
 
-def test_fmha_dim_sizes(fmha):
-    batch, seq = fmha.dim_size_values
-    assert (batch.target, batch.is_argument, batch.input_slots, batch.rule.expr) == ("batch_size", True, (0,), Name("m"))
-    assert (seq.target, seq.is_argument, seq.input_slots, seq.rule.expr) == ("seq_len", True, (0,), Name("k"))
-    shape = dict(zip("mnk", (2, 8, 300)))  # Q is [2, 8, 300, 64]
-    assert [expr.evaluate(d.rule.expr, shape) for d in fmha.dim_size_values] == [2, 300]
+def test_fmha_dim_sizes_launch_value_and_constraint(fmha):
+    batch, seq, heads = fmha.dim_size_values
+    assert (batch.target, batch.is_argument, batch.input_slots, batch.rule.expr) == ("batch_size", True, (0,), Name("b"))
+    assert (seq.target, seq.is_argument, seq.input_slots, seq.rule.expr) == ("seq_len", True, (0,), Name("s"))
+    assert (heads.target, heads.is_argument) == ("heads", False)  # a launch value: not a kernel parameter
+    assert fmha.dim_size_env([(2, 8, 300, 64)] * 3) == {"batch_size": 2, "seq_len": 300, "heads": 8}
+    [constraint] = fmha.constraints
+    assert constraint.text == "num_heads == heads"
+    env = fmha.launch_env({"num_heads": 8}, fmha.dim_size_env([(2, 8, 300, 64)] * 3))
+    assert fmha.violated(env) == ()
+    assert fmha.violated(fmha.launch_env({"num_heads": 4}, fmha.dim_size_env([(2, 8, 300, 64)] * 3))) == (constraint,)
 
 
 def test_fmha_grid(fmha):

@@ -438,8 +438,8 @@ def test_expr_errors(text, problem):
 RULE_ERRORS = [
     ("Q[m,n -> L[m]", "expected ',' or ']' at column 7"),
     ("", "empty text at column 1"),
-    ("A[m+1] -> B[m]", "dims left of '->' or ':' must be bare names at column 3"),
-    ("A[2] -> B[1]", "dims left of '->' or ':' must be bare names at column 3"),
+    ("A[m+1] -> B[m]", "dims left of '->' or ':' must be bare names or integers at column 3"),
+    ("A[2*m] -> B[1]", "dims left of '->' or ':' must be bare names or integers at column 3"),
     ("A[m,] -> B[m]", "expected a dim after ',' at column 5"),
     ("A[m] -> B[m,]", "expected a dim after ',' at column 13"),
     ("A[m, +] -> B[m]", "expected a dim name or '*' at column 6"),

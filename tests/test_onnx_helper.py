@@ -275,9 +275,11 @@ def test_make_model_options_and_errors(onnx, build_plugin):
                               output_shapes={"L": [None, None, None]})
     assert ("", 13) in {(o.domain, o.version) for o in model.opset_import}
     assert [_dims(v) for v in model.graph.output] == [_NCHW, [None, None, None], ["b", 4, "s"]]
-    with pytest.raises(ValueError, match=r"input 'Q' has rank 2, but the shape rule of output 'L' needs rank at "
-                                         r"least 3"):
+    with pytest.raises(ValueError, match=r"input 'Q' has rank 2, but the shape rule of output 'Out' needs rank 4"):
         module.make_model("fused_attention_kernel", case.params, {"Q": [1, 2], "K": [1, 2], "V": [1, 2]})
+    with pytest.raises(ValueError, match=r"dimension 3 of input 'K' is 32, but the shape rule of output 'Out' needs "
+                                         r"64"):
+        module.make_model("fused_attention_kernel", case.params, {"Q": _NCHW, "K": ["b", 4, "s", 32], "V": _NCHW})
     with pytest.raises(ValueError, match=r"input_shapes must name exactly Q, K, V \(missing V\)"):
         module.make_model("fused_attention_kernel", case.params, {"Q": _NCHW, "K": _NCHW})
     with pytest.raises(ValueError, match=r"output_shapes names unknown outputs \['X'\]"):

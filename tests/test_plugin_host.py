@@ -1,8 +1,6 @@
 """The C++ test host drives every shipped plugin like TensorRT would, on the CPU: creators from getCreators, plugins
 from fields, output types, output shapes (through the host's expression builder, checked against the Python
 evaluator of the same rules), format support, field round trip, and the host-side failure paths."""
-import itertools
-import shutil
 
 import numpy as np
 import pytest
@@ -10,7 +8,7 @@ import pytest
 from conftest import EXAMPLES, TEST_KERNELS, all_configs
 from plugingen import expr
 from plugingen.config import load_config
-from plugingen.dsl import ArgKind, DType
+from plugingen.dsl import DType
 from plugingen.host import DataType, HostError, PluginFieldType, PluginHost, TensorFormat, TensorRTPhase, build_host
 
 TRT = {DType.FP16: DataType.HALF, DType.BF16: DataType.BF16, DType.FP32: DataType.FLOAT, DType.INT8: DataType.INT8,
@@ -59,10 +57,13 @@ def input_shapes(spec, base):
                 if name in first:
                     parent[find((slot, pos))] = find(first[name])
                 first.setdefault(name, (slot, pos))
+    literal = {(slot, pos): dim for rule in rules for slot, pattern in zip(slots_of[id(rule)], rule.inputs)
+               for pos, dim in enumerate(pattern.dims) if isinstance(dim, int)}  # a size the input must have
     shapes = []
     for slot in range(len(spec.inputs)):
         rank = ranks.get(slot, 1)
-        shapes.append(tuple(base + 2 * (hash(find((slot, pos))) % 5) + pos for pos in range(rank)))
+        shapes.append(tuple(literal.get((slot, pos), base + 2 * (hash(find((slot, pos))) % 5) + pos)
+                            for pos in range(rank)))
     return shapes
 
 
@@ -188,9 +189,39 @@ def test_rank_mismatch_is_a_shape_error(build_plugin, host_lib):
     with PluginHost(output / "libtriton_plugins.so", host_lib) as host:
         spec, fields = _fmha(host)
         plugin = host.create(spec.plugin_name, fields)
-        with pytest.raises(HostError, match="input 'Q' has rank 2 but rule 'Q\\[m, n, k, \\*\\] -> L\\[m, n, k\\]' "
-                                            "needs at least 3"):
+        with pytest.raises(HostError, match="input 'Q' has rank 2 but rule 'Q\\[b, h, s, 64\\], K\\[b, h, s, 64\\], "
+                                            "V\\[b, h, s, 64\\] -> Out\\[b, h, s, 64\\], L\\[b, h, s\\], "
+                                            "M\\[b, h, s\\]' needs 4"):
             plugin.output_shapes([(4, 64), (4, 64), (4, 64)])
+        with pytest.raises(HostError, match="dimension 3 of input 'K' is 32 but rule .* needs 64"):
+            plugin.output_shapes([(2, 4, 128, 64), (2, 4, 128, 32), (2, 4, 128, 64)])  # a constant dim: at build
+
+
+@pytest.mark.parametrize("shapes,num_heads,message", [
+    ([(2, 4, 128, 64)] * 3, 8, r"constraint 'num_heads == heads' does not hold \(heads = 4, num_heads = 8\)"),
+    ([(2, 4, 128, 64), (2, 4, 128, 32), (2, 4, 128, 64)], 4, r"dimension 3 of input 'K' is 32 but rule"),
+    ([(2, 4, 128, 64), (2, 4, 100, 64), (2, 4, 100, 64)], 4, r"dimension 's' of rule .* differs between inputs: "
+                                                             r"128 vs 100"),
+    ([(2, 4, 128, 64), (2, 4, 128, 64), (1, 4, 128, 64)], 4, r"dimension 'b' of rule .* differs between inputs"),
+])
+def test_inconsistent_shapes_never_launch(build_plugin, host_lib, shapes, num_heads, message):
+    """FMHA with a num_heads field that is not the tensors' head count, a wrong head size, K/V of another length or
+    batch: enqueue refuses with the reason before touching CUDA (there is no driver here: reaching the launch would
+    fail with a driver error instead)."""
+    output = build_plugin(EXAMPLES / "fmha" / "kernel_config.py")
+    with PluginHost(output / "libtriton_plugins.so", host_lib) as host:
+        plugin = host.create("fused_attention_kernelPlugin", {"sm_scale": (PluginFieldType.FLOAT32, 0.5),
+                                                              "num_heads": (PluginFieldType.INT32, num_heads)})
+        inputs = [(DataType.HALF, shape, 0x1000) for shape in shapes]
+        outputs = [(DataType.HALF, shapes[0], 0x2000), (DataType.FLOAT, shapes[0][:3], 0x3000),
+                   (DataType.FLOAT, shapes[0][:3], 0x4000)]
+        with pytest.raises(HostError, match=message):
+            plugin.enqueue(inputs, outputs)
+        consistent = [(DataType.HALF, (2, num_heads, 128, 64), 0x1000)] * 3
+        with pytest.raises(HostError, match="libcuda.so.1"):  # consistent: it gets as far as the driver
+            plugin.enqueue(consistent, [(DataType.HALF, (2, num_heads, 128, 64), 0x2000),
+                                        (DataType.FLOAT, (2, num_heads, 128), 0x3000),
+                                        (DataType.FLOAT, (2, num_heads, 128), 0x4000)])
 
 
 def test_library_loaded_by_two_tensorrt_builds_logs_through_the_latest(build_plugin, tmp_path_factory):
@@ -225,3 +256,16 @@ def test_global_scratch_sizes_the_workspace(build_plugin, host_lib):
         tensor = (DataType.FLOAT, (64, 64), 4096)
         with pytest.raises(HostError):  # no driver here; but never a crash, with or without a workspace
             runtime.enqueue([tensor], [tensor])
+
+
+def test_unknown_logger_layout_falls_back_to_stderr(build_plugin, tmp_path_factory, capfd):
+    """A loader without getInferLibVersion beside its logger: the plugin cannot call that logger safely, so its
+    errors go to stderr (with a one-time notice) instead of being dropped."""
+    so = build_plugin(EXAMPLES / "fmha" / "kernel_config.py") / "libtriton_plugins.so"
+    with PluginHost(so, build_host(tmp_path_factory.mktemp("noversion"), version_symbol=False)) as host:
+        for _ in range(2):
+            with pytest.raises(HostError):
+                host.create("fused_attention_kernelPlugin", {"sm_scale": (PluginFieldType.FLOAT32, 0.5)})
+    err = capfd.readouterr().err
+    assert err.count("plugingen: cannot tell which TensorRT logger layout the loading library uses") == 1
+    assert err.count("plugingen: error: fused_attention_kernelPlugin::createPlugin: missing field 'num_heads'") == 2

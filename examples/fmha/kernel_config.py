@@ -1,9 +1,10 @@
 """plugingen config for the fused attention kernel in ``fmha_triton.py`` (PluginGen's FMHA example).
 
-Inputs Q, K, V are fp16 ``[batch, heads, seq_len, 64]``; outputs are ``Out`` (fp16, Q's shape) and the
-softmax statistics ``L``, ``M`` (fp32 ``[batch, heads, seq_len]``; see the kernel's docstring).
-``sm_scale`` and ``num_heads`` are plugin attributes; ``batch_size`` and ``seq_len`` are read from Q's shape
-at run time. Two variants: ``seq_len`` divisible by 16, and any ``seq_len``.
+Inputs Q, K, V are fp16 ``[batch, heads, seq_len, 64]`` (all three the same shape, checked); outputs are ``Out``
+(fp16, Q's shape) and the softmax statistics ``L``, ``M`` (fp32 ``[batch, heads, seq_len]``; see the kernel's
+docstring). ``sm_scale`` and ``num_heads`` are plugin attributes (``num_heads`` must equal the tensors' head count:
+a constraint); ``batch_size`` and ``seq_len`` are read from Q's shape at run time. Two variants: ``seq_len``
+divisible by 16, and any ``seq_len``.
 
 ``num_stages`` is fixed at 2 (PluginGen queried the GPU and used 1 below sm_80; the build has no GPU).
 """
@@ -34,14 +35,16 @@ KERNELS = [
             Constexpr(128),
         ],
         shape_infer_rules=[
-            # The following rules help to deduce the shapes of the output tensors
-            'Q[*] -> Out[*]',
-            'Q[m,n,k,*] -> L[m,n,k]',
-            'Q[m,n,k,*] -> M[m,n,k]',
-            # The following rules help to deduce both DimSizeArgs: batch_size and seq_len
-            'Q[m,n,k,*] : m -> batch_size',
-            'Q[m,n,k,*] : k -> seq_len',
+            # Q, K and V are [batch, heads, seq_len, 64] (the kernel's head size is fixed at 64), all the same;
+            # the outputs follow Q
+            'Q[b, h, s, 64], K[b, h, s, 64], V[b, h, s, 64] -> Out[b, h, s, 64], L[b, h, s], M[b, h, s]',
+            # the DimSizeArgs batch_size and seq_len, and a launch value: the head count of the tensors
+            'Q[b, h, s, 64] : b -> batch_size',
+            'Q[b, h, s, 64] : s -> seq_len',
+            'Q[b, h, s, 64] : h -> heads',
         ],
+        # the grid's y is batch_size * num_heads: the num_heads field must be the tensors' head count
+        constraints=['num_heads == heads'],
         version=1,
         num_warps=4,
         num_stages=2,

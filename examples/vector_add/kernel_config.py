@@ -25,7 +25,7 @@ KERNELS = [
             Constexpr(BLOCK),
         ],
         shape_infer_rules=[
-            'x[d] -> out[d]',  # out has x's shape
+            'x[d], y[d] -> out[d]',  # x and y have one size; out has it too
             'x[d] : d -> n',  # n = number of elements of the rank-1 input
         ],
         version=1,

@@ -81,20 +81,24 @@ assert ctypes.sizeof(_PluginField) == 24
 # ---- building ------------------------------------------------------------------------------------------------------
 
 
-def _host_command(cxx: str, trt_major: int, sanitize: bool, output: Path) -> list:
+def _host_command(cxx: str, trt_major: int, sanitize: bool, output: Path, version_symbol: bool = True) -> list:
     command = [cxx, "-std=c++17", "-O1", "-g", "-fPIC", "-shared", "-fvisibility=hidden", "-Wall", "-Wextra",
                f"-DPGH_TRT_MAJOR={trt_major}", f"-I{INCLUDE_DIR}"]
+    if not version_symbol:
+        command.append("-DPGH_NO_VERSION_SYMBOL")
     if sanitize:
         command += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=undefined"]
     return command + [str(SOURCE), "-o", str(output), "-ldl"]
 
 
-def build_host(out_dir: Path, trt_major: int = 10, sanitize: bool = False, cxx: Optional[str] = None) -> Path:
+def build_host(out_dir: Path, trt_major: int = 10, sanitize: bool = False, cxx: Optional[str] = None,
+               version_symbol: bool = True) -> Path:
     """Compile ``plugin_host.cpp`` for the TensorRT ``trt_major`` logger layout into ``out_dir``; return the ``.so``.
 
     The file name carries a hash of the sources, flags and compiler, so an up-to-date build is reused and a changed
     one never collides with a library already loaded in this process. ``sanitize`` adds ASan + UBSan (load the result
-    with libasan preloaded). ``cxx`` defaults to the compiler plugingen builds plugins with ($CXX, c++, g++, clang++).
+    with libasan preloaded). ``version_symbol=False`` leaves out ``getInferLibVersion``, so a plugin cannot tell the
+    logger layout (its fallback is tested with that). ``cxx`` defaults to the compiler plugingen builds plugins with ($CXX, c++, g++, clang++).
     """
     if trt_major not in (10, 11):
         raise ValueError(f"trt_major must be 10 or 11, got {trt_major}")
@@ -104,16 +108,16 @@ def build_host(out_dir: Path, trt_major: int = 10, sanitize: bool = False, cxx: 
     out_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     for part in (SOURCE.read_bytes(), (INCLUDE_DIR / "plugingen" / "trt_abi.h").read_bytes(),
-                 " ".join(_host_command(cxx, trt_major, sanitize, Path("out"))).encode(),
+                 " ".join(_host_command(cxx, trt_major, sanitize, Path("out"), version_symbol)).encode(),
                  subprocess.run([compiler, "--version"], capture_output=True).stdout):
         digest.update(part)
-    suffix = "_asan" if sanitize else ""
+    suffix = ("_asan" if sanitize else "") + ("" if version_symbol else "_noversion")
     target = out_dir / f"libpgh_host_trt{trt_major}{suffix}_{digest.hexdigest()[:16]}.so"
     if target.exists():
         return target
     fd, tmp_name = tempfile.mkstemp(suffix=".so", dir=out_dir)
     os.close(fd)
-    command = _host_command(cxx, trt_major, sanitize, Path(tmp_name))
+    command = _host_command(cxx, trt_major, sanitize, Path(tmp_name), version_symbol)
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         os.unlink(tmp_name)
@@ -161,7 +165,9 @@ _SIGNATURES = {
 def _load_host(path: Path) -> ctypes.CDLL:
     lib = ctypes.CDLL(str(path), mode=os.RTLD_NOW | os.RTLD_LOCAL)
     for name, (restype, argtypes) in _SIGNATURES.items():
-        function = getattr(lib, name)
+        function = getattr(lib, name, None)
+        if function is None and name == "getInferLibVersion":
+            continue  # a host built with version_symbol=False
         function.restype, function.argtypes = restype, argtypes
     return lib
 

@@ -350,7 +350,9 @@ HostResourceContext gResourceContext;
 // ---- the C API ----------------------------------------------------------------------------------------------------
 
 //! §6.1: (MAJOR * 100 + MINOR) * 100 + PATCH of the TensorRT whose logger layout this host speaks.
+#ifndef PGH_NO_VERSION_SYMBOL
 PGH_API int32_t getInferLibVersion() noexcept { return PGH_TRT_MAJOR * 10000; }
+#endif
 
 PGH_API char const* pgh_last_error() { return tLastError.c_str(); }
 

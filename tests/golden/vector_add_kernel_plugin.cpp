@@ -57,8 +57,9 @@ struct Kernel
     static void outputShapes(DimsExprs const* inputs, DimsExprs* outputs, IExprBuilder& exprBuilder)
     {
         static_cast<void>(exprBuilder);
-        // kernel_config.py:28 'x[d] -> out[d]'
-        plugingen::checkRank(inputs[0].nbDims, 1, false, "x", "x[d] -> out[d]");
+        // kernel_config.py:28 'x[d], y[d] -> out[d]'
+        plugingen::checkRank(inputs[0].nbDims, 1, false, "x", "x[d], y[d] -> out[d]");
+        plugingen::checkRank(inputs[1].nbDims, 1, false, "y", "x[d], y[d] -> out[d]");
         outputs[0].nbDims = 1;
         plugingen::check(outputs[0].nbDims <= nvinfer1::Dims::MAX_DIMS, "output 'out' would have more than 8 dimensions");
         outputs[0].d[0] = inputs[0].d[0];
@@ -69,7 +70,9 @@ struct Kernel
         static_cast<void>(fields);
         static_cast<void>(tactic);
         Launch launch{};
-        plugingen::checkRank(in[0].dims.nbDims, 1, false, "x", "x[d] -> out[d]");
+        plugingen::checkRank(in[0].dims.nbDims, 1, false, "x", "x[d], y[d] -> out[d]");
+        plugingen::checkRank(in[1].dims.nbDims, 1, false, "y", "x[d], y[d] -> out[d]");
+        plugingen::checkSameDim(in[0].dims.d[0], in[1].dims.d[0], "d", "x[d], y[d] -> out[d]");
         // kernel_config.py:29 'x[d] : d -> n'
         plugingen::checkRank(in[0].dims.nbDims, 1, false, "x", "x[d] : d -> n");
         int64_t const v_n = in[0].dims.d[0];

@@ -21,7 +21,7 @@ KERNELS = [
             Constexpr(1024),  # BLOCK
         ],
         shape_infer_rules=[
-            'x[b, s, h] -> y[b, s, h]',
+            'x[b, s, h], w[h], bias[h] -> y[b, s, h]',
             'x[b, s, h] : b*s -> rows',
             'x[b, s, h] : h -> hidden',
         ],

@@ -18,7 +18,7 @@ def _binary(name, version, block):
             Constexpr(block),  # BLOCK
         ],
         shape_infer_rules=[
-            'x[d] -> out[d]',
+            'x[d], y[d] -> out[d]',
             'x[d] : d -> n',
         ],
         version=version,

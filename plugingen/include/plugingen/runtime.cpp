@@ -4,6 +4,8 @@
 
 #include <dlfcn.h>
 
+#include <cstdio>
+
 #include <cmath>
 #include <type_traits>
 #include <utility>
@@ -74,6 +76,22 @@ int32_t loggerLayoutIs11(void const* object)
     return (v >= 110000 || (v >= 10500 && v < 100000)) ? 1 : 0;
 }
 
+//! Errors and warnings on stderr, after a one-time notice saying why (TensorRT's logger cannot be called safely).
+void logToStderr(Severity severity, std::string const& message)
+{
+    if (severity > Severity::kWARNING)
+    {
+        return;
+    }
+    static std::once_flag notice;
+    std::call_once(notice, [] {
+        std::fprintf(stderr,
+            "plugingen: cannot tell which TensorRT logger layout the loading library uses (no getInferLibVersion "
+            "beside its logger); plugin errors and warnings go to stderr\n");
+    });
+    std::fprintf(stderr, "plugingen: %s: %s\n", severity == Severity::kWARNING ? "warning" : "error", message.c_str());
+}
+
 //! Calls virtual slot `slot` of `object` as a member function with the given arguments (Itanium C++ ABI).
 template <typename R, typename... Args>
 R callSlot(void* object, int slot, Args... args)
@@ -105,7 +123,12 @@ void log(Severity severity, std::string const& message) noexcept
             finder = state.finder;
             is11 = state.is11;
         }
-        if (finder == nullptr || is11 < 0)
+        if (finder != nullptr && is11 < 0)
+        {
+            logToStderr(severity, message); // a finder whose logger layout is unknown: visible, not silent
+            return;
+        }
+        if (finder == nullptr)
         {
             return;
         }
@@ -350,6 +373,22 @@ void serializeFields(FieldInfo const* info, size_t count, void* fields, nvinfer1
 void failCount(int32_t got, int32_t expected, char const* what)
 {
     fail(std::string("expected ") + std::to_string(expected) + " " + what + ", got " + std::to_string(got));
+}
+
+void failDim(int64_t size, int64_t literal, char const* tensor, int32_t position, char const* rule)
+{
+    fail(std::string("dimension ") + std::to_string(position) + " of input '" + tensor + "' is "
+        + std::to_string(size) + " but rule '" + rule + "' needs " + std::to_string(literal));
+}
+
+void failConstraint(char const* constraint, std::initializer_list<std::pair<char const*, int64_t>> values)
+{
+    std::string shown;
+    for (auto const& [name, value] : values)
+    {
+        shown += (shown.empty() ? "" : ", ") + std::string(name) + " = " + std::to_string(value);
+    }
+    fail(std::string("constraint '") + constraint + "' does not hold (" + shown + ")");
 }
 
 void failRank(int32_t rank, int32_t named, bool rest, char const* tensor, char const* rule)

@@ -23,10 +23,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #define PLUGINGEN_EXPORT extern "C" __attribute__((visibility("default")))
@@ -151,6 +153,31 @@ inline void checkRank(int32_t rank, int32_t named, bool rest, char const* tensor
     if (rest ? rank < named : rank != named)
     {
         failRank(rank, named, rest, tensor, rule);
+    }
+}
+
+[[noreturn]] void failDim(int64_t size, int64_t literal, char const* tensor, int32_t position, char const* rule);
+
+//! A constraint of the config that does not hold: "constraint 'num_heads == heads' does not hold (num_heads = 8,
+//! heads = 4)".
+[[noreturn]] void failConstraint(char const* constraint, std::initializer_list<std::pair<char const*, int64_t>> values);
+
+//! Checks a literal dim of a rule's left side (``Q[b, h, s, 64]``) on a concrete shape.
+inline void checkDim(int64_t size, int64_t literal, char const* tensor, int32_t position, char const* rule)
+{
+    if (size != literal)
+    {
+        failDim(size, literal, tensor, position, rule);
+    }
+}
+
+//! The same at build time, where it is decided: when TensorRT already knows the size (a constant dimension).
+inline void checkDimExpr(
+    nvinfer1::IDimensionExpr const& size, int64_t literal, char const* tensor, int32_t position, char const* rule)
+{
+    if (size.isConstant() && size.getConstantValue() != literal)
+    {
+        failDim(size.getConstantValue(), literal, tensor, position, rule);
     }
 }
 
