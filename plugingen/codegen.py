@@ -192,6 +192,42 @@ def launch_lines(spec: KernelSpec) -> List[str]:
     return lines
 
 
+def workspace_lines(spec: KernelSpec) -> List[str]:
+    """Body of workspaceBytes: every launch value, heuristic and grid axis as the range it takes over the build
+    profile (interval arithmetic), then the scratch for the most programs."""
+    lines: List[str] = []
+    values: Dict[str, str] = {}
+    for value in spec.dim_size_values:
+        rule = value.rule
+        bindings = expr.dim_bindings(rule.inputs)
+
+        def bind(name: str, _slots=value.input_slots, _b=bindings) -> str:
+            index, pos = _b[name]
+            return f"plugingen::dimRange(in[{_slots[index]}], {pos})"
+
+        def numel(tensor: str, _slots=value.input_slots, _rule=rule) -> str:
+            return f"plugingen::volumeRange(in[{_slots[_tensor_index(_rule, tensor)]}])"
+
+        lines.append(f"plugingen::Range const r_{value.target} = {expr.emit_range(rule.expr, bind, numel)};")
+        values[value.target] = f"r_{value.target}"
+    for arg in spec.args:
+        if arg.kind is ArgKind.PARAM and arg.is_int_scalar:
+            values[arg.name] = f"plugingen::Range::exactly(static_cast<int64_t>(fields.{cpp_ident(arg.name)}))"
+        elif arg.is_int_constexpr:
+            values[arg.name] = f"plugingen::Range::exactly({int(arg.value)})"
+    for arg in spec.tuned:
+        if all(isinstance(dict(t.meta)[arg.name], int) for t in spec.tactics):
+            table = ", ".join(str(int(dict(t.meta)[arg.name])) for t in spec.tactics)
+            lines.append(f"static constexpr int64_t meta_{arg.name}[]{{{table}}};")
+            values[arg.name] = f"plugingen::Range::exactly(meta_{arg.name}[tactic])"
+    for h in spec.heuristics:
+        lines.append(f"plugingen::Range const r_{h.name} = {expr.emit_range(h.expr, values.__getitem__)};")
+        values[h.name] = f"r_{h.name}"
+    axes = ", ".join(expr.emit_range(axis, values.__getitem__) for axis in spec.grid)
+    lines.append(f"return plugingen::scratchBytes({axes}, kScratchBytes, kScratchAlign);")
+    return lines
+
+
 def _heuristic_lines(spec: KernelSpec, values: Dict[str, str]) -> List[str]:
     """Each heuristic's value, then the first compiled variant of (tactic, heuristic values) in launch.variant."""
     points = spec.points()
@@ -338,6 +374,7 @@ def _plugin_source(env: jinja2.Environment, kernel: CompiledKernel, image_count:
         field_table=field_table, scratch_bytes=kernel.scratch, scratch_align=kernel.scratch_align,
         image_count=image_count, variants=variants, shape_lines=shape_lines(spec),
         launch_lines=launch_lines(spec), argument_lines=argument_lines(spec), no_match=no_match,
+        workspace_lines=workspace_lines(spec) if kernel.scratch else [],
         no_match_values=no_match_values)
 
 

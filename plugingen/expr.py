@@ -832,3 +832,45 @@ def from_python(node: ast.expr, resolve: Callable[[ast.expr], Optional[Expr]],
         return Call(_PY_CALLS[func], args)
 
     return go(node)
+
+
+# --------------------------------------------------------------------------- ranges (sound bounds)
+
+_RANGE_BINARY = {"+": "add", "-": "sub", "*": "mul", "//": "floordiv", "cdiv": "ceildiv", "%": "mod"}
+_RANGE_COMPARE = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
+
+
+def emit_range(e: Expr, bind: Callable[[str], str], numel: Callable[[str], str] = None) -> str:
+    """A C++ ``plugingen::Range`` (``plugingen/expr.h``) holding every value ``e`` takes when each name ranges over
+    ``bind(name)`` (a Range expression): interval arithmetic, sound for every operator of the grammar. A divisor
+    whose range holds 0 makes the helper throw (the bound does not exist)."""
+    def go(x: Expr) -> str:
+        if isinstance(x, (Num, Bool)):
+            return f"plugingen::Range::exactly({int(x.value)})"
+        if isinstance(x, Name):
+            return bind(x.id)
+        if isinstance(x, Numel):
+            return numel(x.tensor)
+        if isinstance(x, Neg):
+            return f"plugingen::range::neg({go(x.operand)})"
+        if isinstance(x, Call):
+            if x.func == "next_power_of_2":
+                return f"plugingen::range::nextPowerOf2({go(x.args[0])})"
+            code = go(x.args[0])
+            for arg in x.args[1:]:
+                code = f"plugingen::range::{x.func}({code}, {go(arg)})"
+            return code
+        if isinstance(x, BinOp):
+            return f"plugingen::range::{_RANGE_BINARY[x.op]}({go(x.lhs)}, {go(x.rhs)})"
+        if isinstance(x, Compare):
+            return f"plugingen::range::{_RANGE_COMPARE[x.op]}({go(x.lhs)}, {go(x.rhs)})"
+        if isinstance(x, BoolOp):
+            code = go(x.args[0])
+            for arg in x.args[1:]:
+                code = f"plugingen::range::{'both' if x.op == 'and' else 'either'}({code}, {go(arg)})"
+            return code
+        if isinstance(x, Not):
+            return f"plugingen::range::negation({go(x.operand)})"
+        return f"plugingen::range::choose({go(x.cond)}, {go(x.then)}, {go(x.orelse)})"
+
+    return go(e)

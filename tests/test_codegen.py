@@ -129,12 +129,13 @@ def test_global_scratch_comes_from_the_workspace():
     compiled = fake_compiled(TEST_KERNELS / "tma_scale_config.py", scratch=256)
     source = dict(codegen.generate(compiled).files)["tma_scale_kernel_plugin.cpp"]
     check_order(source, "static constexpr size_t kScratchBytes{256};", "static constexpr uint64_t kScratchAlign{128};",
+                "static size_t workspaceBytes(", "plugingen::Range const r_M = plugingen::dimRange(in[0], 0);",
+                "return plugingen::scratchBytes(plugingen::range::ceildiv(r_M, plugingen::Range::exactly(64)),",
                 "&arg_N, &globalScratch, &noScratch};")
     runtime = dict(codegen.generate(compiled).files)["include/plugingen/runtime.h"]
     check_order(runtime, "size_t getWorkspaceSize(", "if constexpr (K::kScratchBytes == 0)", "return 0;",
-                "largest(inputs, nbInputs)",
                 "for (int32_t tactic = 0; tactic < K::kNbTactics; ++tactic)",
-                "scratchBytes(K::computeLaunch(mFields, in.data(), tactic).grid, K::kScratchBytes,",
+                "K::workspaceBytes(mFields, inputs, tactic)",
                 "alignUp(reinterpret_cast<uintptr_t>(workspace), K::kScratchAlign)")
     plain, _ = plugin_source(EXAMPLES / "vector_add" / "kernel_config.py")
     assert "kScratchBytes{0};" in plain and "&globalScratch" not in plain

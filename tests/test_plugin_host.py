@@ -2,6 +2,8 @@
 from fields, output types, output shapes (through the host's expression builder, checked against the Python
 evaluator of the same rules), format support, field round trip, and the host-side failure paths."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -241,7 +243,7 @@ def test_library_loaded_by_two_tensorrt_builds_logs_through_the_latest(build_plu
 
 
 def test_global_scratch_sizes_the_workspace(build_plugin, host_lib):
-    """sm_90 images need Triton's global scratch: getWorkspaceSize = programs at the largest shapes x 256 + align."""
+    """sm_90 images need Triton's global scratch: getWorkspaceSize = programs x 256 + align (one shape here)."""
     output = build_plugin(TEST_KERNELS / "tma_scale_config.py")
     manifest = __import__("json").loads((output / "manifest.json").read_text())
     scratch = {image["arch"]: image["scratch"] for image in manifest["kernels"][0]["images"]}
@@ -256,6 +258,39 @@ def test_global_scratch_sizes_the_workspace(build_plugin, host_lib):
         tensor = (DataType.FLOAT, (64, 64), 4096)
         with pytest.raises(HostError):  # no driver here; but never a crash, with or without a workspace
             runtime.enqueue([tensor], [tensor])
+
+
+def test_workspace_is_sound_for_grids_that_shrink_as_dims_grow(build_plugin, host_lib, tmp_path):
+    """A grid of cdiv(4096, M) programs launches the most programs at the profile's *smallest* M: the workspace
+    bound is interval arithmetic over the whole profile box, not the grid at its largest shapes."""
+    config = tmp_path / "kernel_config.py"
+    text = (TEST_KERNELS / "tma_scale_config.py").read_text()
+    text = text.replace("kernel_file='tma_scale.py'", f"kernel_file='{TEST_KERNELS / 'tma_scale.py'}'")
+    text = text.replace("grid_dims=('cdiv(M, BLOCK_M)', 'cdiv(N, BLOCK_N)', '1')",
+                        "grid_dims=('cdiv(4096, M) + min(M, 3) % 2', 'max(cdiv(N, BLOCK_N), 2) - 1', '1')")
+    config.write_text(text)
+    output = build_plugin(config, archs="90")
+    per_program = json.loads((output / "manifest.json").read_text())["kernels"][0]["images"][0]["scratch"]
+    assert per_program > 0
+    with PluginHost(output / "libtriton_plugins.so", host_lib) as host:
+        plugin = host.create("tma_scale_kernelPlugin", {"alpha": (PluginFieldType.FLOAT32, np.array([2.0], np.float32))})
+        size = plugin.workspace_size_range([DataType.FLOAT], [(1, 16)], [(100, 4096)], [DataType.FLOAT], [(100, 4096)])
+        # x <= cdiv(4096, 1) + 1 (min(M, 3) % 2 is at most 1); y <= max(64, 2) - 1; z = 1
+        assert size == (4096 + 1) * 63 * per_program + 128
+        # every concrete launch of the profile fits it
+        for m, n in ((1, 16), (1, 4096), (3, 4096), (100, 4096), (37, 1000)):
+            programs = (-(-4096 // m) + min(m, 3) % 2) * (max(-(-n // 64), 2) - 1)
+            assert programs * per_program + 128 <= size
+        # no bound: getWorkspaceSize returns 0 (TensorRT's failure value) and logs why
+        host.clear_log()
+        assert plugin.workspace_size_range([DataType.FLOAT], [(1, 16)], [(-1, 4096)], [DataType.FLOAT],
+                                           [(1, 4096)]) == 0
+        assert plugin.workspace_size_range([DataType.FLOAT], [(0, 16)], [(100, 4096)], [DataType.FLOAT],
+                                           [(100, 4096)]) == 0
+        assert [text for _, text in host.log()] == [
+            "tma_scale_kernelPlugin::getWorkspaceSize: an input has no upper bound for dimension 0 in this profile",
+            "tma_scale_kernelPlugin::getWorkspaceSize: cannot bound a ceiling division: the divisor's range [0, 100] "
+            "includes 0"]
 
 
 def test_unknown_logger_layout_falls_back_to_stderr(build_plugin, tmp_path_factory, capfd):

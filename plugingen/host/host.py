@@ -152,6 +152,7 @@ _SIGNATURES = {
     "pgh_workspace_size": (_i32, [_p] + _tensors + _tensors + [ctypes.POINTER(ctypes.c_uint64)]),
     "pgh_fields": (_i32, [_p, _pi32, ctypes.POINTER(ctypes.POINTER(_PluginField))]),
     "pgh_tactics": (_i32, [_p, _i32, _p, _pi32]),
+    "pgh_workspace_size_range": (_i32, [_p, _i32, _p, _p, _p, _p] + _tensors + [ctypes.POINTER(ctypes.c_uint64)]),
     "pgh_set_tactic": (_i32, [_p, _i32]),
     "pgh_roundtrip": (_p, [_p, _i32, _p]),
     "pgh_enqueue": (_i32, [_p] + _tensors + [_p] + _tensors + [_p, _p, _p]),
@@ -416,6 +417,19 @@ class Plugin:
     def set_tactic(self, tactic: int) -> None:
         """setTactic: TensorRT's choice (0 = the plugin's default), before enqueue."""
         self._call("pgh_set_tactic", tactic)
+
+    def workspace_size_range(self, in_types: Sequence[int], min_shapes: Sequence[Shape], max_shapes: Sequence[Shape],
+                             out_types: Sequence[int], out_shapes: Sequence[Shape]) -> int:
+        """getWorkspaceSize for a build profile: input i ranges from min_shapes[i] to max_shapes[i] (-1: unbounded)."""
+        count, types, ranks, low = _tensor_arrays(in_types, min_shapes)
+        _, _, high_ranks, high = _tensor_arrays(in_types, max_shapes)
+        if list(ranks) != list(high_ranks):
+            raise ValueError("min and max shapes differ in rank")
+        outs = _tensor_arrays(out_types, out_shapes)
+        size = ctypes.c_uint64()
+        self._call("pgh_workspace_size_range", count, _ptr(types), _ptr(ranks), _ptr(low), _ptr(high),
+                   *_c_tensors(outs), ctypes.byref(size))
+        return size.value
 
     def fields(self) -> dict:
         """getFieldsToSerialize() as {name: (PluginFieldType, numpy array)}."""

@@ -552,6 +552,25 @@ PGH_API int32_t pgh_workspace_size(void* plugin, int32_t nin, int32_t const* inT
     });
 }
 
+//! getWorkspaceSize over a build profile: each input ranges from `inMin` to `inMax` (dims of -1 in `inMax`: no
+//! upper bound), as TensorRT describes a profile (desc.dims -1 where dynamic; opt = max here).
+PGH_API int32_t pgh_workspace_size_range(void* plugin, int32_t nin, int32_t const* inTypes, int32_t const* inRanks,
+        int64_t const* inMin, int64_t const* inMax, int32_t nout, int32_t const* outTypes, int32_t const* outRanks,
+        int64_t const* outDims, uint64_t* bytes) {
+    return guard([&] {
+        auto in = makeDynamic(makeDescs(nin, inTypes, inRanks, inMax));
+        auto const low = makeDescs(nin, inTypes, inRanks, inMin);
+        for (int32_t i = 0; i < nin; ++i) {
+            in[i].min = low[i].dims;
+            for (int32_t d = 0; d < in[i].desc.dims.nbDims; ++d)
+                if (in[i].min.d[d] != in[i].max.d[d])
+                    in[i].desc.dims.d[d] = -1;
+        }
+        auto const out = makeDynamic(makeDescs(nout, outTypes, outRanks, outDims));
+        *bytes = build(plugin)->getWorkspaceSize(in.data(), nin, out.data(), nout);
+    });
+}
+
 //! getNbTactics then getValidTactics, as TensorRT's builder asks them after configurePlugin: `tactics` holds room
 //! for `capacity` values; `*count` is the number the plugin advertised.
 PGH_API int32_t pgh_tactics(void* plugin, int32_t capacity, int32_t* tactics, int32_t* count) {

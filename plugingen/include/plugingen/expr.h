@@ -59,6 +59,18 @@ inline int64_t mod(int64_t a, int64_t b)
     return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
 }
 
+//! Every value an expression can take over a box of inputs: [lo, hi] (interval arithmetic, for sound bounds).
+struct Range
+{
+    int64_t lo;
+    int64_t hi;
+
+    static Range exactly(int64_t v)
+    {
+        return {v, v};
+    }
+};
+
 //! Triton's next_power_of_2: the smallest power of two >= n (0 for n <= 0; INT64_MIN for n > 2^62).
 inline int64_t nextPowerOf2(int64_t n)
 {
@@ -69,5 +81,162 @@ inline int64_t nextPowerOf2(int64_t n)
     }
     return n <= 0 ? 0 : static_cast<int64_t>(v + 1);
 }
+
+//! Interval versions of the grammar's operators (`plugingen/expr.h`'s int64 ones, and Python's semantics).
+namespace range
+{
+namespace detail
+{
+inline Range corners(int64_t a, int64_t b, int64_t c, int64_t d)
+{
+    return {std::min({a, b, c, d}), std::max({a, b, c, d})};
+}
+
+inline void checkDivisor(Range b, char const* where)
+{
+    if (b.lo <= 0 && b.hi >= 0)
+    {
+        throw std::domain_error(std::string("cannot bound ") + where + ": the divisor's range ["
+            + std::to_string(b.lo) + ", " + std::to_string(b.hi) + "] includes 0");
+    }
+}
+
+inline int64_t checked(__int128 v)
+{
+    if (v > std::numeric_limits<int64_t>::max() || v < std::numeric_limits<int64_t>::min())
+    {
+        throw std::overflow_error("int64 overflow in a bound");
+    }
+    return static_cast<int64_t>(v);
+}
+} // namespace detail
+
+inline Range add(Range a, Range b)
+{
+    return {detail::checked(__int128{a.lo} + b.lo), detail::checked(__int128{a.hi} + b.hi)};
+}
+
+inline Range sub(Range a, Range b)
+{
+    return {detail::checked(__int128{a.lo} - b.hi), detail::checked(__int128{a.hi} - b.lo)};
+}
+
+inline Range neg(Range a)
+{
+    return sub(Range::exactly(0), a);
+}
+
+inline Range mul(Range a, Range b)
+{
+    return detail::corners(detail::checked(__int128{a.lo} * b.lo), detail::checked(__int128{a.lo} * b.hi),
+        detail::checked(__int128{a.hi} * b.lo), detail::checked(__int128{a.hi} * b.hi));
+}
+
+//! Floor and ceiling division are monotone in each operand once the divisor keeps one sign: the corners bound them.
+inline Range floordiv(Range a, Range b)
+{
+    detail::checkDivisor(b, "a floor division");
+    return detail::corners(plugingen::floordiv(a.lo, b.lo), plugingen::floordiv(a.lo, b.hi),
+        plugingen::floordiv(a.hi, b.lo), plugingen::floordiv(a.hi, b.hi));
+}
+
+inline Range ceildiv(Range a, Range b)
+{
+    detail::checkDivisor(b, "a ceiling division");
+    return detail::corners(plugingen::ceildiv(a.lo, b.lo), plugingen::ceildiv(a.lo, b.hi),
+        plugingen::ceildiv(a.hi, b.lo), plugingen::ceildiv(a.hi, b.hi));
+}
+
+//! Python's a % b takes the divisor's sign: [0, |b| - 1] or [-(|b| - 1), 0], and within a's range when a >= 0.
+inline Range mod(Range a, Range b)
+{
+    detail::checkDivisor(b, "a modulo");
+    if (b.lo > 0)
+    {
+        return {0, a.lo >= 0 ? std::min(a.hi, b.hi - 1) : b.hi - 1};
+    }
+    return {b.lo + 1, 0};
+}
+
+inline Range min(Range a, Range b)
+{
+    return {std::min(a.lo, b.lo), std::min(a.hi, b.hi)};
+}
+
+inline Range max(Range a, Range b)
+{
+    return {std::max(a.lo, b.lo), std::max(a.hi, b.hi)};
+}
+
+inline Range nextPowerOf2(Range a)
+{
+    return {plugingen::nextPowerOf2(a.lo), plugingen::nextPowerOf2(a.hi)};
+}
+
+//! Truth values: [1, 1] when it always holds, [0, 0] when never, [0, 1] when it depends.
+inline Range truth(bool always, bool never)
+{
+    return {always ? 1 : 0, never ? 0 : 1};
+}
+
+inline Range lt(Range a, Range b)
+{
+    return truth(a.hi < b.lo, a.lo >= b.hi);
+}
+
+inline Range le(Range a, Range b)
+{
+    return truth(a.hi <= b.lo, a.lo > b.hi);
+}
+
+inline Range gt(Range a, Range b)
+{
+    return lt(b, a);
+}
+
+inline Range ge(Range a, Range b)
+{
+    return le(b, a);
+}
+
+inline Range eq(Range a, Range b)
+{
+    return truth(a.lo == a.hi && b.lo == b.hi && a.lo == b.lo, a.hi < b.lo || b.hi < a.lo);
+}
+
+inline Range ne(Range a, Range b)
+{
+    Range const equal = eq(a, b);
+    return {1 - equal.hi, 1 - equal.lo};
+}
+
+inline Range both(Range a, Range b)
+{
+    return truth(a.lo != 0 && b.lo != 0, a.hi == 0 || b.hi == 0);
+}
+
+inline Range either(Range a, Range b)
+{
+    return truth(a.lo != 0 || b.lo != 0, a.hi == 0 && b.hi == 0);
+}
+
+inline Range negation(Range a)
+{
+    return truth(a.hi == 0, a.lo != 0);
+}
+
+inline Range choose(Range condition, Range then, Range otherwise)
+{
+    if (condition.lo != 0)
+    {
+        return then;
+    }
+    if (condition.hi == 0)
+    {
+        return otherwise;
+    }
+    return {std::min(then.lo, otherwise.lo), std::max(then.hi, otherwise.hi)};
+}
+} // namespace range
 
 } // namespace plugingen

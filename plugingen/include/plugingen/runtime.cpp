@@ -430,20 +430,33 @@ bool anyElements(nvinfer1::PluginTensorDesc const* desc, int32_t count)
     return false;
 }
 
-std::vector<nvinfer1::PluginTensorDesc> largest(nvinfer1::DynamicPluginTensorDesc const* desc, int32_t count)
+Range dimRange(nvinfer1::DynamicPluginTensorDesc const& desc, int32_t position)
 {
-    std::vector<nvinfer1::PluginTensorDesc> out(static_cast<size_t>(count));
-    for (int32_t i = 0; i < count; ++i)
+    int64_t const lo = desc.min.d[position];
+    int64_t const hi = desc.max.d[position];
+    check(hi >= 0, "an input has no upper bound for dimension " + std::to_string(position) + " in this profile");
+    return {std::max<int64_t>(lo, 0), hi};
+}
+
+Range volumeRange(nvinfer1::DynamicPluginTensorDesc const& desc)
+{
+    Range count = Range::exactly(1);
+    for (int32_t d = 0; d < desc.max.nbDims; ++d)
     {
-        out[i] = desc[i].desc;
-        out[i].dims = desc[i].max;
-        for (int32_t d = 0; d < out[i].dims.nbDims; ++d)
-        {
-            check(out[i].dims.d[d] >= 0, "tensor " + std::to_string(i) + " has no upper bound for dimension "
-                    + std::to_string(d) + " in this profile");
-        }
+        count = range::mul(count, dimRange(desc, d));
     }
-    return out;
+    return count;
+}
+
+size_t scratchBytes(Range x, Range y, Range z, size_t perProgram, uint64_t alignment)
+{
+    __int128 bytes = perProgram;
+    for (Range const& axis : {x, y, z})
+    {
+        bytes *= std::max<int64_t>(axis.hi, 0);
+        check(bytes <= (__int128{1} << 62), "the workspace bound overflows");
+    }
+    return static_cast<size_t>(bytes) + alignment;
 }
 
 bool supportsLinear(int32_t pos, nvinfer1::DynamicPluginTensorDesc const* inOut, int32_t nbInputs, int32_t nbOutputs,

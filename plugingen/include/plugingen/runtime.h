@@ -261,14 +261,15 @@ inline uint64_t alignUp(uint64_t pointer, uint64_t alignment)
     return pointer == 0 ? 0 : (pointer + alignment - 1) / alignment * alignment;
 }
 
-//! The descriptors at the largest shapes of a build profile (what bounds a workspace).
-std::vector<nvinfer1::PluginTensorDesc> largest(nvinfer1::DynamicPluginTensorDesc const* desc, int32_t count);
+//! The sizes dimension `position` of a build profile's tensor takes, [min, max] (an error when max is unbounded).
+Range dimRange(nvinfer1::DynamicPluginTensorDesc const& desc, int32_t position);
 
-//! Workspace for `perProgram` bytes of global scratch per program of `grid`, plus room to align its start.
-inline size_t scratchBytes(uint32_t const grid[3], size_t perProgram, uint64_t alignment)
-{
-    return static_cast<size_t>(grid[0]) * grid[1] * grid[2] * perProgram + alignment;
-}
+//! The element counts a build profile's tensor takes.
+Range volumeRange(nvinfer1::DynamicPluginTensorDesc const& desc);
+
+//! Workspace for `perProgram` bytes of global scratch per program for at most the grids `x`, `y`, `z` bound, plus
+//! room to align its start.
+size_t scratchBytes(Range x, Range y, Range z, size_t perProgram, uint64_t alignment);
 
 // ------------------------------------------------------------------------------------------------- kernels
 namespace cu
@@ -343,7 +344,8 @@ void serializeFields(FieldInfo const* info, size_t count, void* fields, nvinfer1
     kPluginName, kPluginVersion, kPluginNamespace, kKernelName; kInputTypes, kOutputTypes (arrays of DataType);
     Fields (a standard-layout struct) and kFields (a std::array<FieldInfo>); Launch (derived from LaunchBase);
     kScratchBytes, kScratchAlign; kImages, kImageCount, kVariants, kVariantTactic; kNbTactics; kZeroed (a
-    std::array<ZeroedOutput>);
+    std::array<ZeroedOutput>); when kScratchBytes != 0,
+    static size_t workspaceBytes(Fields const&, DynamicPluginTensorDesc const* inputs, int32_t tactic);
     static void outputShapes(DimsExprs const* inputs, DimsExprs* outputs, IExprBuilder&);
     static Launch computeLaunch(Fields const&, PluginTensorDesc const* inputs, int32_t tactic);
     static void launch(KernelSet&, Fields const&, Launch const&, void const* const* inputs, void* const* outputs,
@@ -442,23 +444,26 @@ public:
     {
         if constexpr (K::kScratchBytes == 0)
         {
+            static_cast<void>(inputs);
+            static_cast<void>(nbInputs);
+            static_cast<void>(nbOutputs);
             return 0;
         }
-        // global scratch for the largest grid the profile allows (grid expressions grow with the dims), whichever
-        // tactic TensorRT picks
-        return guarded(K::kPluginName, "getWorkspaceSize", size_t{0}, [&] {
-            checkCount(nbInputs, kNbInputs, "inputs");
-            checkCount(nbOutputs, kNbOutputs, "outputs");
-            auto const in = largest(inputs, nbInputs);
-            size_t bytes = 0;
-            for (int32_t tactic = 0; tactic < K::kNbTactics; ++tactic)
-            {
-                bytes = std::max(bytes,
-                    scratchBytes(K::computeLaunch(mFields, in.data(), tactic).grid, K::kScratchBytes,
-                        K::kScratchAlign));
-            }
-            return bytes;
-        });
+        else
+        {
+            // global scratch for the most programs any shape of the profile can launch (a sound bound: interval
+            // arithmetic over the grid, whether or not it grows with the dims), whichever tactic TensorRT picks
+            return guarded(K::kPluginName, "getWorkspaceSize", size_t{0}, [&] {
+                checkCount(nbInputs, kNbInputs, "inputs");
+                checkCount(nbOutputs, kNbOutputs, "outputs");
+                size_t bytes = 0;
+                for (int32_t tactic = 0; tactic < K::kNbTactics; ++tactic)
+                {
+                    bytes = std::max(bytes, K::workspaceBytes(mFields, inputs, tactic));
+                }
+                return bytes;
+            });
+        }
     }
 
     //! Each autotune config is a tactic: value = config index + 1 (0, TensorRT's default, is the first config).
