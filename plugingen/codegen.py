@@ -195,6 +195,29 @@ def launch_lines(spec: KernelSpec) -> List[str]:
 def workspace_lines(spec: KernelSpec) -> List[str]:
     """Body of workspaceBytes: every launch value, heuristic and grid axis as the range it takes over the build
     profile (interval arithmetic), then the scratch for the most programs."""
+    lines, values = _range_values(spec)
+    axes = ", ".join(expr.emit_range(axis, values.__getitem__) for axis in spec.grid)
+    lines.append(f"return plugingen::scratchBytes({axes}, kScratchBytes, kScratchAlign);")
+    return lines
+
+
+def profile_lines(spec: KernelSpec) -> List[str]:
+    """Body of profileViolation: the first constraint that holds for no shape of the build profile (its range is
+    [0, 0]), or nullptr; a constraint whose range cannot be bounded is not decided here (enqueue checks it)."""
+    if not spec.constraints:
+        return ["return nullptr;"]
+    lines, values = _range_values(spec)
+    for constraint in spec.constraints:
+        lines.append(f"if (plugingen::never([&] {{ return {expr.emit_range(constraint.expr, values.__getitem__)}; }}))")
+        lines.append("{")
+        lines.append(f"    return {cpp_string(constraint.text)};")
+        lines.append("}")
+    lines.append("return nullptr;")
+    return lines
+
+
+def _range_values(spec: KernelSpec) -> Tuple[List[str], Dict[str, str]]:
+    """Declarations of the range of every launch value, scalar and heuristic over the build profile ``in``."""
     lines: List[str] = []
     values: Dict[str, str] = {}
     for value in spec.dim_size_values:
@@ -223,9 +246,7 @@ def workspace_lines(spec: KernelSpec) -> List[str]:
     for h in spec.heuristics:
         lines.append(f"plugingen::Range const r_{h.name} = {expr.emit_range(h.expr, values.__getitem__)};")
         values[h.name] = f"r_{h.name}"
-    axes = ", ".join(expr.emit_range(axis, values.__getitem__) for axis in spec.grid)
-    lines.append(f"return plugingen::scratchBytes({axes}, kScratchBytes, kScratchAlign);")
-    return lines
+    return lines, values
 
 
 def _heuristic_lines(spec: KernelSpec, values: Dict[str, str]) -> List[str]:
@@ -374,7 +395,7 @@ def _plugin_source(env: jinja2.Environment, kernel: CompiledKernel, image_count:
         field_table=field_table, scratch_bytes=kernel.scratch, scratch_align=kernel.scratch_align,
         image_count=image_count, variants=variants, shape_lines=shape_lines(spec),
         launch_lines=launch_lines(spec), argument_lines=argument_lines(spec), no_match=no_match,
-        workspace_lines=workspace_lines(spec) if kernel.scratch else [],
+        workspace_lines=workspace_lines(spec) if kernel.scratch else [], profile_lines=profile_lines(spec),
         no_match_values=no_match_values)
 
 

@@ -304,3 +304,64 @@ def test_unknown_logger_layout_falls_back_to_stderr(build_plugin, tmp_path_facto
     err = capfd.readouterr().err
     assert err.count("plugingen: cannot tell which TensorRT logger layout the loading library uses") == 1
     assert err.count("plugingen: error: fused_attention_kernelPlugin::createPlugin: missing field 'num_heads'") == 2
+
+
+def test_createplugin_without_a_field_collection(build_plugin, host_lib):
+    """TensorRT may pass fc == nullptr: fine for a plugin without fields, a clear error for one with fields."""
+    with PluginHost(build_plugin(EXAMPLES / "vector_add" / "kernel_config.py") / "libtriton_plugins.so",
+                    host_lib) as host:
+        assert host.create("vector_add_kernelPlugin", None).info()[0] == "vector_add_kernelPlugin"
+    with PluginHost(build_plugin(EXAMPLES / "fmha" / "kernel_config.py") / "libtriton_plugins.so", host_lib) as host:
+        with pytest.raises(HostError, match="missing field 'sm_scale'"):
+            host.create("fused_attention_kernelPlugin", None)
+
+
+def test_clones_used_from_several_threads(build_plugin, host_lib):
+    """TensorRT clones a plugin per layer and per execution context and may use them from several threads: each
+    clone computes shapes and refuses or accepts launches on its own, with no shared mutable state."""
+    import threading
+
+    output = build_plugin(EXAMPLES / "fmha" / "kernel_config.py")
+    with PluginHost(output / "libtriton_plugins.so", host_lib) as host:
+        original = host.create("fused_attention_kernelPlugin", {"sm_scale": (PluginFieldType.FLOAT32, 0.5),
+                                                                "num_heads": (PluginFieldType.INT32, 4)})
+        clones = [original.clone() for _ in range(8)]
+        original.close()  # the builder deletes the original; the clones live on
+        failures = []
+
+        def work(clone, seed):
+            try:
+                for i in range(50):
+                    heads = 4 if (i + seed) % 2 else 3
+                    shape = (1 + seed, heads, 16 * (1 + i % 4), 64)
+                    assert [tuple(s) for s in clone.output_shapes([shape] * 3)] == [shape, shape[:3], shape[:3]]
+                    ins = [(DataType.HALF, shape, 0x1000)] * 3
+                    outs = [(DataType.HALF, shape, 0x2000), (DataType.FLOAT, shape[:3], 0x3000),
+                            (DataType.FLOAT, shape[:3], 0x4000)]
+                    try:
+                        clone.enqueue(ins, outs)
+                    except HostError as exc:  # 4 heads: reaches the (missing) driver; 3: the constraint refuses
+                        expected = "libcuda.so.1" if heads == 4 else "constraint 'num_heads == heads'"
+                        assert expected in exc.message, exc.message
+            except Exception as exc:  # noqa: BLE001 - reported below
+                failures.append(exc)
+
+        threads = [threading.Thread(target=work, args=(clone, k)) for k, clone in enumerate(clones)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not failures, failures
+
+
+def test_a_profile_no_shape_of_which_can_satisfy_a_constraint_is_refused_at_configure(build_plugin, host_lib):
+    output = build_plugin(EXAMPLES / "fmha" / "kernel_config.py")
+    with PluginHost(output / "libtriton_plugins.so", host_lib) as host:
+        plugin = host.create("fused_attention_kernelPlugin", {"sm_scale": (PluginFieldType.FLOAT32, 0.5),
+                                                              "num_heads": (PluginFieldType.INT32, 8)})
+        half, fp32 = DataType.HALF, DataType.FLOAT
+        ins, outs = [half] * 3, [half, fp32, fp32]
+        with pytest.raises(HostError, match="configurePlugin: constraint 'num_heads == heads' holds for no shape of "
+                                            "this optimization profile"):
+            plugin.configure(ins, [(2, 4, 128, 64)] * 3, outs, [(2, 4, 128, 64), (2, 4, 128), (2, 4, 128)])
+        plugin.configure(ins, [(2, 8, 128, 64)] * 3, outs, [(2, 8, 128, 64), (2, 8, 128), (2, 8, 128)])

@@ -287,11 +287,15 @@ class PluginHost:
                             f"the library has: {known}")
         return matches[0]
 
-    def create(self, plugin_name: str, fields: Mapping[str, FieldValue], phase: int = TensorRTPhase.BUILD,
+    def create(self, plugin_name: str, fields: Optional[Mapping[str, FieldValue]], phase: int = TensorRTPhase.BUILD,
                version: Optional[str] = None, namespace: Optional[str] = None,
                instance_name: str = "pgh_plugin") -> "Plugin":
-        """``createPlugin`` of the matching creator with ``fields`` = {name: (PluginFieldType, value)}."""
+        """``createPlugin`` of the matching creator with ``fields`` = {name: (PluginFieldType, value)}; None passes
+        no PluginFieldCollection at all (``fc == nullptr``)."""
         index = self.creator_index(plugin_name, version, namespace)
+        if fields is None:
+            return self._adopt(self._lib.pgh_create(self._live(), index, instance_name.encode(), -1, None, None,
+                                                    None, None, int(phase)))
         names = [n.encode() for n in fields]
         arrays = [_field_array(t, v) for t, v in fields.values()]
         count = len(names)

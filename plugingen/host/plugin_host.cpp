@@ -435,8 +435,10 @@ PGH_API void* pgh_create(void* lib, int32_t index, char const* instanceName, int
         std::vector<PluginField> fields;
         for (int32_t i = 0; i < nfields; ++i)
             fields.emplace_back(names[i], data[i], static_cast<PluginFieldType>(types[i]), lengths[i]);
-        PluginFieldCollection const fc{nfields, fields.data()};
-        IPluginV3* plugin = creator->createPlugin(instanceName, &fc, static_cast<TensorRTPhase>(phase));
+        PluginFieldCollection const fc{std::max(nfields, 0), fields.data()};
+        // nfields < 0: no collection at all (TensorRT may pass nullptr for a plugin without fields)
+        IPluginV3* plugin = creator->createPlugin(instanceName, nfields < 0 ? nullptr : &fc,
+                static_cast<TensorRTPhase>(phase));
         return static_cast<void*>(checkedPlugin(plugin, "createPlugin"));
     });
 }

@@ -82,6 +82,15 @@ struct Kernel
         return launch;
     }
 
+    //! The constraint no shape of this build profile can satisfy (configurePlugin refuses the profile), or nullptr.
+    static char const* profileViolation(Fields const& fields, DynamicPluginTensorDesc const* in, int32_t tactic)
+    {
+        static_cast<void>(fields);
+        static_cast<void>(in);
+        static_cast<void>(tactic);
+        return nullptr;
+    }
+
     //! Launches the most specialised hint variant (of launch.variant's tactic and heuristic values) whose hints
     //! hold for these arguments.
     static void launch(plugingen::KernelSet& kernels, Fields const& fields, Launch const& launch,

@@ -381,6 +381,11 @@ void failDim(int64_t size, int64_t literal, char const* tensor, int32_t position
         + std::to_string(size) + " but rule '" + rule + "' needs " + std::to_string(literal));
 }
 
+void failProfile(char const* constraint)
+{
+    fail(std::string("constraint '") + constraint + "' holds for no shape of this optimization profile");
+}
+
 void failConstraint(char const* constraint, std::initializer_list<std::pair<char const*, int64_t>> values)
 {
     std::string shown;

@@ -267,6 +267,23 @@ Range dimRange(nvinfer1::DynamicPluginTensorDesc const& desc, int32_t position);
 //! The element counts a build profile's tensor takes.
 Range volumeRange(nvinfer1::DynamicPluginTensorDesc const& desc);
 
+//! True when the truth-value range `compute()` gives is [0, 0] (the condition never holds); false when it may hold
+//! or cannot be bounded.
+template <typename F>
+bool never(F&& compute)
+{
+    try
+    {
+        return compute().hi == 0;
+    }
+    catch (std::exception const&)
+    {
+        return false;
+    }
+}
+
+[[noreturn]] void failProfile(char const* constraint);
+
 //! Workspace for `perProgram` bytes of global scratch per program for at most the grids `x`, `y`, `z` bound, plus
 //! room to align its start.
 size_t scratchBytes(Range x, Range y, Range z, size_t perProgram, uint64_t alignment);
@@ -348,6 +365,7 @@ void serializeFields(FieldInfo const* info, size_t count, void* fields, nvinfer1
     static size_t workspaceBytes(Fields const&, DynamicPluginTensorDesc const* inputs, int32_t tactic);
     static void outputShapes(DimsExprs const* inputs, DimsExprs* outputs, IExprBuilder&);
     static Launch computeLaunch(Fields const&, PluginTensorDesc const* inputs, int32_t tactic);
+    static char const* profileViolation(Fields const&, DynamicPluginTensorDesc const* inputs, int32_t tactic);
     static void launch(KernelSet&, Fields const&, Launch const&, void const* const* inputs, void* const* outputs,
         uint64_t globalScratch, cudaStream_t);
 */
@@ -405,13 +423,22 @@ public:
         return kNbOutputs;
     }
 
-    int32_t configurePlugin(nvinfer1::DynamicPluginTensorDesc const*, int32_t nbInputs,
+    int32_t configurePlugin(nvinfer1::DynamicPluginTensorDesc const* in, int32_t nbInputs,
         nvinfer1::DynamicPluginTensorDesc const*, int32_t nbOutputs) noexcept override
     {
         return guarded(K::kPluginName, "configurePlugin", int32_t{-1}, [&] {
             checkCount(nbInputs, kNbInputs, "inputs");
             checkCount(nbOutputs, kNbOutputs, "outputs");
-            return int32_t{0};
+            char const* violated = nullptr;
+            for (int32_t tactic = 0; tactic < K::kNbTactics; ++tactic)
+            {
+                violated = K::profileViolation(mFields, in, tactic);
+                if (violated == nullptr)
+                {
+                    return int32_t{0}; // some tactic can run some shape of the profile
+                }
+            }
+            failProfile(violated);
         });
     }
 
