@@ -365,3 +365,28 @@ def test_a_profile_no_shape_of_which_can_satisfy_a_constraint_is_refused_at_conf
                                             "this optimization profile"):
             plugin.configure(ins, [(2, 4, 128, 64)] * 3, outs, [(2, 4, 128, 64), (2, 4, 128), (2, 4, 128)])
         plugin.configure(ins, [(2, 8, 128, 64)] * 3, outs, [(2, 8, 128, 64), (2, 8, 128), (2, 8, 128)])
+
+
+def test_symbolic_shapes_and_the_runtime_call_order(build_plugin, host_lib):
+    """As TensorRT drives a plugin: getOutputShapes on symbolic dims at build (literal dims are checked only where
+    known), then at run time onShapeChange only when the shapes change, and many enqueues."""
+    output = build_plugin(EXAMPLES / "fmha" / "kernel_config.py")
+    with PluginHost(output / "libtriton_plugins.so", host_lib) as host:
+        plugin = host.create("fused_attention_kernelPlugin", {"sm_scale": (PluginFieldType.FLOAT32, 0.5),
+                                                              "num_heads": (PluginFieldType.INT32, 4)})
+        dynamic = [(-1, 4, -1, 64)] * 3
+        assert [tuple(s) for s in plugin.output_shapes(dynamic)] == [(-1, 4, -1, 64), (-1, 4, -1), (-1, 4, -1)]
+        assert [tuple(s) for s in plugin.output_shapes([(-1, 4, -1, -1)] * 3)] == [(-1, 4, -1, 64), (-1, 4, -1),
+                                                                                   (-1, 4, -1)]
+        runtime = plugin.roundtrip()
+        for shape in ((2, 4, 128, 64), (3, 4, 16, 64)):
+            ins = [(DataType.HALF, shape, 0x1000)] * 3
+            outs = [(DataType.HALF, shape, 0x2000), (DataType.FLOAT, shape[:3], 0x3000),
+                    (DataType.FLOAT, shape[:3], 0x4000)]
+            for call in range(3):  # onShapeChange on the first call of each shape only
+                with pytest.raises(HostError, match="libcuda.so.1"):  # every check passed; the launch needs CUDA
+                    runtime.enqueue(ins, outs, shape_change=call == 0)
+        bad = [(DataType.HALF, (2, 4, 128, 64), 0x1000), (DataType.HALF, (2, 4, 128, 32), 0x1000),
+               (DataType.HALF, (2, 4, 128, 64), 0x1000)]
+        with pytest.raises(HostError, match="dimension 3 of input 'K' is 32"):  # enqueue checks, not onShapeChange
+            runtime.enqueue(bad, outs, shape_change=False)

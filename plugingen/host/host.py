@@ -155,7 +155,7 @@ _SIGNATURES = {
     "pgh_workspace_size_range": (_i32, [_p, _i32, _p, _p, _p, _p] + _tensors + [ctypes.POINTER(ctypes.c_uint64)]),
     "pgh_set_tactic": (_i32, [_p, _i32]),
     "pgh_roundtrip": (_p, [_p, _i32, _p]),
-    "pgh_enqueue": (_i32, [_p] + _tensors + [_p] + _tensors + [_p, _p, _p]),
+    "pgh_enqueue": (_i32, [_p] + _tensors + [_p] + _tensors + [_p, _p, _p, _i32]),
     "pgh_log_count": (_i32, []),
     "pgh_log_message": (_cp, [_i32]),
     "pgh_log_severity": (_i32, [_i32]),
@@ -372,7 +372,7 @@ class Plugin:
         return [DataType(int(t)) for t in outs[:nout]]
 
     def output_shapes(self, in_shapes: Sequence[Shape]) -> list:
-        """getOutputShapes on concrete input shapes; every output extent must fold to a constant."""
+        """getOutputShapes; an input dim of -1 is symbolic (unknown to the builder), an output dim of -1 likewise."""
         nout = self.nb_outputs()
         count, _, ranks, dims = _tensor_arrays([0] * len(in_shapes), in_shapes)
         out_ranks = np.zeros(max(nout, 1), dtype=np.int32)
@@ -455,14 +455,15 @@ class Plugin:
         return self._host._adopt(self._host._lib.pgh_attach(self._live()))
 
     def enqueue(self, inputs: Sequence[TensorArg], outputs: Sequence[TensorArg], workspace: int = 0,
-                stream: int = 0) -> None:
-        """onShapeChange + enqueue; each tensor is (DataType, shape, address) -- see :func:`numpy_tensor`."""
+                stream: int = 0, shape_change: bool = True) -> None:
+        """onShapeChange (TensorRT calls it only when shapes change: ``shape_change=False`` skips it) + enqueue;
+        each tensor is (DataType, shape, address) -- see :func:`numpy_tensor`."""
         ins = _tensor_arrays([t for t, _, _ in inputs], [s for _, s, _ in inputs])
         outs = _tensor_arrays([t for t, _, _ in outputs], [s for _, s, _ in outputs])
         in_ptrs = (_p * max(len(inputs), 1))(*[a for _, _, a in inputs])
         out_ptrs = (_p * max(len(outputs), 1))(*[a for _, _, a in outputs])
         self._call("pgh_enqueue", *_c_tensors(ins), in_ptrs, *_c_tensors(outs), out_ptrs, workspace or None,
-                   stream or None)
+                   stream or None, int(shape_change))
 
     def close(self) -> None:
         """Deletes the plugin through its virtual destructor (idempotent)."""

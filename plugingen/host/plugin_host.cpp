@@ -316,6 +316,9 @@ public:
 
     std::string const& firstProblem() const { return mProblem; }
 
+    //! A dimension whose value the builder does not know (not constant).
+    IDimensionExpr const* symbol() { return make(false, 0, false); }
+
 private:
     IDimensionExpr const* make(bool constant, int64_t value, bool sizeTensor) {
         mNodes.push_back(std::make_unique<ExprNode>(constant, value, sizeTensor));
@@ -498,8 +501,11 @@ PGH_API int32_t pgh_output_shapes(void* plugin, int32_t nin, int32_t const* inRa
         std::vector<DimsExprs> out(nout);
         for (int32_t i = 0; i < nin; ++i) {
             in[i].nbDims = makeDims(inRanks[i], inDims + i * Dims::MAX_DIMS).nbDims;
-            for (int32_t j = 0; j < in[i].nbDims; ++j)
-                in[i].d[j] = builder.constant(inDims[i * Dims::MAX_DIMS + j]);
+            for (int32_t j = 0; j < in[i].nbDims; ++j) {
+                int64_t const size = inDims[i * Dims::MAX_DIMS + j];
+                // -1: a symbolic dimension (a dynamic dim of the network), as TensorRT's builder passes it
+                in[i].d[j] = size < 0 ? impl.symbol() : builder.constant(size);
+            }
         }
         if (build(plugin)->getOutputShapes(in.data(), nin, nullptr, 0, out.data(), nout, builder) != 0)
             fail("getOutputShapes failed");
@@ -510,13 +516,11 @@ PGH_API int32_t pgh_output_shapes(void* plugin, int32_t nin, int32_t const* inRa
             outRanks[i] = out[i].nbDims;
             for (int32_t j = 0; j < out[i].nbDims; ++j) {
                 IDimensionExpr const* e = out[i].d[j];
-                if (e == nullptr || !e->isConstant()) {
+                if (e == nullptr || e->isSizeTensor()) {
                     fail("output " + std::to_string(i) + " dimension " + std::to_string(j) + " is " +
-                            (e == nullptr               ? "null"
-                                    : e->isSizeTensor() ? "a size tensor"
-                                                        : "not a constant"));
+                            (e == nullptr ? "null" : "a size tensor"));
                 }
-                outDims[i * Dims::MAX_DIMS + j] = e->getConstantValue();
+                outDims[i * Dims::MAX_DIMS + j] = e->isConstant() ? e->getConstantValue() : -1; // -1: symbolic
             }
         }
     });
@@ -631,13 +635,16 @@ PGH_API void* pgh_roundtrip(void* lib, int32_t index, void* plugin) {
 //! onShapeChange then enqueue through the runtime capability, with linear descriptors (scale -1).
 PGH_API int32_t pgh_enqueue(void* plugin, int32_t nin, int32_t const* inTypes, int32_t const* inRanks,
         int64_t const* inDims, void const* const* inputs, int32_t nout, int32_t const* outTypes,
-        int32_t const* outRanks, int64_t const* outDims, void* const* outputs, void* workspace, void* stream) {
+        int32_t const* outRanks, int64_t const* outDims, void* const* outputs, void* workspace, void* stream,
+        int32_t shapeChange) {
     return guard([&] {
         auto const in = makeDescs(nin, inTypes, inRanks, inDims);
         auto const out = makeDescs(nout, outTypes, outRanks, outDims);
         IPluginV3OneRuntime* rt = runtime(plugin);
-        if (int32_t const status = rt->onShapeChange(in.data(), nin, out.data(), nout); status != 0)
-            fail("onShapeChange returned " + std::to_string(status));
+        if (shapeChange != 0) {
+            if (int32_t const status = rt->onShapeChange(in.data(), nin, out.data(), nout); status != 0)
+                fail("onShapeChange returned " + std::to_string(status));
+        }
         if (int32_t const status = rt->enqueue(
                     in.data(), out.data(), inputs, outputs, workspace, static_cast<cudaStream_t>(stream));
                 status != 0) {
