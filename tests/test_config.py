@@ -40,6 +40,7 @@ def fmha():
 def test_shipped_config_is_consistent(config):
     spec = load_config(config)
     assert spec.config_file == config.resolve()
+    assert not spec.warnings, [str(w) for w in spec.warnings]  # every input of every shipped kernel is checked
     assert spec.kernels
     assert len({k.kernel_name for k in spec.kernels}) == len(spec.kernels)
     for kernel in spec.kernels:
