@@ -330,11 +330,7 @@ class KernelSpec:
     def num_stages(self) -> int:
         return self.tactics[0].options[0][1].num_stages
 
-    # ---- names an expression may use
-    def grid_names(self) -> Tuple[str, ...]:
-        """Names grid expressions may use: scalar arguments and constexprs (``scalar_names``), then launch values."""
-        return scalar_names(self.args) + tuple(v.target for v in self.launch_values)
-
+    # ---- the values of one launch
     def dim_size_env(self, input_shapes) -> Dict[str, int]:
         """Each DimSizeArg's and launch value's value for concrete input shapes (in input order), as the plugin
         computes them."""
