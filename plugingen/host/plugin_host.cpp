@@ -504,7 +504,7 @@ PGH_API int32_t pgh_output_shapes(void* plugin, int32_t nin, int32_t const* inRa
             for (int32_t j = 0; j < in[i].nbDims; ++j) {
                 int64_t const size = inDims[i * Dims::MAX_DIMS + j];
                 // -1: a symbolic dimension (a dynamic dim of the network), as TensorRT's builder passes it
-                in[i].d[j] = size < 0 ? impl.symbol() : builder.constant(size);
+                in[i].d[j] = size == -1 ? impl.symbol() : builder.constant(size);
             }
         }
         if (build(plugin)->getOutputShapes(in.data(), nin, nullptr, 0, out.data(), nout, builder) != 0)
