@@ -390,3 +390,41 @@ def test_symbolic_shapes_and_the_runtime_call_order(build_plugin, host_lib):
                (DataType.HALF, (2, 4, 128, 64), 0x1000)]
         with pytest.raises(HostError, match="dimension 3 of input 'K' is 32"):  # enqueue checks, not onShapeChange
             runtime.enqueue(bad, outs, shape_change=False)
+
+
+_COUNT_ALLOCATIONS = """
+import json, sys
+from plugingen.host import DataType, HostError, PluginFieldType, PluginHost
+so, host_lib = sys.argv[1:3]
+counts = []
+with PluginHost(so, host_lib, global_scope=True) as host:
+    plugin = host.create("fused_attention_kernelPlugin", {"sm_scale": (PluginFieldType.FLOAT32, 0.5),
+                                                          "num_heads": (PluginFieldType.INT32, 4)})
+    def tensors(shape):
+        return ([(DataType.HALF, shape, 0x1000)] * 3, [(DataType.HALF, shape, 0x2000),
+                (DataType.FLOAT, shape[:3], 0x3000), (DataType.FLOAT, shape[:3], 0x4000)])
+    for _ in range(3):  # nothing to launch: the plugin finishes without CUDA
+        plugin.enqueue(*tensors((0, 4, 128, 64)), shape_change=False)
+        counts.append(host.enqueue_allocations())
+    try:
+        plugin.enqueue(*tensors((2, 3, 128, 64)), shape_change=False)  # refused by enqueue: the constraint
+    except HostError:
+        counts.append(host.enqueue_allocations())
+print(json.dumps(counts))
+"""
+
+
+def test_the_enqueue_success_path_allocates_nothing(build_plugin, tmp_path_factory):
+    """A preloaded host that wraps glibc's allocator counts the heap allocations in enqueue: work completed without CUDA (nothing to launch) allocates nothing; a refusal (its message is a string)
+    does — proof the count reaches the plugin's code. The success path with launches is counted on the GPU."""
+    import subprocess
+    import sys
+
+    counting = build_host(tmp_path_factory.mktemp("countnew"), count_new=True)
+    output = build_plugin(EXAMPLES / "fmha" / "kernel_config.py")
+    result = subprocess.run([sys.executable, "-c", _COUNT_ALLOCATIONS, str(output / "libtriton_plugins.so"),
+                             str(counting)], capture_output=True, text=True,
+                            env=dict(__import__("os").environ, LD_PRELOAD=str(counting)))
+    assert result.returncode == 0, result.stderr
+    *empty, refused = json.loads(result.stdout)
+    assert empty == [0, 0, 0] and refused > 0, (empty, refused)

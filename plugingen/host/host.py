@@ -81,24 +81,28 @@ assert ctypes.sizeof(_PluginField) == 24
 # ---- building ------------------------------------------------------------------------------------------------------
 
 
-def _host_command(cxx: str, trt_major: int, sanitize: bool, output: Path, version_symbol: bool = True) -> list:
+def _host_command(cxx: str, trt_major: int, sanitize: bool, output: Path, version_symbol: bool = True,
+                  count_new: bool = False) -> list:
     command = [cxx, "-std=c++17", "-O1", "-g", "-fPIC", "-shared", "-fvisibility=hidden", "-Wall", "-Wextra",
                f"-DPGH_TRT_MAJOR={trt_major}", f"-I{INCLUDE_DIR}"]
     if not version_symbol:
         command.append("-DPGH_NO_VERSION_SYMBOL")
+    if count_new:
+        command.append("-DPGH_COUNT_NEW")
     if sanitize:
         command += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=undefined"]
     return command + [str(SOURCE), "-o", str(output), "-ldl"]
 
 
 def build_host(out_dir: Path, trt_major: int = 10, sanitize: bool = False, cxx: Optional[str] = None,
-               version_symbol: bool = True) -> Path:
+               version_symbol: bool = True, count_new: bool = False) -> Path:
     """Compile ``plugin_host.cpp`` for the TensorRT ``trt_major`` logger layout into ``out_dir``; return the ``.so``.
 
     The file name carries a hash of the sources, flags and compiler, so an up-to-date build is reused and a changed
     one never collides with a library already loaded in this process. ``sanitize`` adds ASan + UBSan (load the result
     with libasan preloaded). ``version_symbol=False`` leaves out ``getInferLibVersion``, so a plugin cannot tell the
-    logger layout (its fallback is tested with that). ``cxx`` defaults to the compiler plugingen builds plugins with ($CXX, c++, g++, clang++).
+    logger layout (its fallback is tested with that). ``count_new=True`` wraps glibc's allocator to count the
+    allocations inside ``enqueue`` (preload it: ``LD_PRELOAD``, then ``PluginHost(..., global_scope=True)``). ``cxx`` defaults to the compiler plugingen builds plugins with ($CXX, c++, g++, clang++).
     """
     if trt_major not in (10, 11):
         raise ValueError(f"trt_major must be 10 or 11, got {trt_major}")
@@ -108,16 +112,17 @@ def build_host(out_dir: Path, trt_major: int = 10, sanitize: bool = False, cxx: 
     out_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     for part in (SOURCE.read_bytes(), (INCLUDE_DIR / "plugingen" / "trt_abi.h").read_bytes(),
-                 " ".join(_host_command(cxx, trt_major, sanitize, Path("out"), version_symbol)).encode(),
+                 " ".join(_host_command(cxx, trt_major, sanitize, Path("out"), version_symbol, count_new)).encode(),
                  subprocess.run([compiler, "--version"], capture_output=True).stdout):
         digest.update(part)
-    suffix = ("_asan" if sanitize else "") + ("" if version_symbol else "_noversion")
+    suffix = "".join(name for name, on in (("_asan", sanitize), ("_noversion", not version_symbol),
+                                           ("_countnew", count_new)) if on)
     target = out_dir / f"libpgh_host_trt{trt_major}{suffix}_{digest.hexdigest()[:16]}.so"
     if target.exists():
         return target
     fd, tmp_name = tempfile.mkstemp(suffix=".so", dir=out_dir)
     os.close(fd)
-    command = _host_command(cxx, trt_major, sanitize, Path(tmp_name), version_symbol)
+    command = _host_command(cxx, trt_major, sanitize, Path(tmp_name), version_symbol, count_new)
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         os.unlink(tmp_name)
@@ -134,6 +139,7 @@ _tensors = [_i32, _p, _p, _p]  # count, types, ranks, dims
 _SIGNATURES = {
     "getInferLibVersion": (_i32, []),
     "pgh_last_error": (_cp, []),
+    "pgh_enqueue_allocations": (ctypes.c_int64, []),
     "pgh_open": (_p, [_cp]),
     "pgh_close": (_i32, [_p]),
     "pgh_creator_count": (_i32, [_p, _pi32]),
@@ -163,8 +169,8 @@ _SIGNATURES = {
 }
 
 
-def _load_host(path: Path) -> ctypes.CDLL:
-    lib = ctypes.CDLL(str(path), mode=os.RTLD_NOW | os.RTLD_LOCAL)
+def _load_host(path: Path, global_scope: bool = False) -> ctypes.CDLL:
+    lib = ctypes.CDLL(str(path), mode=os.RTLD_NOW | (os.RTLD_GLOBAL if global_scope else os.RTLD_LOCAL))
     for name, (restype, argtypes) in _SIGNATURES.items():
         function = getattr(lib, name, None)
         if function is None and name == "getInferLibVersion":
@@ -235,8 +241,9 @@ def _read_fields(count: int, fields) -> dict:
 class PluginHost:
     """One plugin library loaded into the C++ test host. Use as a context manager, or call :meth:`close`."""
 
-    def __init__(self, so_path: Union[str, Path], host_lib_path: Union[str, Path]) -> None:
-        self._lib = _load_host(Path(host_lib_path))
+    def __init__(self, so_path: Union[str, Path], host_lib_path: Union[str, Path], global_scope: bool = False) -> None:
+        """``global_scope``: load the host RTLD_GLOBAL (a preloaded ``count_new`` host)."""
+        self._lib = _load_host(Path(host_lib_path), global_scope)
         self._plugins: "weakref.WeakSet[Plugin]" = weakref.WeakSet()
         self._handle = self._lib.pgh_open(os.fsencode(str(so_path)))
         if not self._handle:
@@ -314,6 +321,10 @@ class PluginHost:
         plugin = Plugin(self, handle)
         self._plugins.add(plugin)
         return plugin
+
+    def enqueue_allocations(self) -> int:
+        """The heap allocations in this thread's last ``enqueue`` (a preloaded ``count_new`` host; -1 otherwise)."""
+        return self._lib.pgh_enqueue_allocations()
 
     def log(self) -> list:
         """Every message (severity <= kWARNING) the plugins logged so far, as (severity, text)."""

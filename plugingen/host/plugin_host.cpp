@@ -12,13 +12,46 @@
 
 #include <dlfcn.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+// -DPGH_COUNT_NEW: this host, preloaded (LD_PRELOAD), wraps glibc's allocator and counts the allocations made
+// inside each enqueue call, on its thread: the success path must make none. (Plugins link libstdc++ statically, so
+// their operator new cannot be replaced; it calls malloc, which can be wrapped.)
+#ifdef PGH_COUNT_NEW
+extern "C" void* __libc_malloc(std::size_t);
+extern "C" void* __libc_calloc(std::size_t, std::size_t);
+extern "C" void* __libc_realloc(void*, std::size_t);
+extern "C" void* __libc_memalign(std::size_t, std::size_t);
+
+namespace {
+thread_local bool tCountingNews = false;
+thread_local int64_t tNews = 0;
+
+void count() {
+    if (tCountingNews) ++tNews;
+}
+} // namespace
+
+#define PGH_ALLOC extern "C" __attribute__((visibility("default")))
+PGH_ALLOC void* malloc(std::size_t n) { count(); return __libc_malloc(n); }
+PGH_ALLOC void* calloc(std::size_t a, std::size_t b) { count(); return __libc_calloc(a, b); }
+PGH_ALLOC void* realloc(void* p, std::size_t n) { count(); return __libc_realloc(p, n); }
+PGH_ALLOC void* memalign(std::size_t a, std::size_t n) { count(); return __libc_memalign(a, n); }
+PGH_ALLOC void* aligned_alloc(std::size_t a, std::size_t n) { count(); return __libc_memalign(a, n); }
+PGH_ALLOC int posix_memalign(void** p, std::size_t a, std::size_t n) {
+    count();
+    *p = __libc_memalign(a, n);
+    return *p ? 0 : 12; // ENOMEM
+}
+#endif
 
 #ifndef PGH_TRT_MAJOR
 #define PGH_TRT_MAJOR 10
@@ -82,6 +115,7 @@ namespace {
 // ---- errors and the log -------------------------------------------------------------------------------------
 
 thread_local std::string tLastError;
+thread_local int64_t tLastEnqueueNews = -1; // see pgh_enqueue_allocations
 thread_local std::string tCallLog; //!< warnings/errors the plugin logged during the current pgh_* call
 
 struct LogEntry {
@@ -358,6 +392,9 @@ PGH_API int32_t getInferLibVersion() noexcept { return PGH_TRT_MAJOR * 10000; }
 #endif
 
 PGH_API char const* pgh_last_error() { return tLastError.c_str(); }
+
+//! The heap allocations made in this thread's last enqueue; -1 without PGH_COUNT_NEW.
+PGH_API int64_t pgh_enqueue_allocations() { return tLastEnqueueNews; }
 
 //! Loads a plugin library like IPluginRegistry::loadLibrary (§6.2): setLoggerFinder first, then getCreators.
 PGH_API void* pgh_open(char const* soPath) {
@@ -645,11 +682,17 @@ PGH_API int32_t pgh_enqueue(void* plugin, int32_t nin, int32_t const* inTypes, i
             if (int32_t const status = rt->onShapeChange(in.data(), nin, out.data(), nout); status != 0)
                 fail("onShapeChange returned " + std::to_string(status));
         }
-        if (int32_t const status = rt->enqueue(
-                    in.data(), out.data(), inputs, outputs, workspace, static_cast<cudaStream_t>(stream));
-                status != 0) {
-            fail("enqueue returned " + std::to_string(status));
-        }
+#ifdef PGH_COUNT_NEW
+        tNews = 0;
+        tCountingNews = true;
+#endif
+        int32_t const status =
+                rt->enqueue(in.data(), out.data(), inputs, outputs, workspace, static_cast<cudaStream_t>(stream));
+#ifdef PGH_COUNT_NEW
+        tCountingNews = false;
+        tLastEnqueueNews = tNews;
+#endif
+        if (status != 0) fail("enqueue returned " + std::to_string(status));
     });
 }
 

@@ -759,13 +759,29 @@ KernelSet::Loaded KernelSet::function(cu::Context ctx, int32_t variant)
     {
         cu::checkCu(d.ctxGetId(ctx, &id), "cuCtxGetId");
     }
-    std::lock_guard<std::mutex> lock(mMutex);
-    for (Loaded const& l : mLoaded)
-    {
-        if (l.context == id && l.variant == variant)
+    auto const find = [&](Loaded* found) {
+        std::lock_guard<std::mutex> lock(mMutex); // held only to look up or insert, never while loading
+        for (Loaded const& l : mLoaded)
         {
-            return l;
+            if (l.context == id && l.variant == variant)
+            {
+                *found = l;
+                return true;
+            }
         }
+        return false;
+    };
+    Loaded found{};
+    if (find(&found))
+    {
+        return found;
+    }
+    // Loading serialises on its own mutex: launches of images already loaded (other variants, other contexts) go
+    // on meanwhile; a thread that waited here finds what the first one loaded.
+    std::lock_guard<std::mutex> loading(mLoadMutex);
+    if (find(&found))
+    {
+        return found;
     }
     cu::Device device = 0;
     int32_t major = 0;
@@ -792,12 +808,16 @@ KernelSet::Loaded KernelSet::function(cu::Context ctx, int32_t variant)
                         function, cu::kFUNC_ATTR_MAX_DYNAMIC_SHARED, static_cast<int32_t>(image->sharedBytes)),
             "cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES)");
     }
-    mLoaded.push_back(Loaded{id, variant, image, function});
+    Loaded const loaded{id, variant, image, function};
+    {
+        std::lock_guard<std::mutex> lock(mMutex);
+        mLoaded.push_back(loaded);
+    }
     log(Severity::kINFO,
         std::string(mName) + ": loaded variant " + std::to_string(variant) + " (" + mVariants[variant] + ") from the "
             + (image->isPtx ? "PTX" : "cubin") + " for sm_" + std::to_string(image->arch) + " into CUDA context "
             + std::to_string(id));
-    return mLoaded.back();
+    return loaded;
 }
 
 KernelImage const* KernelSet::pick(int32_t variant, int32_t cc) const

@@ -344,7 +344,8 @@ private:
     KernelImage const* mImages;
     size_t mCount;
     char const* const* mVariants;
-    std::mutex mMutex;
+    std::mutex mMutex; // guards mLoaded
+    std::mutex mLoadMutex; // serialises module loads (not lookups)
     std::vector<Loaded> mLoaded; // one entry per (context, variant); modules live as long as their context
 };
 
