@@ -32,8 +32,9 @@ extern "C" void* __libc_realloc(void*, std::size_t);
 extern "C" void* __libc_memalign(std::size_t, std::size_t);
 
 namespace {
-thread_local bool tCountingNews = false;
-thread_local int64_t tNews = 0;
+// initial-exec: a preloaded library's TLS is static, and the general-dynamic model could call malloc from malloc
+__attribute__((tls_model("initial-exec"))) thread_local bool tCountingNews = false;
+__attribute__((tls_model("initial-exec"))) thread_local int64_t tNews = 0;
 
 void count() {
     if (tCountingNews) ++tNews;
