@@ -172,9 +172,7 @@ def launch_lines(spec: KernelSpec) -> List[str]:
             values[arg.name] = f"static_cast<int64_t>(fields.{cpp_ident(arg.name)})"
         elif arg.is_int_constexpr:
             values[arg.name] = f"int64_t{{{int(arg.value)}}}"
-    tuned = [a.name for a in spec.tuned if all(isinstance(dict(t.meta)[a.name], int) for t in spec.tactics)]
-    for name in tuned:
-        table = ", ".join(str(int(dict(t.meta)[name])) for t in spec.tactics)
+    for name, table in _meta_tables(spec):
         lines.append(f"static constexpr int64_t meta_{name}[]{{{table}}}; // per tactic")
         values[name] = f"meta_{name}[tactic]"
     lines.extend(_heuristic_lines(spec, values))
@@ -190,6 +188,12 @@ def launch_lines(spec: KernelSpec) -> List[str]:
     lines.append(f"// grid ({', '.join(expr.render(axis) for axis in spec.grid)})")
     lines.append(f"launch.empty = !plugingen::makeGrid({grid}, launch.grid);")
     return lines
+
+
+def _meta_tables(spec: KernelSpec) -> List[Tuple[str, str]]:
+    """(name, C++ initialiser: the value per tactic) of each meta-parameter that is an integer in every tactic."""
+    return [(a.name, ", ".join(str(int(dict(t.meta)[a.name])) for t in spec.tactics)) for a in spec.tuned
+            if all(isinstance(dict(t.meta)[a.name], int) for t in spec.tactics)]
 
 
 def workspace_lines(spec: KernelSpec) -> List[str]:
@@ -238,11 +242,9 @@ def _range_values(spec: KernelSpec) -> Tuple[List[str], Dict[str, str]]:
             values[arg.name] = f"plugingen::Range::exactly(static_cast<int64_t>(fields.{cpp_ident(arg.name)}))"
         elif arg.is_int_constexpr:
             values[arg.name] = f"plugingen::Range::exactly({int(arg.value)})"
-    for arg in spec.tuned:
-        if all(isinstance(dict(t.meta)[arg.name], int) for t in spec.tactics):
-            table = ", ".join(str(int(dict(t.meta)[arg.name])) for t in spec.tactics)
-            lines.append(f"static constexpr int64_t meta_{arg.name}[]{{{table}}};")
-            values[arg.name] = f"plugingen::Range::exactly(meta_{arg.name}[tactic])"
+    for name, table in _meta_tables(spec):
+        lines.append(f"static constexpr int64_t meta_{name}[]{{{table}}}; // per tactic")
+        values[name] = f"plugingen::Range::exactly(meta_{name}[tactic])"
     for h in spec.heuristics:
         lines.append(f"plugingen::Range const r_{h.name} = {expr.emit_range(h.expr, values.__getitem__)};")
         values[h.name] = f"r_{h.name}"
