@@ -242,6 +242,36 @@ def _check_hints(params: List[KernelArg], meta: dsl.KernelMetaData, chk: _Checke
     return tuple(sorted(variants, key=lambda v: -v.rank))
 
 
+def _with_constant_facts(variants: Tuple[Variant, ...], params: List[KernelArg],
+                         dim_sizes: Sequence[DimSizeValue], chk: _Checker) -> Tuple[Variant, ...]:
+    """Variants with what Triton's JIT would specialise on a DimSizeArg whose rule is a constant (``a[m, k] : 1 ->
+    stride_ak``): equal to 1 (compiled in), or divisible by 16. The value is the same at every launch, so this is
+    a fact, not a promise: no run-time branch, no extra image."""
+    index = {p.name: i for i, p in enumerate(params)}
+    facts = {}
+    for value in dim_sizes:
+        if value.is_argument and not expr.names(value.rule.expr) and not expr.tensors(value.rule.expr):
+            constant = expr.evaluate(value.rule.expr, {})
+            facts[value.target] = (constant, Hint.ONE if constant == 1 else Hint.DIV16 if constant % 16 == 0
+                                   else Hint.NONE)
+    if not facts:
+        return variants
+    refined = []
+    for variant in variants:
+        hints = list(variant.hints)
+        for name, (constant, fact) in facts.items():
+            given = hints[index[name]]
+            if given is Hint.NONE:
+                hints[index[name]] = fact
+            elif not given.holds(constant):
+                chk.error(f"hint '{given.value}' on DimSizeArg '{name}' never holds: its rule makes it always "
+                          f"{constant}", params[index[name]].loc, "drop the hint")
+                return variants
+        if Variant(tuple(hints)) not in refined:
+            refined.append(Variant(tuple(hints)))
+    return tuple(sorted(refined, key=lambda v: -v.rank))
+
+
 def _expression_names(params: List[KernelArg], tactics: Tuple[Tactic, ...],
                       launch_values: Sequence[DimSizeValue]) -> set:
     """Names grids and constraints may use: integer scalars and constexprs, meta-parameters that are integers in
@@ -441,6 +471,7 @@ def _check_meta(meta: dsl.KernelMetaData, config_file: Path, arch: int, src: Sou
     _check_reset(decorators, params, meta, chk)
     if any(p.kind is ArgKind.INPUT for p in params):  # without inputs every rule would fail too
         outputs, dim_sizes = _check_rules(meta, params, src, chk)
+        variants = _with_constant_facts(variants, params, dim_sizes, chk)
         launch_values = [v for v in dim_sizes if not v.is_argument]
         constraints = _check_constraints(meta, params, tactics, launch_values, src, chk)
         grid = _check_grid(meta, params, tactics, launch_values, constraints, src, chk)

@@ -34,8 +34,11 @@ def test_autotune_configs_are_tactics_and_set_parameters_are_left_out_of_ios():
     [even_k] = spec.heuristics
     assert (even_k.name, expr.render(even_k.expr), even_k.domain) == ("EVEN_K", "K % BLOCK_K == 0", (False, True))
     assert len(spec.points()) == 4 * 2  # tactics x EVEN_K
+    # the unit strides' rules are constants: compiled in as 1, as Triton's JIT would (a fact, not a variant)
     assert spec.describe_point(spec.points()[1]) == ("tactic 1 (BLOCK_M=64, BLOCK_N=64, BLOCK_K=32, GROUP_M=8, "
-                                                     "num_warps=4, num_stages=4), EVEN_K=True, generic (no hints)")
+                                                     "num_warps=4, num_stages=4), EVEN_K=True, stride_ak == 1, "
+                                                     "stride_bn == 1, stride_cn == 1")
+    assert len(spec.variants) == 1
     signature = dict((name, value) for name, _, value, _ in spec.triton_signature(spec.points()[7]))
     assert (signature["BLOCK_M"], signature["EVEN_K"], signature["ACTIVATION"]) == (32, True, "leaky_relu")
 
@@ -278,3 +281,22 @@ def test_configs_give_a_plain_kernel_tactics(tmp_path):
     assert [t.describe() for t in spec.tactics] == ["BLOCK=256, num_warps=2, num_stages=3",
                                                     "BLOCK=1024, num_warps=8, num_stages=2"]
     assert [a.kind for a in spec.args][-1] is ArgKind.TUNED
+
+
+def test_constant_dim_sizes_are_compiled_in_like_the_jit_does(tmp_path):
+    _write(tmp_path, "k.py", _COPY)
+    base = """\
+        from plugingen import *
+        KERNELS = [KernelMetaData(kernel_name='plain_copy', kernel_file='k.py',
+            ios=[InputArg('x', Type('tensor[fp32]')), OutputArg('out', Type('tensor[fp32]')), DimSizeArg('n'{hint}),
+                 Constexpr(128)],
+            shape_infer_rules=['x[d] -> out[d]', 'x[d] : {value} -> n'], grid_dims=('1', '1', '1'))]
+        """
+    for value, hint, described in (("1", "", "n == 1"), ("32", "", "n % 16 == 0"), ("7", "", "generic (no hints)"),
+                                   ("1", ", hints=['1', '']", "n == 1")):
+        config = _write(tmp_path, "c.py", base.format(value=value, hint=hint))
+        [spec] = load_config(config).kernels
+        assert [spec.describe(v) for v in spec.variants] == [described], value  # one variant: a fact, not a promise
+    config = _write(tmp_path, "c.py", base.format(value="3", hint=", hints=['16']"))
+    with pytest.raises(ConfigError, match="hint '16' on DimSizeArg 'n' never holds: its rule makes it always 3"):
+        load_config(config)
