@@ -94,7 +94,7 @@ def main() -> int:
                     for key, sample in samplers.items():
                         times[key].append(sample())
                 medians = {key: statistics.median(v) for key, v in times.items()}
-                configs = [t for t in prepared.valid]
+                configs = list(prepared.valid)
             tuned = runner.tune(plugin, {}, [a, b])
             best = min(configs, key=lambda t: medians[t])
             same = next((i + 1 for i, cfg in enumerate(kernel.configs) if cfg.all_kwargs() == chosen.all_kwargs()),

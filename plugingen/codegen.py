@@ -15,7 +15,8 @@ import jinja2
 
 from . import __version__, expr
 from .errors import BuildError
-from .model import ArgKind, CompiledConfig, CompiledKernel, DType, Hint, Image, KernelArg, KernelSpec, Point, Variant
+from .model import (ArgKind, CompiledConfig, CompiledKernel, DType, Hint, Image, KernelArg, KernelSpec, Point, Variant,
+                    integer_meta)
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _INCLUDE = Path(__file__).parent / "include"
@@ -167,14 +168,9 @@ def launch_lines(spec: KernelSpec) -> List[str]:
             lines.append(f"launch.{cpp_ident(value.target)} = plugingen::narrow<{value.dtype.cpp}>({local}, "
                          f"{cpp_string(value.target)});")
         values[value.target] = local
-    for arg in spec.args:
-        if arg.kind is ArgKind.PARAM and arg.is_int_scalar:
-            values[arg.name] = f"static_cast<int64_t>(fields.{cpp_ident(arg.name)})"
-        elif arg.is_int_constexpr:
-            values[arg.name] = f"int64_t{{{int(arg.value)}}}"
-    for name, table in _meta_tables(spec):
-        lines.append(f"static constexpr int64_t meta_{name}[]{{{table}}}; // per tactic")
-        values[name] = f"meta_{name}[tactic]"
+    scalar_lines, scalars = _scalar_operands(spec)
+    lines += scalar_lines
+    values.update(scalars)
     lines.extend(_heuristic_lines(spec, values))
     for constraint in spec.constraints:
         names = sorted(expr.names(constraint.expr))
@@ -190,10 +186,21 @@ def launch_lines(spec: KernelSpec) -> List[str]:
     return lines
 
 
-def _meta_tables(spec: KernelSpec) -> List[Tuple[str, str]]:
-    """(name, C++ initialiser: the value per tactic) of each meta-parameter that is an integer in every tactic."""
-    return [(a.name, ", ".join(str(int(dict(t.meta)[a.name])) for t in spec.tactics)) for a in spec.tuned
-            if all(isinstance(dict(t.meta)[a.name], int) for t in spec.tactics)]
+def _scalar_operands(spec: KernelSpec) -> Tuple[List[str], Dict[str, str]]:
+    """The int64 C++ operand of every integer field, constexpr and meta-parameter (an integer in every tactic; read
+    from a per-tactic table that the returned lines declare)."""
+    lines: List[str] = []
+    values: Dict[str, str] = {}
+    for arg in spec.args:
+        if arg.kind is ArgKind.PARAM and arg.is_int_scalar:
+            values[arg.name] = f"static_cast<int64_t>(fields.{cpp_ident(arg.name)})"
+        elif arg.is_int_constexpr:
+            values[arg.name] = f"int64_t{{{int(arg.value)}}}"
+        elif arg.kind is ArgKind.TUNED and arg.name in integer_meta(spec.tactics):
+            table = ", ".join(str(int(dict(t.meta)[arg.name])) for t in spec.tactics)
+            lines.append(f"static constexpr int64_t meta_{arg.name}[]{{{table}}}; // per tactic")
+            values[arg.name] = f"meta_{arg.name}[tactic]"
+    return lines, values
 
 
 def workspace_lines(spec: KernelSpec) -> List[str]:
@@ -237,14 +244,9 @@ def _range_values(spec: KernelSpec) -> Tuple[List[str], Dict[str, str]]:
 
         lines.append(f"plugingen::Range const r_{value.target} = {expr.emit_range(rule.expr, bind, numel)};")
         values[value.target] = f"r_{value.target}"
-    for arg in spec.args:
-        if arg.kind is ArgKind.PARAM and arg.is_int_scalar:
-            values[arg.name] = f"plugingen::Range::exactly(static_cast<int64_t>(fields.{cpp_ident(arg.name)}))"
-        elif arg.is_int_constexpr:
-            values[arg.name] = f"plugingen::Range::exactly({int(arg.value)})"
-    for name, table in _meta_tables(spec):
-        lines.append(f"static constexpr int64_t meta_{name}[]{{{table}}}; // per tactic")
-        values[name] = f"plugingen::Range::exactly(meta_{name}[tactic])"
+    scalar_lines, scalars = _scalar_operands(spec)
+    lines += scalar_lines
+    values.update({name: f"plugingen::Range::exactly({operand})" for name, operand in scalars.items()})
     for h in spec.heuristics:
         lines.append(f"plugingen::Range const r_{h.name} = {expr.emit_range(h.expr, values.__getitem__)};")
         values[h.name] = f"r_{h.name}"
@@ -386,12 +388,13 @@ def _plugin_source(env: jinja2.Environment, kernel: CompiledKernel, image_count:
     no_match, no_match_values = _no_match(spec)
     zeroed = [f"plugingen::ZeroedOutput{{{a.slot}, {a.dtype.size}}}" for a in spec.outputs
               if a.name in spec.reset_to_zero]
+    points = spec.points()
     return env.get_template("plugin.cpp.j2").render(
         spec=spec, config_name=config_name, signature=_signature(spec), kernel_loc=spec.kernel_file.name,
         field_members=[f"{a.dtype.cpp} {cpp_ident(a.name)}{{}}; // {_comment(a)}" for a in spec.fields],
         launch_members=[f"{a.dtype.cpp} {cpp_ident(a.name)}{{}}; // {_comment(a)}" for a in spec.dim_sizes],
-        point_descriptions=[spec.describe_point(p) for p in spec.points()], zeroed=zeroed,
-        variant_tactics=[p.tactic for p in spec.points()],
+        point_descriptions=[spec.describe_point(p) for p in points], zeroed=zeroed,
+        variant_tactics=[p.tactic for p in points],
         tactics=[t.describe() for t in spec.tactics], namespace=spec.function_name,
         input_types=[a.dtype.trt.cpp for a in spec.inputs], output_types=[a.dtype.trt.cpp for a in spec.outputs],
         field_table=field_table, scratch_bytes=kernel.scratch, scratch_align=kernel.scratch_align,

@@ -16,7 +16,7 @@ from typing import Any, Dict, Iterator, List, NoReturn, Optional, Sequence, Tupl
 from . import aot, dsl, expr, loader, tuning
 from .errors import ConfigError, ConfigWarning, Location, PluginGenError
 from .model import (ArgKind, ConfigSpec, Constraint, DimSizeValue, DType, Hint, KernelArg, KernelSpec, OutputShape,
-                    Tactic, Variant, scalar_names)
+                    Tactic, Variant, integer_meta, scalar_names)
 from .sourcemap import SourceMap
 
 VALID_HINTS = tuple(h.value for h in Hint)
@@ -276,8 +276,9 @@ def _expression_names(params: List[KernelArg], tactics: Tuple[Tactic, ...],
                       launch_values: Sequence[DimSizeValue]) -> set:
     """Names grids and constraints may use: integer scalars and constexprs, meta-parameters that are integers in
     every tactic, heuristic values, launch values."""
-    non_int = {n for t in tactics for n, v in t.meta if not isinstance(v, int)}
-    usable = {p.name for p in params if p.name in scalar_names(params) and p.name not in non_int}
+    meta = integer_meta(tactics)
+    usable = {p.name for p in params if p.name in scalar_names(params) and (p.kind is not ArgKind.TUNED
+                                                                           or p.name in meta)}
     return usable | {v.target for v in launch_values}
 
 

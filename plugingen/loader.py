@@ -73,6 +73,11 @@ _DEVICE_PROPERTIES = {  # arch: (max_shared_mem opt-in bytes, multiprocessor_cou
 }
 
 
+def _device_properties(arch: int):
+    """(shared memory, SMs, part) of ``arch``'s representative part; an arch not listed answers as sm_90."""
+    return _DEVICE_PROPERTIES.get(arch, _DEVICE_PROPERTIES[90])
+
+
 class BuildTargetQuery(AttributeError):
     """A device question user code asked that has no build-time answer."""
 
@@ -83,7 +88,7 @@ class _BuildTargetUtils:
 
     def get_device_properties(self, device: int = 0) -> Dict[str, int]:
         self.target.asked = True
-        shared, sms, _ = _DEVICE_PROPERTIES.get(self.target.arch, _DEVICE_PROPERTIES[90])
+        shared, sms, _ = _device_properties(self.target.arch)
         return {"max_shared_mem": shared, "max_num_regs": 65536, "multiprocessor_count": sms, "warpSize": 32,
                 "sm_clock_rate": 0, "mem_clock_rate": 0, "mem_bus_width": 0}
 
@@ -139,7 +144,7 @@ class BuildTargetDriver:
 def _torch_answers(target: BuildTargetDriver) -> Dict[str, Any]:
     """``torch.cuda``'s device queries, answered for the build target."""
     major, minor = divmod(target.arch, 10)
-    shared, sms, part = _DEVICE_PROPERTIES.get(target.arch, _DEVICE_PROPERTIES[90])
+    shared, sms, part = _device_properties(target.arch)
     properties = types.SimpleNamespace(major=major, minor=minor,
                                        name=f"{part} (plugingen build target sm_{target.arch})",
                                        multi_processor_count=sms, shared_memory_per_block_optin=shared,

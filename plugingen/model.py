@@ -22,7 +22,8 @@ from .errors import Location
 from .trt import DataType, PluginFieldType
 
 __all__ = ["Location", "DType", "Hint", "ArgKind", "KernelArg", "OutputShape", "DimSizeValue", "Variant",
-           "CompileOptions", "Tactic", "Heuristic", "Constraint", "Point", "KernelSpec", "ConfigSpec", "LaunchParam", "Image", "CompiledKernel", "CompiledConfig"]
+           "CompileOptions", "Tactic", "integer_meta", "Heuristic", "Constraint", "Point", "KernelSpec", "ConfigSpec",
+           "LaunchParam", "Image", "CompiledKernel", "CompiledConfig"]
 
 
 # ------------------------------------------------------------------------------------------------ dtypes
@@ -250,6 +251,13 @@ class Tactic:
             return ", ".join(meta + [next(iter(distinct)).describe()])
         per_arch = "; ".join(f"sm_{arch}: {o.describe()}" for arch, o in self.options)
         return ", ".join(meta + [per_arch])
+
+
+def integer_meta(tactics) -> frozenset:
+    """The meta-parameters whose value is an integer in every tactic: those grids, constraints and heuristics can
+    compute with."""
+    values = [(n, v) for t in tactics for n, v in t.meta]
+    return frozenset(n for n, _ in values) - {n for n, v in values if not _is_int(v)}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -116,7 +116,7 @@ def tactics(decorators: Decorators, params: Sequence[KernelArg], meta: dsl.Kerne
     if decorators.configs is None:
         options = CompileOptions(dsl.DEFAULT_NUM_WARPS if meta.num_warps is None else meta.num_warps,
                                  dsl.DEFAULT_NUM_STAGES if meta.num_stages is None else meta.num_stages)
-        _check_options(options, f"kernel '{name}'", lambda field: at(field), error)
+        _check_options(options, f"kernel '{name}'", at, error)
         return (Tactic((), ((arch, options),)),)
     for field in ("num_warps", "num_stages"):
         if getattr(meta, field) is not None:

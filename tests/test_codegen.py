@@ -130,7 +130,7 @@ def test_global_scratch_comes_from_the_workspace():
     source = dict(codegen.generate(compiled).files)["tma_scale_kernel_plugin.cpp"]
     check_order(source, "static constexpr size_t kScratchBytes{256};", "static constexpr uint64_t kScratchAlign{128};",
                 "static size_t workspaceBytes(", "plugingen::Range const r_M = plugingen::dimRange(in[0], 0);",
-                "return plugingen::scratchBytes(plugingen::range::ceildiv(r_M, plugingen::Range::exactly(64)),",
+                "return plugingen::scratchBytes(plugingen::range::ceildiv(r_M, plugingen::Range::exactly(int64_t{64})),",
                 "&arg_N, &globalScratch, &noScratch};")
     runtime = dict(codegen.generate(compiled).files)["include/plugingen/runtime.h"]
     check_order(runtime, "size_t getWorkspaceSize(", "if constexpr (K::kScratchBytes == 0)", "return 0;",

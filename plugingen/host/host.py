@@ -155,7 +155,6 @@ _SIGNATURES = {
     "pgh_output_shapes": (_i32, [_p, _i32, _p, _p, _i32, _p, _p]),
     "pgh_supports_format": (_i32, [_p, _i32, _i32, _i32, _p, _p, _p, _p]),
     "pgh_configure": (_i32, [_p] + _tensors + _tensors),
-    "pgh_workspace_size": (_i32, [_p] + _tensors + _tensors + [ctypes.POINTER(ctypes.c_uint64)]),
     "pgh_fields": (_i32, [_p, _pi32, ctypes.POINTER(ctypes.POINTER(_PluginField))]),
     "pgh_tactics": (_i32, [_p, _i32, _p, _pi32]),
     "pgh_workspace_size_range": (_i32, [_p, _i32, _p, _p, _p, _p] + _tensors + [ctypes.POINTER(ctypes.c_uint64)]),
@@ -418,10 +417,8 @@ class Plugin:
 
     def workspace_size(self, in_types: Sequence[int], in_shapes: Sequence[Shape], out_types: Sequence[int],
                        out_shapes: Sequence[Shape]) -> int:
-        ins, outs = _tensor_arrays(in_types, in_shapes), _tensor_arrays(out_types, out_shapes)
-        size = ctypes.c_uint64()
-        self._call("pgh_workspace_size", *_c_tensors(ins), *_c_tensors(outs), ctypes.byref(size))
-        return size.value
+        """getWorkspaceSize for a profile of exactly these shapes (min = opt = max)."""
+        return self.workspace_size_range(in_types, in_shapes, in_shapes, out_types, out_shapes)
 
     def tactics(self) -> list:
         """getNbTactics + getValidTactics (after configure, as TensorRT's builder asks)."""

@@ -586,16 +586,6 @@ PGH_API int32_t pgh_configure(void* plugin, int32_t nin, int32_t const* inTypes,
     });
 }
 
-PGH_API int32_t pgh_workspace_size(void* plugin, int32_t nin, int32_t const* inTypes, int32_t const* inRanks,
-        int64_t const* inDims, int32_t nout, int32_t const* outTypes, int32_t const* outRanks, int64_t const* outDims,
-        uint64_t* bytes) {
-    return guard([&] {
-        auto const in = makeDynamic(makeDescs(nin, inTypes, inRanks, inDims));
-        auto const out = makeDynamic(makeDescs(nout, outTypes, outRanks, outDims));
-        *bytes = build(plugin)->getWorkspaceSize(in.data(), nin, out.data(), nout);
-    });
-}
-
 //! getWorkspaceSize over a build profile: each input ranges from `inMin` to `inMax` (dims of -1 in `inMax`: no
 //! upper bound), as TensorRT describes a profile (desc.dims -1 where dynamic; opt = max here).
 PGH_API int32_t pgh_workspace_size_range(void* plugin, int32_t nin, int32_t const* inTypes, int32_t const* inRanks,

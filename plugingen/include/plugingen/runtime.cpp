@@ -618,6 +618,26 @@ public:
 private:
     bool mPushed{false};
 };
+//! What image choice needs to know of the current context's device.
+struct DeviceFacts
+{
+    int32_t cc; // 10 * major + minor
+    int32_t sharedOptin; // opt-in shared memory per block, bytes
+};
+
+DeviceFacts currentDevice()
+{
+    Driver const& d = driver();
+    Device device = 0;
+    int32_t major = 0;
+    int32_t minor = 0;
+    int32_t optin = 0;
+    checkCu(d.ctxGetDevice(&device), "cuCtxGetDevice");
+    checkCu(d.deviceGetAttribute(&major, kATTR_CC_MAJOR, device), "cuDeviceGetAttribute");
+    checkCu(d.deviceGetAttribute(&minor, kATTR_CC_MINOR, device), "cuDeviceGetAttribute");
+    checkCu(d.deviceGetAttribute(&optin, kATTR_SHARED_OPTIN, device), "cuDeviceGetAttribute");
+    return {major * 10 + minor, optin};
+}
 } // namespace cu
 
 void zeroBytes(void* pointer, size_t bytes, cudaStream_t stream)
@@ -701,35 +721,27 @@ void KernelSet::launch(int32_t variant, uint32_t const grid[3], void** params, c
 
 int32_t KernelSet::viableTactics(int32_t const* tacticOf, int32_t nbTactics, int32_t* out) const
 {
-    int32_t cc = -1;
-    int32_t optin = 0;
+    cu::DeviceFacts device{-1, 0};
     try
     {
-        cu::Driver const& d = cu::driver();
         cu::Context ctx = nullptr;
-        cu::Device device = 0;
-        int32_t major = 0;
-        int32_t minor = 0;
-        if (d.ctxGetCurrent(&ctx) == cu::kSUCCESS && ctx != nullptr && d.ctxGetDevice(&device) == cu::kSUCCESS
-            && d.deviceGetAttribute(&major, cu::kATTR_CC_MAJOR, device) == cu::kSUCCESS
-            && d.deviceGetAttribute(&minor, cu::kATTR_CC_MINOR, device) == cu::kSUCCESS
-            && d.deviceGetAttribute(&optin, cu::kATTR_SHARED_OPTIN, device) == cu::kSUCCESS)
+        if (cu::driver().ctxGetCurrent(&ctx) == cu::kSUCCESS && ctx != nullptr)
         {
-            cc = major * 10 + minor;
+            device = cu::currentDevice();
         }
     }
     catch (Error const&)
     {
-        cc = -1; // no driver: a build without a GPU offers every tactic
+        device.cc = -1; // no driver, or no device to ask: a build without a GPU offers every tactic
     }
     std::vector<bool> fits(static_cast<size_t>(nbTactics), true);
-    if (cc > 0)
+    if (device.cc > 0)
     {
         for (size_t i = 0; i < mCount; ++i)
         {
             int32_t const variant = mImages[i].variant;
-            if (fits[tacticOf[variant]] && &mImages[i] == pickOrNull(variant, cc)
-                && static_cast<int64_t>(mImages[i].sharedBytes) > optin)
+            if (fits[tacticOf[variant]] && &mImages[i] == pickOrNull(variant, device.cc)
+                && static_cast<int64_t>(mImages[i].sharedBytes) > device.sharedOptin)
             {
                 fits[tacticOf[variant]] = false;
             }
@@ -783,13 +795,8 @@ KernelSet::Loaded KernelSet::function(cu::Context ctx, int32_t variant)
     {
         return found;
     }
-    cu::Device device = 0;
-    int32_t major = 0;
-    int32_t minor = 0;
-    cu::checkCu(d.ctxGetDevice(&device), "cuCtxGetDevice");
-    cu::checkCu(d.deviceGetAttribute(&major, cu::kATTR_CC_MAJOR, device), "cuDeviceGetAttribute");
-    cu::checkCu(d.deviceGetAttribute(&minor, cu::kATTR_CC_MINOR, device), "cuDeviceGetAttribute");
-    KernelImage const* image = pick(variant, major * 10 + minor);
+    cu::DeviceFacts const device = cu::currentDevice();
+    KernelImage const* image = pick(variant, device.cc);
     cu::Module module = nullptr;
     cu::checkCu(d.moduleLoadData(&module, image->data),
         (std::string("cuModuleLoadData(") + mName + (image->isPtx ? " PTX" : " cubin") + " for sm_"
@@ -799,11 +806,9 @@ KernelSet::Loaded KernelSet::function(cu::Context ctx, int32_t variant)
     cu::checkCu(d.moduleGetFunction(&function, module, image->entry), "cuModuleGetFunction");
     if (image->sharedBytes > 48 * 1024)
     {
-        int32_t optin = 0;
-        cu::checkCu(d.deviceGetAttribute(&optin, cu::kATTR_SHARED_OPTIN, device), "cuDeviceGetAttribute");
-        check(static_cast<int64_t>(image->sharedBytes) <= optin,
+        check(static_cast<int64_t>(image->sharedBytes) <= device.sharedOptin,
             std::string(mName) + " needs " + std::to_string(image->sharedBytes)
-                + " bytes of shared memory; this device allows " + std::to_string(optin));
+                + " bytes of shared memory; this device allows " + std::to_string(device.sharedOptin));
         cu::checkCu(d.funcSetAttribute(
                         function, cu::kFUNC_ATTR_MAX_DYNAMIC_SHARED, static_cast<int32_t>(image->sharedBytes)),
             "cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES)");
