@@ -127,7 +127,7 @@ def _launch_params(spec: KernelSpec, point: Point, ptx: str) -> Tuple[str, Tuple
                          f"{len(passed)} the config passes")
     params = []
     for arg, size in zip(passed, sizes):
-        expected = 8 if arg.is_tensor else arg.dtype.size
+        expected = 8 if arg.is_tensor else spec.dtype_of(arg, point.signature).size
         if size != expected:
             raise BuildError(f"compiled '{spec.kernel_name}' takes '{arg.name}' as {size} bytes, expected {expected}")
         params.append(LaunchParam(arg.name, size, False))
@@ -164,8 +164,19 @@ def compile_kernels(config: ConfigSpec, archs: Sequence[int], cache_dir: Path, j
     archs = tuple(sorted(set(archs)))
     planned: List[Tuple[KernelSpec, Point, int, _Job]] = []
     for spec in config.kernels:
+        for signature in range(len(spec.signatures)):
+            runs_on = spec.archs_of(signature, archs)
+            if runs_on != archs:
+                what = f"signature {spec.signatures[signature].describe()} of " if len(spec.signatures) > 1 else ""
+                skipped = ", ".join(f"sm_{a}" for a in archs if a not in runs_on)
+                if not runs_on:
+                    raise BuildError(f"{what}kernel '{spec.kernel_name}' needs sm_{spec.min_arch(signature)} or "
+                                     f"newer (fp8), but the build targets only {skipped}", spec.loc,
+                                     "add --arch 89 or 90")
+                progress(f"{what}kernel '{spec.kernel_name}' needs sm_{spec.min_arch(signature)} or newer (fp8): "
+                         f"not compiled for {skipped}")
         for point in spec.points():
-            for arch in archs:
+            for arch in spec.archs_of(point.signature, archs):
                 try:
                     planned.append((spec, point, arch, _job_for(spec, point, arch, triton.__version__)))
                 except KeyError as exc:
@@ -189,9 +200,10 @@ def compile_kernels(config: ConfigSpec, archs: Sequence[int], cache_dir: Path, j
                 continue
             result = results[job.key]
             entry, params = _launch_params(spec, point, result["ptx"])
+            lowest = spec.archs_of(point.signature, archs)[0]
             images.append(Image(
                 point=point, arch=arch, entry=entry, cubin=bytes.fromhex(result["cubin"]),
-                ptx=result["ptx"] if arch == archs[0] else "", shared=int(result["shared"]),
+                ptx=result["ptx"] if arch == lowest else "", shared=int(result["shared"]),
                 num_warps=int(result["num_warps"]), params=params, scratch=int(result.get("scratch", 0)),
                 scratch_align=int(result.get("scratch_align", 1))))
         compiled.append(CompiledKernel(spec, tuple(images)))

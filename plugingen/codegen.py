@@ -296,17 +296,38 @@ def _heuristic_lines(spec: KernelSpec, values: Dict[str, str]) -> List[str]:
 
 # ------------------------------------------------------------------------------------------- launching
 def argument_lines(spec: KernelSpec) -> List[str]:
-    """The launch's local copy of every passed kernel argument, at its true width (pointers as uint64)."""
+    """The launch's local copy of every passed kernel argument, at its true width (pointers as uint64), except the
+    ParamArgs typed by a type variable (``signature_lines``)."""
     lines = []
     for arg in spec.args:
         if arg.kind is ArgKind.INPUT:
             lines.append(f"uint64_t arg_{arg.name} = reinterpret_cast<uintptr_t>(inputs[{arg.slot}]);")
         elif arg.kind is ArgKind.OUTPUT:
             lines.append(f"uint64_t arg_{arg.name} = reinterpret_cast<uintptr_t>(outputs[{arg.slot}]);")
-        elif arg.kind is ArgKind.PARAM:
+        elif arg.kind is ArgKind.PARAM and not arg.type_var:
             lines.append(f"{arg.dtype.cpp} arg_{arg.name} = fields.{cpp_ident(arg.name)};")
         elif arg.kind is ArgKind.DIM_SIZE:
             lines.append(f"{arg.dtype.cpp} arg_{arg.name} = launch.{cpp_ident(arg.name)};")
+    return lines
+
+
+def signature_lines(spec: KernelSpec, signature: int) -> List[str]:
+    """The local copy of each ParamArg typed by a type variable: its field (stored in ``field_dtype``) converted to
+    the signature's type."""
+    lines = []
+    for arg in spec.fields:
+        if not arg.type_var:
+            continue
+        stored, dtype, value = spec.field_dtype(arg), spec.dtype_of(arg, signature), f"fields.{cpp_ident(arg.name)}"
+        if dtype is DType.FP16:
+            value = f"plugingen::floatToHalf(static_cast<float>({value}))"
+        elif dtype is DType.BF16:
+            value = f"plugingen::floatToBf16(static_cast<float>({value}))"
+        elif dtype is not stored and dtype.is_float:
+            value = f"static_cast<{dtype.cpp}>({value})"
+        elif dtype is not stored:
+            value = f"plugingen::narrow<{dtype.cpp}>({value}, {cpp_string(arg.name)})"
+        lines.append(f"{dtype.cpp} arg_{arg.name} = {value};")
     return lines
 
 
@@ -317,8 +338,8 @@ def variant_condition(spec: KernelSpec, variant: Variant) -> str:
 
 
 def variant_params(images: Sequence[Image]) -> List[str]:
-    """Addresses of the launch arguments of one hint variant (all its images), in the compiled entry's parameter
-    order."""
+    """Addresses of the launch arguments of one hint variant of one signature (all its images), in the compiled
+    entry's parameter order."""
     params = images[0].params
     for image in images[1:]:
         if image.params != params:
@@ -380,41 +401,56 @@ def _signature(spec: KernelSpec) -> str:
 
 def _plugin_source(env: jinja2.Environment, kernel: CompiledKernel, image_count: int, config_name: str) -> str:
     spec = kernel.spec
-    field_table = [f"plugingen::FieldInfo{{{cpp_string(a.name)}, {a.dtype.field.cpp}, plugingen::Scalar::"
-                   f"{a.dtype.scalar}, offsetof(Fields, {cpp_ident(a.name)})}}" for a in spec.fields]
-    variants = [dict(index=i, description=spec.describe(v), condition=variant_condition(spec, v),
-                     params=variant_params([im for im in kernel.images if im.point.variant == v]))
-                for i, v in enumerate(spec.variants)]
+    stored = {a.name: spec.field_dtype(a) for a in spec.fields}
+    field_table = [f"plugingen::FieldInfo{{{cpp_string(a.name)}, {stored[a.name].field.cpp}, plugingen::Scalar::"
+                   f"{stored[a.name].scalar}, offsetof(Fields, {cpp_ident(a.name)})}}" for a in spec.fields]
+    # one launch block per signature where ParamArgs change type with it (or the entry's parameters differ), else
+    # one for all
+    signatures = range(len(spec.signatures))
+    params = {(s, v): variant_params([im for im in kernel.images if im.point.signature == s
+                                      and im.point.variant == v]) for s in signatures for v in spec.variants}
+    typed = any(a.type_var for a in spec.fields) or any(params[s, v] != params[0, v] for s, v in params)
+    blocks = [dict(signature=s if typed else None, description=spec.signatures[s].describe() if typed else "",
+                   lines=signature_lines(spec, s) if typed else [],
+                   variants=[dict(index=i, description=spec.describe(v), condition=variant_condition(spec, v),
+                                  params=params[s, v]) for i, v in enumerate(spec.variants)])
+              for s in (signatures if typed else [0])]
     no_match, no_match_values = _no_match(spec)
-    zeroed = [f"plugingen::ZeroedOutput{{{a.slot}, {a.dtype.size}}}" for a in spec.outputs
-              if a.name in spec.reset_to_zero]
+    zeroed = [str(a.slot) for a in spec.outputs if a.name in spec.reset_to_zero]
     points = spec.points()
+    aliased = {out: source for out, source in spec.aliases}
     return env.get_template("plugin.cpp.j2").render(
         spec=spec, config_name=config_name, signature=_signature(spec), kernel_loc=spec.kernel_file.name,
-        field_members=[f"{a.dtype.cpp} {cpp_ident(a.name)}{{}}; // {_comment(a)}" for a in spec.fields],
+        field_members=[f"{stored[a.name].cpp} {cpp_ident(a.name)}{{}}; // {_comment(a)}" for a in spec.fields],
         launch_members=[f"{a.dtype.cpp} {cpp_ident(a.name)}{{}}; // {_comment(a)}" for a in spec.dim_sizes],
         point_descriptions=[spec.describe_point(p) for p in points], zeroed=zeroed,
         variant_tactics=[p.tactic for p in points],
         tactics=[t.describe() for t in spec.tactics], namespace=spec.function_name,
-        input_types=[a.dtype.trt.cpp for a in spec.inputs], output_types=[a.dtype.trt.cpp for a in spec.outputs],
+        signatures=[dict(types=[spec.dtype_of(a, s).trt.cpp for a in spec.tensors],
+                         description=spec.signatures[s].describe()) for s in range(len(spec.signatures))],
+        points_per_signature=len(points) // len(spec.signatures),
+        aliased_inputs=[str(aliased.get(a.slot, -1)) for a in spec.outputs],
         field_table=field_table, scratch_bytes=kernel.scratch, scratch_align=kernel.scratch_align,
-        image_count=image_count, variants=variants, shape_lines=shape_lines(spec),
+        image_count=image_count, blocks=blocks, shape_lines=shape_lines(spec),
         launch_lines=launch_lines(spec), argument_lines=argument_lines(spec), no_match=no_match,
         workspace_lines=workspace_lines(spec) if kernel.scratch else [], profile_lines=profile_lines(spec),
         no_match_values=no_match_values)
 
 
 # ------------------------------------------------------------------------------------------- Python modules
-def _python_field(arg: KernelArg) -> Dict[str, str]:
-    """How the Python modules pass a ParamArg: its type, the numpy dtype and PluginFieldType it travels as, and
-    the ONNX attribute type that carries it."""
-    wire = arg.dtype.wire
-    return dict(name=arg.name, dtype=arg.dtype.abbr, numpy=f"np.{wire.numpy}", field_type=wire.field.name,
-                attribute=arg.dtype.onnx_attribute)
+def _python_field(spec: KernelSpec, arg: KernelArg) -> Dict[str, str]:
+    """How the Python modules pass a ParamArg: its (stored) type, the numpy dtype and PluginFieldType it travels as,
+    and the ONNX attribute type that carries it."""
+    dtype = spec.field_dtype(arg)
+    wire = dtype.wire
+    return dict(name=arg.name, dtype=dtype.abbr, numpy=f"np.{wire.numpy}", field_type=wire.field.name,
+                attribute=dtype.onnx_attribute)
 
 
 def _python_tensor(arg: KernelArg) -> Dict[str, object]:
-    return dict(name=arg.name, dtype=arg.dtype.abbr, onnx=arg.dtype.onnx)
+    """A tensor as the Python modules describe it (a type variable has no one ONNX element type)."""
+    return dict(name=arg.name, dtype=arg.type_var or arg.dtype.abbr, onnx=None if arg.type_var else arg.dtype.onnx,
+                alias=arg.alias)
 
 
 def _python_kernel(spec: KernelSpec) -> Dict[str, object]:
@@ -422,11 +458,17 @@ def _python_kernel(spec: KernelSpec) -> Dict[str, object]:
     arguments = spec.fields + spec.inputs
     return dict(
         spec=spec, function=spec.function_name, loc=_where(spec.loc),
-        fields=[_python_field(a) for a in spec.fields], inputs=[_python_tensor(a) for a in spec.inputs],
+        fields=[_python_field(spec, a) for a in spec.fields], inputs=[_python_tensor(a) for a in spec.inputs],
         outputs=[_python_tensor(a) for a in spec.outputs],
+        signatures=[{var: d.abbr for var, d in s.types} for s in spec.signatures if s.types],
         arguments=", ".join(a.name for a in arguments),
-        arg_docs=[f"{a.name}: {a.kind.value} ({a.type_text})" for a in arguments],
+        arg_docs=[f"{a.name}: {a.kind.value} ({a.type_text})" for a in arguments] + (
+            [f"(type variables: {_signature_doc(spec)})"] if len(spec.signatures) > 1 else []),
         returns=", ".join(f"{a.name} ({a.type_text})" for a in spec.outputs))
+
+
+def _signature_doc(spec: KernelSpec) -> str:
+    return " | ".join(s.describe() for s in spec.signatures)
 
 
 def generate(compiled: CompiledConfig) -> GeneratedSources:

@@ -8,6 +8,7 @@ import ast
 import contextlib
 import dataclasses
 import difflib
+import itertools
 import keyword
 import re
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any, Dict, Iterator, List, NoReturn, Optional, Sequence, Tupl
 from . import aot, dsl, expr, loader, tuning
 from .errors import ConfigError, ConfigWarning, Location, PluginGenError
 from .model import (ArgKind, ConfigSpec, Constraint, DimSizeValue, DType, Hint, KernelArg, KernelSpec, OutputShape,
-                    Tactic, Variant, integer_meta, scalar_names)
+                    Signature, Tactic, Variant, integer_meta, scalar_names)
 from .sourcemap import SourceMap
 
 VALID_HINTS = tuple(h.value for h in Hint)
@@ -168,7 +169,8 @@ def _check_params(meta: dsl.KernelMetaData, fn: Any, set_names: Dict[str, ArgKin
         params.append(KernelArg(
             name=name, kind=kind, dtype=None if kind is ArgKind.CONSTEXPR else arg.dtype.dtype,
             is_tensor=kind is not ArgKind.CONSTEXPR and arg.dtype.is_tensor, hints=tuple(arg.hints), slot=slot,
-            loc=arg.loc, value=arg.value if kind is ArgKind.CONSTEXPR else None))
+            loc=arg.loc, value=arg.value if kind is ArgKind.CONSTEXPR else None,
+            type_var=None if kind is ArgKind.CONSTEXPR else arg.dtype.type_var, alias=getattr(arg, "alias", None)))
     if not slots.get(ArgKind.INPUT):
         chk.error(f"kernel '{meta.kernel_name}' has no InputArg; a plugin needs at least one input",
                   src.field(meta.loc, "ios"))
@@ -184,30 +186,158 @@ def _check_arg_type(arg: Any, chk: _Checker) -> None:
         if not isinstance(arg.value, (int, float, bool, str)):
             chk.error(f"Constexpr value must be an int, float, bool or str, got {arg.value!r}", arg.loc)
         return
-    dtype, is_tensor = arg.dtype.dtype, arg.dtype.is_tensor
+    if kind is ArgKind.DIM_SIZE and arg.dtype.type_var:
+        chk.error(f"DimSizeArg '{arg.name}' has type {arg.dtype}; a dim size is i32 or i64", arg.loc)
+        return
+    problem = _type_problem(kind, arg.name, str(arg.dtype), arg.dtype.dtype, arg.dtype.is_tensor)
+    if problem:
+        chk.error(problem[0], arg.loc, problem[1])
+
+
+def _type_problem(kind: ArgKind, name: str, written: str, dtype: Optional[DType],
+                  is_tensor: bool) -> Optional[Tuple[str, str]]:
+    """Why an argument of ``kind`` cannot have this type (``dtype`` None: a type variable, checked per signature),
+    with a hint; None when it can."""
     if kind in (ArgKind.INPUT, ArgKind.OUTPUT):
         if not is_tensor:
-            chk.error(f"{kind.value} '{arg.name}' has scalar type {arg.dtype}; plugin inputs and outputs are tensors",
-                      arg.loc, "write Type('tensor[...]'); use ParamArg for a build-time scalar or DimSizeArg for "
-                               "a shape-derived one")
-        elif dtype.trt is None:
-            chk.error(f"{kind.value} '{arg.name}' has type {arg.dtype}, which TensorRT has no tensor type for",
-                      arg.loc)
-        elif not dtype.plugin_io:
-            chk.error(f"{kind.value} '{arg.name}' has type {arg.dtype}: TensorRT does not support {dtype.trt.cpp} "
-                      "for plugin inputs and outputs (NvInferRuntime.h, PluginTensorDesc::type)", arg.loc,
-                      "pass it as i8 (or i32) and convert in the kernel")
+            return (f"{kind.value} '{name}' has scalar type {written}; plugin inputs and outputs are tensors",
+                    "write Type('tensor[...]'); use ParamArg for a build-time scalar or DimSizeArg for a shape-derived "
+                    "one")
+        if dtype is None:
+            return None
+        if dtype.trt is None:
+            hint = "pass it as i8 and bitcast in the kernel (x.to(tl.float8e5, bitcast=True))" \
+                if dtype is DType.FP8E5M2 else ""
+            return f"{kind.value} '{name}' has type {written}, which TensorRT has no tensor type for", hint
+        if not dtype.plugin_io:
+            return (f"{kind.value} '{name}' has type {written}: TensorRT does not support {dtype.trt.cpp} for plugin "
+                    "inputs and outputs (NvInferRuntime.h, PluginTensorDesc::type)",
+                    "pass it as i8 (or i32) and convert in the kernel")
     elif kind is ArgKind.PARAM:
         if is_tensor:
-            chk.error(f"ParamArg '{arg.name}' has tensor type {arg.dtype}; ParamArgs are scalars stored as plugin "
-                      "fields", arg.loc, "use InputArg for a tensor")
-        elif dtype.field is None:
+            return (f"ParamArg '{name}' has tensor type {written}; ParamArgs are scalars stored as plugin fields",
+                    "use InputArg for a tensor")
+        if dtype is not None and dtype.field is None:
             valid = ", ".join(d.abbr for d in DType if d.field is not None)
-            chk.error(f"ParamArg '{arg.name}' has type {arg.dtype}, which has no TensorRT plugin field type "
-                      f"(valid: {valid})", arg.loc)
+            return f"ParamArg '{name}' has type {written}, which has no TensorRT plugin field type (valid: {valid})", ""
     elif kind is ArgKind.DIM_SIZE:
         if is_tensor or dtype not in (DType.INT32, DType.INT64):
-            chk.error(f"DimSizeArg '{arg.name}' has type {arg.dtype}; a dim size is i32 or i64", arg.loc)
+            return f"DimSizeArg '{name}' has type {written}; a dim size is i32 or i64", ""
+    return None
+
+
+def _check_signatures(meta: dsl.KernelMetaData, params: List[KernelArg], src: SourceMap,
+                      chk: _Checker) -> Tuple[Signature, ...]:
+    """The dtype signatures ``dtypes`` (and ``signatures``) declare, each checked against the arguments it types;
+    ``(Signature(()),)`` for a kernel without type variables."""
+    declared_at, listed_at = src.field(meta.loc, "dtypes"), src.field(meta.loc, "signatures")
+    typed = [p for p in params if p.type_var]
+    valid = ", ".join(d.abbr for d in DType)
+    if meta.dtypes is None:
+        for p in typed:
+            chk.error(f"unknown dtype '{p.type_var}' of {p.kind.value} '{p.name}' (valid: {valid})", p.loc,
+                      f"or declare '{p.type_var}' as a type variable: dtypes={{'{p.type_var}': ['fp16', 'fp32']}}")
+        if meta.signatures is not None:
+            chk.error(f"signatures of kernel '{meta.kernel_name}' without dtypes", listed_at,
+                      "declare the type variables in dtypes={'T': [...]}; signatures only restricts their combinations")
+        return (Signature(()),)
+    errors = len(chk.errors)
+    if not isinstance(meta.dtypes, dict) or not meta.dtypes:
+        chk.error(f"dtypes of kernel '{meta.kernel_name}' must be a dict like {{'T': ['fp16', 'fp32']}}, got "
+                  f"{meta.dtypes!r}", declared_at)
+        return ()
+    declared: Dict[str, List[DType]] = {}
+    for var, names in meta.dtypes.items():
+        if not isinstance(var, str) or not _IDENTIFIER.match(var) or DType.named(var):
+            chk.error(f"type variable {var!r} of kernel '{meta.kernel_name}' must be a name that is not a dtype",
+                      declared_at, "e.g. 'T'")
+            continue
+        if not isinstance(names, (list, tuple)) or not names:
+            chk.error(f"dtypes['{var}'] of kernel '{meta.kernel_name}' must be a non-empty list of dtypes, got "
+                      f"{names!r}", declared_at)
+            continue
+        declared[var] = []
+        for name in names:
+            dtype = DType.named(name) if isinstance(name, str) else None
+            if dtype is None:
+                chk.error(f"unknown dtype {name!r} in dtypes['{var}'] (valid: {valid})", declared_at)
+            elif dtype in declared[var]:
+                chk.error(f"dtypes['{var}'] lists {dtype.abbr} twice", declared_at)
+            else:
+                declared[var].append(dtype)
+    used = {p.type_var for p in typed}
+    for var in declared:
+        if var not in used:
+            chk.error(f"type variable '{var}' of kernel '{meta.kernel_name}' types no argument", declared_at,
+                      f"write Type('tensor[{var}]') where the kernel takes it, or remove it from dtypes")
+    for p in typed:
+        if p.type_var not in declared and isinstance(meta.dtypes, dict) and p.type_var not in meta.dtypes:
+            chk.error(f"type variable '{p.type_var}' of {p.kind.value} '{p.name}' is not declared in dtypes "
+                      f"(declared: {', '.join(map(str, meta.dtypes))})", p.loc)
+    if len(chk.errors) > errors:
+        return ()
+    combos = list(itertools.product(*declared.values()))
+    if meta.signatures is not None:
+        combos = _listed_signatures(meta, declared, listed_at, chk)
+        if len(chk.errors) > errors:
+            return ()
+    signatures = tuple(Signature(tuple(zip(declared, combo))) for combo in combos)
+    inputs = [p for p in params if p.kind is ArgKind.INPUT]
+    first: Dict[Tuple[DType, ...], Signature] = {}
+    for signature in signatures:
+        key = tuple(signature.of(p.type_var) if p.type_var else p.dtype for p in inputs)
+        if key in first:
+            chk.error(f"signatures ({first[key].describe()}) and ({signature.describe()}) of kernel "
+                      f"'{meta.kernel_name}' give the inputs the same types: TensorRT tells signatures apart by their "
+                      "inputs' types", listed_at if meta.signatures is not None else declared_at,
+                      "a type variable that no input uses can take one dtype per combination of the others; list the "
+                      "combinations in signatures=[...]")
+            return ()
+        first[key] = signature
+    for p in typed:
+        for signature in signatures:
+            dtype = signature.of(p.type_var)
+            written = f"{'tensor[' if p.is_tensor else ''}{dtype.abbr}{']' if p.is_tensor else ''}"
+            problem = _type_problem(p.kind, p.name, f"{written} ({signature.describe()})", dtype, p.is_tensor)
+            if problem is None and p.kind is ArgKind.PARAM:
+                kinds = {signature.of(p.type_var).is_float for signature in signatures}
+                if len(kinds) > 1:
+                    problem = (f"ParamArg '{p.name}' has type {p.type_var}, an integer in some signatures and "
+                               "floating-point in others: a plugin field has one type", "")
+            if problem is None and p.hints and any(p.hints) and not p.is_tensor and dtype.is_float:
+                problem = (f"hints on '{p.name}', floating-point in signature {signature.describe()}, are "
+                           "meaningless", "hints apply to pointers and integers")
+            if problem:
+                chk.error(problem[0], p.loc, problem[1])
+                break
+    return signatures if len(chk.errors) == errors else ()
+
+
+def _listed_signatures(meta: dsl.KernelMetaData, declared: Dict[str, List[DType]], loc: Optional[Location],
+                       chk: _Checker) -> List[Tuple[DType, ...]]:
+    """The combinations ``signatures=[{'T': 'fp16', ...}, ...]`` lists, each naming every type variable once."""
+    listed = meta.signatures
+    if not isinstance(listed, (list, tuple)) or not listed:
+        chk.error(f"signatures of kernel '{meta.kernel_name}' must be a non-empty list of dicts like "
+                  f"{{'{next(iter(declared), 'T')}': 'fp16'}}, got {listed!r}", loc)
+        return []
+    combos: List[Tuple[DType, ...]] = []
+    for index, entry in enumerate(listed):
+        if not isinstance(entry, dict) or set(entry) != set(declared):
+            chk.error(f"signatures[{index}] of kernel '{meta.kernel_name}' is {entry!r}; each names every type "
+                      f"variable ({', '.join(declared)}) once", loc)
+            continue
+        combo = []
+        for var in declared:
+            dtype = DType.named(entry[var]) if isinstance(entry[var], str) else None
+            if dtype not in declared[var]:
+                chk.error(f"signatures[{index}] gives {var} = {entry[var]!r}, which dtypes['{var}'] does not list "
+                          f"({', '.join(d.abbr for d in declared[var])})", loc)
+            combo.append(dtype)
+        if tuple(combo) in combos:
+            chk.error(f"signatures[{index}] of kernel '{meta.kernel_name}' repeats {entry!r}", loc)
+        combos.append(tuple(combo))
+    return combos
 
 
 def _check_hints(params: List[KernelArg], meta: dsl.KernelMetaData, chk: _Checker) -> Tuple[Variant, ...]:
@@ -224,7 +354,7 @@ def _check_hints(params: List[KernelArg], meta: dsl.KernelMetaData, chk: _Checke
             if hint not in VALID_HINTS:
                 chk.error(f"hint {hint!r} of '{p.name}' is not one of '16', '1', ''", p.loc,
                           "'16' = divisible by 16, '1' = equal to 1, '' = no assumption")
-            elif hint and p.dtype is not None and not p.is_tensor and p.dtype.is_float:
+            elif hint and p.dtype is not None and not p.is_tensor and p.dtype.is_float:  # type variables: per signature
                 chk.error(f"hint {hint!r} on floating-point '{p.name}' is meaningless", p.loc,
                           "hints apply to pointers and integers; use '' or drop hints")
             elif hint == "1" and p.is_tensor:
@@ -408,6 +538,7 @@ def _check_rules(meta: dsl.KernelMetaData, params: List[KernelArg], src: SourceM
                 outputs[p.slot] = OutputShape(p.slot, rule, pattern, tuple(slots), loc)
     if len(chk.errors) > errors:  # a broken rule was probably meant for what now looks rule-less
         return (), ()
+    _check_aliases(meta, params, outputs, chk)
     for p in params:
         if p.kind is ArgKind.OUTPUT and p.slot not in outputs:
             chk.error(f"OutputArg '{p.name}' has no shape rule", p.loc,
@@ -423,6 +554,51 @@ def _check_rules(meta: dsl.KernelMetaData, params: List[KernelArg], src: SourceM
     arguments = [dim_sizes[p.name] for p in params if p.kind is ArgKind.DIM_SIZE and p.name in dim_sizes]
     launch_values = [v for v in dim_sizes.values() if not v.is_argument]
     return tuple(outputs[k] for k in sorted(outputs)), tuple(arguments + launch_values)
+
+
+def _check_aliases(meta: dsl.KernelMetaData, params: List[KernelArg], outputs: Dict[int, OutputShape],
+                   chk: _Checker) -> None:
+    """Each in-place output (``alias='X'``) names an InputArg no other output aliases, has its dtype, and has its
+    shape: a shape rule that copies X's, or none (``X[*] -> Y[*]`` is implied)."""
+    inputs = {p.name: p for p in params if p.kind is ArgKind.INPUT}
+    taken: Dict[str, str] = {}
+    for p in params:
+        if p.kind is not ArgKind.OUTPUT or p.alias is None:
+            continue
+        source = inputs.get(p.alias) if isinstance(p.alias, str) else None
+        if source is None:
+            chk.error(f"OutputArg '{p.name}' has alias={p.alias!r}, which is not an InputArg of kernel "
+                      f"'{meta.kernel_name}' (InputArgs: {', '.join(inputs) or 'none'})", p.loc,
+                      "alias names the input the kernel updates in place")
+            continue
+        if p.alias in taken:
+            chk.error(f"OutputArg '{p.name}' aliases InputArg '{p.alias}', which OutputArg '{taken[p.alias]}' already "
+                      "aliases", p.loc, "an input can be updated in place by one output")
+            continue
+        taken[p.alias] = p.name
+        if (p.dtype, p.type_var) != (source.dtype, source.type_var):
+            chk.error(f"OutputArg '{p.name}' ({p.type_text}) aliases InputArg '{p.alias}' ({source.type_text}): an "
+                      "in-place output has its input's dtype", p.loc)
+        shape = outputs.get(p.slot)
+        if shape is None:
+            rule = expr.parse_rule(f"{p.alias}[*] -> {p.name}[*]", p.loc)
+            outputs[p.slot] = OutputShape(p.slot, rule, rule.outputs[0], (source.slot,), p.loc)
+        elif not _copies_shape(shape, p.alias):
+            chk.error(f"rule '{expr.render_rule(shape.rule)}' gives in-place OutputArg '{p.name}' a shape that is not "
+                      f"that of InputArg '{p.alias}'", shape.loc,
+                      f"write '{p.alias}[*] -> {p.name}[*]', or leave the rule out: an aliased output has its input's "
+                      "shape")
+
+
+def _copies_shape(shape: OutputShape, source: str) -> bool:
+    """Whether ``shape``'s pattern is the shape of input ``source`` as its rule binds it."""
+    pattern, inputs = shape.pattern, shape.rule.inputs
+    if pattern.whole:
+        return inputs[0].name == source
+    bound = next((t for t in inputs if t.name == source), None)
+    if bound is None or bound.rest != pattern.rest or (pattern.rest and next(t for t in inputs if t.rest) is not bound):
+        return False
+    return [str(d) for d in bound.dims] == [expr.render(d) for d in pattern.dims]
 
 
 def _check_meta(meta: dsl.KernelMetaData, config_file: Path, arch: int, src: SourceMap,
@@ -469,6 +645,7 @@ def _check_meta(meta: dsl.KernelMetaData, config_file: Path, arch: int, src: Sou
     tactics = tuning.tactics(decorators, params, meta, arch, at, error)
     heuristics = tuning.heuristics(decorators, params, tactics, meta, at("domains"), error)
     variants = _check_hints(params, meta, chk)
+    signatures = _check_signatures(meta, params, src, chk)
     _check_reset(decorators, params, meta, chk)
     if any(p.kind is ArgKind.INPUT for p in params):  # without inputs every rule would fail too
         outputs, dim_sizes = _check_rules(meta, params, src, chk)
@@ -482,16 +659,20 @@ def _check_meta(meta: dsl.KernelMetaData, config_file: Path, arch: int, src: Sou
         kernel_name=meta.kernel_name, plugin_name=f"{meta.kernel_name}Plugin", version=str(meta.version),
         namespace=meta.namespace, kernel_file=kernel_file, source_key=kdef.fn.cache_key, args=tuple(params),
         output_shapes=outputs, dim_size_values=dim_sizes, grid=grid, tactics=tactics, heuristics=heuristics,
-        variants=variants, reset_to_zero=decorators.reset_to_zero, constraints=constraints, loc=meta.loc)
+        variants=variants, reset_to_zero=decorators.reset_to_zero, constraints=constraints, signatures=signatures,
+        loc=meta.loc)
 
 
 def _check_reset(decorators: tuning.Decorators, params: List[KernelArg], meta: dsl.KernelMetaData,
                  chk: _Checker) -> None:
-    outputs = {p.name for p in params if p.kind is ArgKind.OUTPUT}
+    outputs = {p.name: p for p in params if p.kind is ArgKind.OUTPUT}
     for name in decorators.reset_to_zero:
         if name not in outputs:
             chk.error(f"reset_to_zero of '{meta.kernel_name}' names '{name}', which is not an OutputArg",
                       decorators.loc, "a plugin can zero its outputs before a launch; its inputs are read-only")
+        elif outputs[name].alias:
+            chk.error(f"reset_to_zero of '{meta.kernel_name}' names '{name}', which is InputArg "
+                      f"'{outputs[name].alias}' updated in place: zeroing it would erase the input", decorators.loc)
 
 
 def _load_for_arch(path: Path, arch: int) -> ConfigSpec:

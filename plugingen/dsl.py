@@ -6,6 +6,7 @@ These classes only record what the user wrote (and where); ``config.py`` validat
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Any, List, Optional, Sequence, Union
 
@@ -25,9 +26,13 @@ def _caller_location() -> Location:
     return Location(frame.f_code.co_filename, frame.f_lineno)
 
 
-def _dtype(name: str) -> DType:
-    """The DType ``name`` spells, or a config error at the caller's line listing the valid ones."""
+def _dtype(name: str) -> Optional[DType]:
+    """The DType ``name`` spells; None for a name that can be a type variable (``T``, declared in
+    ``KernelMetaData(dtypes=...)``; config.py checks it is); else a config error at the caller's line listing the
+    valid ones."""
     dtype = DType.named(name)
+    if dtype is None and _TYPE_VAR.match(name) and name.lower() not in _DTYPE_ALIASES:
+        return None
     if dtype is None:
         valid = ", ".join(d.abbr for d in DType)
         known = _DTYPE_ALIASES.get(str(name).lower())
@@ -42,14 +47,17 @@ _DTYPE_ALIASES = {**{d.torch: d.abbr for d in DType},
 
 
 _TENSOR_PREFIX = "tensor["
+_TYPE_VAR = re.compile(r"(?!(fp|bf|i|u|int|uint|float)\d)[A-Za-z_][A-Za-z0-9_]*\Z")  # not a misspelt dtype
 
 
 class Type:
-    """``Type('fp32')`` is a scalar, ``Type('tensor[fp16]')`` (or ``'*fp16'``) a tensor of fp16."""
+    """``Type('fp32')`` is a scalar, ``Type('tensor[fp16]')`` (or ``'*fp16'``) a tensor of fp16; ``Type('tensor[T]')``
+    a tensor whose dtype is the type variable ``T`` of ``KernelMetaData(dtypes={'T': [...]})`` (``dtype`` None)."""
 
     def __init__(self, text: Union[str, "Type", DType]) -> None:
+        self.type_var: Optional[str] = None
         if isinstance(text, Type):
-            self.dtype, self.is_tensor = text.dtype, text.is_tensor
+            self.dtype, self.is_tensor, self.type_var = text.dtype, text.is_tensor, text.type_var
             return
         if isinstance(text, DType):
             self.dtype, self.is_tensor = text, False
@@ -64,21 +72,25 @@ class Type:
         elif spelled.startswith("*"):
             spelled, self.is_tensor = spelled[1:], True
         self.dtype = _dtype(spelled)
+        if self.dtype is None:
+            self.type_var = spelled
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Type) and (self.dtype, self.is_tensor) == (other.dtype, other.is_tensor)
+        return isinstance(other, Type) and (self.dtype, self.is_tensor, self.type_var) == (
+            other.dtype, other.is_tensor, other.type_var)
 
     def __hash__(self) -> int:
-        return hash((self.dtype, self.is_tensor))
+        return hash((self.dtype, self.is_tensor, self.type_var))
 
     def __repr__(self) -> str:
         return f"Type('{self}')"
 
     def __str__(self) -> str:
-        return f"tensor[{self.dtype.abbr}]" if self.is_tensor else self.dtype.abbr
+        name = self.type_var or self.dtype.abbr
+        return f"tensor[{name}]" if self.is_tensor else name
 
     def to_triton_sig(self) -> str:
-        return ("*" if self.is_tensor else "") + self.dtype.triton
+        return ("*" if self.is_tensor else "") + (self.type_var or self.dtype.triton)
 
     @property
     def is_scalar(self) -> bool:
@@ -152,7 +164,17 @@ class InputArg(Argument):
 
 
 class OutputArg(Argument):
+    """A plugin output; ``alias='X'``: the output is InputArg ``X`` itself, updated in place (the kernel gets X's
+    pointer here)."""
+
     kind = ArgKind.OUTPUT
+
+    def __init__(self, name: str, dtype: Union[str, Type, DType], hints: Optional[Sequence[Any]] = None,
+                 alias: Optional[str] = None, **unknown: Any) -> None:
+        _reject_unknown("OutputArg", {k: v for k, v in unknown.items() if k != "offset"},
+                        ("name", "dtype", "hints", "alias"))
+        super().__init__(name, dtype, hints, **unknown)
+        self.alias = alias
 
 
 class ParamArg(Argument):
@@ -192,7 +214,7 @@ class Constexpr:
 
 
 FIELDS = ("kernel_name", "ios", "shape_infer_rules", "version", "kernel_file", "num_warps", "num_stages", "grid_dims",
-          "namespace", "configs", "domains", "constraints")
+          "namespace", "configs", "domains", "constraints", "dtypes", "signatures")
 DEFAULT_NUM_WARPS = 1  # PluginGen's defaults, for a kernel without autotune configs
 DEFAULT_NUM_STAGES = 1
 
@@ -203,13 +225,16 @@ class KernelMetaData:
     ``configs``: ``triton.Config`` objects, one TensorRT tactic each (instead of ``num_warps``/``num_stages``, and
     replacing an ``@triton.autotune``'s list). ``domains``: the values a non-bool ``@triton.heuristics`` entry may take,
     one compiled image each (``{'BLOCK_SIZE': [64, 128, 256]}``). ``constraints``: conditions like ``'n_cols <= BLOCK'``
-    the plugin checks before every launch."""
+    the plugin checks before every launch. ``dtypes``: type variables and the dtypes each takes
+    (``{'T': ['fp16', 'bf16', 'fp32']}``), used as ``Type('tensor[T]')``; one signature per combination, or those
+    ``signatures`` lists (``[{'T': 'fp16'}, ...]``)."""
 
     def __init__(self, kernel_name: str, ios: Sequence[Any] = (), shape_infer_rules: Sequence[str] = (),
                  version: int = 1, kernel_file: str = "", num_warps: Optional[int] = None,
                  num_stages: Optional[int] = None, grid_dims: Sequence[str] = ("1", "1", "1"), namespace: str = "",
                  configs: Optional[Sequence[Any]] = None, domains: Optional[dict] = None,
-                 constraints: Sequence[str] = (), **unknown: Any) -> None:
+                 constraints: Sequence[str] = (), dtypes: Optional[dict] = None,
+                 signatures: Optional[Sequence[dict]] = None, **unknown: Any) -> None:
         self.loc = _caller_location()
         self.unknown = dict(unknown)  # misspelt fields, reported by config.py at their own line
         self.kernel_name = kernel_name
@@ -225,6 +250,8 @@ class KernelMetaData:
         self.configs = configs
         self.domains = domains
         self.constraints = list(constraints) if isinstance(constraints, (list, tuple)) else constraints
+        self.dtypes = dtypes
+        self.signatures = signatures
         args = [a for a in self.ios if isinstance(a, Argument)] if isinstance(self.ios, list) else []
         for kind in (ArgKind.INPUT, ArgKind.OUTPUT):
             for offset, arg in enumerate(a for a in args if a.kind is kind):

@@ -22,7 +22,7 @@ from .errors import Location
 from .trt import DataType, PluginFieldType
 
 __all__ = ["Location", "DType", "Hint", "ArgKind", "KernelArg", "OutputShape", "DimSizeValue", "Variant",
-           "CompileOptions", "Tactic", "integer_meta", "Heuristic", "Constraint", "Point", "KernelSpec", "ConfigSpec",
+           "CompileOptions", "Tactic", "integer_meta", "Heuristic", "Constraint", "Signature", "Point", "KernelSpec", "ConfigSpec",
            "LaunchParam", "Image", "CompiledKernel", "CompiledConfig"]
 
 
@@ -40,6 +40,8 @@ class DTypeInfo:
     torch: str  # torch dtype attribute
     numpy: Optional[str]  # numpy dtype; None where numpy has none
     plugin_io: bool = True  # TensorRT allows it for plugin inputs and outputs (PluginTensorDesc::type)
+    triton_name: str = ""  # Triton's spelling where it differs from plugingen's
+    min_arch: int = 0  # the lowest SM whose Triton backend (and TensorRT) handle it
 
 
 class DType(enum.Enum):
@@ -58,6 +60,12 @@ class DType(enum.Enum):
     # supported" for plugin I/O (TensorRT 10.0-10.14, 11 and TensorRT-RTX)
     UINT8 = DTypeInfo("u8", "uint8_t", 1, False, DataType.UINT8, None, None, 2, "uint8", "uint8", plugin_io=False)
     BOOL = DTypeInfo("i1", "bool", 1, False, DataType.BOOL, None, None, 9, "bool", "bool_", plugin_io=False)
+    # TensorRT's kFP8 is e4m3 (Triton's fp8e4nv, torch's float8_e4m3fn); TensorRT has no e5m2 type. Triton converts
+    # fp8e4nv on sm_89 and newer only.
+    FP8E4M3 = DTypeInfo("fp8e4m3", "uint8_t", 1, True, DataType.FP8, None, None, 17, "float8_e4m3fn", None,
+                        triton_name="fp8e4nv", min_arch=89)
+    FP8E5M2 = DTypeInfo("fp8e5m2", "uint8_t", 1, True, None, None, None, 19, "float8_e5m2", None,
+                        triton_name="fp8e5")
 
     @property
     def abbr(self) -> str:
@@ -65,7 +73,7 @@ class DType(enum.Enum):
 
     @property
     def triton(self) -> str:
-        return self.value.name
+        return self.value.triton_name or self.value.name
 
     cpp = property(lambda self: self.value.cpp)
     size = property(lambda self: self.value.size)
@@ -77,6 +85,7 @@ class DType(enum.Enum):
     torch = property(lambda self: self.value.torch)
     numpy = property(lambda self: self.value.numpy)
     plugin_io = property(lambda self: self.value.plugin_io)
+    min_arch = property(lambda self: self.value.min_arch)
 
     @property
     def wire(self) -> "DType":
@@ -91,7 +100,8 @@ class DType(enum.Enum):
 
     @classmethod
     def named(cls, name: str) -> Optional["DType"]:
-        return next((d for d in cls if d.value.name == name), None)
+        """The dtype spelt ``name`` by plugingen (``fp8e4m3``) or by Triton (``fp8e4nv``)."""
+        return next((d for d in cls if name in (d.value.name, d.triton)), None)
 
 
 # ------------------------------------------------------------------------------------------------ arguments
@@ -141,6 +151,8 @@ class KernelArg:
     slot: int  # position among the arguments of the same kind (input #, output #, field #, dim-size #)
     loc: Location = dataclasses.field(compare=False)
     value: Union[int, float, bool, str, None] = None  # Constexpr value (TUNED / HEURISTIC: set per tactic / launch)
+    type_var: Optional[str] = None  # typed by a type variable (``tensor[T]``): dtype is None, each signature says
+    alias: Optional[str] = None  # an OutputArg that is this InputArg itself (updated in place)
 
     @property
     def is_int_scalar(self) -> bool:
@@ -155,12 +167,15 @@ class KernelArg:
         """``tensor[fp16]``, ``i32``, or ``constexpr``."""
         if self.kind.is_constexpr:
             return "constexpr"
-        return f"tensor[{self.dtype.abbr}]" if self.is_tensor else self.dtype.abbr
+        name = self.type_var or self.dtype.abbr
+        return f"tensor[{name}]" if self.is_tensor else name
 
-    def triton_type(self) -> str:
+    def triton_type(self, dtype: Optional[DType] = None) -> str:
+        """Triton's type of the parameter (``dtype``: what its type variable is in one signature)."""
         if self.kind.is_constexpr:
             return "constexpr"
-        return ("*" if self.is_tensor else "") + self.dtype.triton
+        dtype = dtype or self.dtype
+        return ("*" if self.is_tensor else "") + (dtype.triton if dtype else self.type_var)
 
 
 def _is_int(value: object) -> bool:
@@ -283,12 +298,27 @@ class Constraint:
 
 
 @dataclasses.dataclass(frozen=True)
+class Signature:
+    """One dtype signature of a plugin: the dtype of each type variable (``T=fp16, U=fp32``), declared order."""
+
+    types: Tuple[Tuple[str, DType], ...]
+
+    def of(self, var: str) -> DType:
+        return dict(self.types)[var]
+
+    def describe(self) -> str:
+        return ", ".join(f"{var}={dtype.abbr}" for var, dtype in self.types)
+
+
+@dataclasses.dataclass(frozen=True)
 class Point:
-    """One compiled specialisation of a kernel, before the arch: a tactic, the heuristics' values, a hint variant."""
+    """One compiled specialisation of a kernel, before the arch: a dtype signature, a tactic, the heuristics'
+    values, a hint variant."""
 
     tactic: int
     choice: Tuple[object, ...]  # one value per heuristic
     variant: Variant
+    signature: int = 0  # index into KernelSpec.signatures
 
 
 @dataclasses.dataclass(frozen=True)
@@ -308,6 +338,7 @@ class KernelSpec:
     variants: Tuple[Variant, ...]  # most specialised first
     reset_to_zero: Tuple[str, ...]  # tensors zeroed before every launch (autotune's reset_to_zero)
     constraints: Tuple[Constraint, ...]
+    signatures: Tuple[Signature, ...]  # at least one (``Signature(())`` without type variables)
     loc: Location = dataclasses.field(compare=False)
 
     def of_kind(self, kind: ArgKind) -> Tuple[KernelArg, ...]:
@@ -318,6 +349,39 @@ class KernelSpec:
     fields = property(lambda self: self.of_kind(ArgKind.PARAM), doc="the ParamArgs: the plugin's fields")
     dim_sizes = property(lambda self: self.of_kind(ArgKind.DIM_SIZE))
     tuned = property(lambda self: self.of_kind(ArgKind.TUNED), doc="the constexprs the tactics set")
+
+    @property
+    def tensors(self) -> Tuple[KernelArg, ...]:
+        """The plugin's inputs, then its outputs: TensorRT's ``inOut`` order."""
+        return self.inputs + self.outputs
+
+    def dtype_of(self, arg: KernelArg, signature: int) -> DType:
+        """``arg``'s dtype in signature ``signature``."""
+        return self.signatures[signature].of(arg.type_var) if arg.type_var else arg.dtype
+
+    def field_dtype(self, arg: KernelArg) -> DType:
+        """How a ParamArg is stored as a plugin field: its dtype, or for a type variable the widest it takes (ints:
+        the largest; floats: fp64 if among them, else fp32), converted to the signature's type at launch."""
+        if not arg.type_var:
+            return arg.dtype
+        dtypes = {self.dtype_of(arg, s) for s in range(len(self.signatures))}
+        if any(d.is_float for d in dtypes):
+            return DType.FP64 if DType.FP64 in dtypes else DType.FP32
+        return max(dtypes, key=lambda d: d.size)
+
+    @property
+    def aliases(self) -> Tuple[Tuple[int, int], ...]:
+        """(output slot, input slot) of every output that is an input updated in place."""
+        slots = {a.name: a.slot for a in self.inputs}
+        return tuple((a.slot, slots[a.alias]) for a in self.outputs if a.alias)
+
+    def min_arch(self, signature: int) -> int:
+        """The lowest SM that can run signature ``signature`` (fp8 needs sm_89; 0: any)."""
+        return max((self.dtype_of(a, signature).min_arch for a in self.tensors), default=0)
+
+    def archs_of(self, signature: int, archs: Tuple[int, ...]) -> Tuple[int, ...]:
+        """The archs of ``archs`` that can run signature ``signature``."""
+        return tuple(a for a in archs if a >= self.min_arch(signature))
 
     @property
     def launch_values(self) -> Tuple[DimSizeValue, ...]:
@@ -396,9 +460,10 @@ class KernelSpec:
         return combos
 
     def points(self) -> Tuple[Point, ...]:
-        """Every compiled specialisation, tactic-major, then heuristic values, then variant (most specialised first):
-        the order of the plugin's image table."""
-        return tuple(Point(t, c, v) for t in range(len(self.tactics)) for c in self.choices(t) for v in self.variants)
+        """Every compiled specialisation, signature-major, then tactic, heuristic values, and variant (most
+        specialised first): the order of the plugin's image table (each signature has the same number of points)."""
+        return tuple(Point(t, c, v, s) for s in range(len(self.signatures)) for t in range(len(self.tactics))
+                     for c in self.choices(t) for v in self.variants)
 
     def constexprs(self, point: Point) -> Dict[str, object]:
         """The value of every constexpr parameter at ``point``."""
@@ -409,7 +474,7 @@ class KernelSpec:
 
     def describe_point(self, point: Point) -> str:
         """``tactic 2 (BLOCK_M=128, ...), EVEN_K=True, x % 16 == 0`` (plain kernels: the variant alone)."""
-        parts = []
+        parts = [self.signatures[point.signature].describe()] if len(self.signatures) > 1 else []
         if len(self.tactics) > 1:
             parts.append(f"tactic {point.tactic + 1} ({self.tactics[point.tactic].describe()})")
         parts += [f"{h.name}={v}" for h, v in zip(self.heuristics, point.choice)]
@@ -439,7 +504,7 @@ class KernelSpec:
             elif h is Hint.ONE:
                 out.append((a.name, "constexpr", 1, False))
             else:
-                out.append((a.name, a.triton_type(), None, h is Hint.DIV16))
+                out.append((a.name, a.triton_type(self.dtype_of(a, point.signature)), None, h is Hint.DIV16))
         return tuple(out)
 
     def select_variant(self, values: Mapping[str, int]) -> Optional[int]:
@@ -529,9 +594,11 @@ class CompiledConfig:
             kernels.append({
                 "kernel": s.kernel_name, "plugin": s.plugin_name, "version": s.version, "namespace": s.namespace,
                 "function": s.function_name,
-                "fields": [{"name": a.name, "dtype": a.dtype.abbr} for a in s.fields],
-                "inputs": [{"name": a.name, "dtype": a.dtype.abbr} for a in s.inputs],
-                "outputs": [{"name": a.name, "dtype": a.dtype.abbr} for a in s.outputs],
+                "fields": [{"name": a.name, "dtype": a.type_var or a.dtype.abbr} for a in s.fields],
+                "inputs": [{"name": a.name, "dtype": a.type_var or a.dtype.abbr} for a in s.inputs],
+                "outputs": [dict({"name": a.name, "dtype": a.type_var or a.dtype.abbr},
+                                 **({"alias": a.alias} if a.alias else {})) for a in s.outputs],
+                "signatures": [{var: d.abbr for var, d in sig.types} for sig in s.signatures if sig.types],
                 "tactics": [{"tactic": i + 1, "meta": dict(t.meta),
                              "options": {f"sm_{arch}": dataclasses.asdict(o) for arch, o in t.options}}
                             for i, t in enumerate(s.tactics)],
@@ -541,7 +608,7 @@ class CompiledConfig:
                 "reset_to_zero": list(s.reset_to_zero),
                 "constraints": [c.text for c in s.constraints],
                 "variants": [[f"{a.name}:{h.value}" for a, h in s.hinted(v)] for v in s.variants],
-                "images": [{"tactic": i.point.tactic + 1, "heuristics": list(i.point.choice),
+                "images": [{"signature": i.point.signature, "tactic": i.point.tactic + 1, "heuristics": list(i.point.choice),
                             "variant": s.variants.index(i.point.variant), "index": points.index(i.point),
                             "arch": i.arch, "entry": i.entry, "shared": i.shared, "scratch": i.scratch,
                             "ptx": bool(i.ptx)} for i in kernel.images],

@@ -45,7 +45,7 @@ CASES = {
     "not_a_list_of_kernels": "KERNELS must be a list of KernelMetaData, got KernelMetaData "
                              "(hint: write KERNELS = [KernelMetaData(...), ...])",
     "unknown_field": "KernelMetaData has no field 'grid_dim' (valid: kernel_name, ios, shape_infer_rules, version, "
-                     "kernel_file, num_warps, num_stages, grid_dims, namespace, configs, domains, constraints) (hint: "
+                     "kernel_file, num_warps, num_stages, grid_dims, namespace, configs, domains, constraints, dtypes, signatures) (hint: "
                      "did you mean grid_dims?)",
     "duplicate_kernel_name": "duplicate kernel_name 'add_kernel' (first at line 5) "
                              "(hint: each kernel becomes a plugin class; give each a unique name)",
@@ -83,8 +83,8 @@ CASES = {
     "no_inputs": "kernel 'add_kernel' has no InputArg; a plugin needs at least one input",
     "no_outputs": "kernel 'add_kernel' has no OutputArg; a plugin needs at least one output",
     # types
-    "unknown_dtype": "unknown dtype 'fp17' (valid: fp16, bf16, fp32, fp64, i8, i32, i64, u8, i1)",
-    "numpy_dtype_name": "unknown dtype 'float32' (valid: fp16, bf16, fp32, fp64, i8, i32, i64, u8, i1) "
+    "unknown_dtype": "unknown dtype 'fp17' (valid: fp16, bf16, fp32, fp64, i8, i32, i64, u8, i1, fp8e4m3, fp8e5m2)",
+    "numpy_dtype_name": "unknown dtype 'float32' (valid: fp16, bf16, fp32, fp64, i8, i32, i64, u8, i1, fp8e4m3, fp8e5m2) "
                         "(hint: plugingen writes float32 as 'fp32')",
     "input_scalar_type": "InputArg 'y' has scalar type fp32; plugin inputs and outputs are tensors (hint: write "
                          "Type('tensor[...]'); use ParamArg for a build-time scalar or DimSizeArg for a shape-derived "

@@ -43,17 +43,18 @@ def test_table_row_is_consistent(dtype):
     assert _SIZES[dtype.cpp] == dtype.size
     onnx_name = onnx.TensorProto.DataType.Name(dtype.onnx)
     expected_onnx = {"fp16": "FLOAT16", "bf16": "BFLOAT16", "fp32": "FLOAT", "fp64": "DOUBLE", "i8": "INT8",
-                     "i32": "INT32", "i64": "INT64", "u8": "UINT8", "i1": "BOOL"}[dtype.abbr]
+                     "i32": "INT32", "i64": "INT64", "u8": "UINT8", "i1": "BOOL", "fp8e4m3": "FLOAT8E4M3FN",
+                     "fp8e5m2": "FLOAT8E5M2"}[dtype.abbr]
     assert onnx_name == expected_onnx
     if dtype.numpy:
         assert np.dtype(dtype.numpy).itemsize == dtype.size
         assert onnx.helper.tensor_dtype_to_np_dtype(dtype.onnx) == np.dtype(dtype.numpy)
         assert dtype.wire is dtype
-    else:
+    elif dtype.field:
         assert dtype.wire is DType.FP32 and dtype.is_float  # bf16: Python sends fp32, the plugin rounds
     # TensorRT's own names for these types (an oracle written from NVIDIA's headers, not from the table)
     tensor_type = {"fp16": "HALF", "bf16": "BF16", "fp32": "FLOAT", "i8": "INT8", "i32": "INT32", "i64": "INT64",
-                   "u8": "UINT8", "i1": "BOOL"}.get(dtype.abbr)
+                   "u8": "UINT8", "i1": "BOOL", "fp8e4m3": "FP8"}.get(dtype.abbr)
     field_type = {"fp16": "FLOAT16", "bf16": "BF16", "fp32": "FLOAT32", "fp64": "FLOAT64", "i8": "INT8",
                   "i32": "INT32", "i64": "INT64"}.get(dtype.abbr)
     assert (None if dtype.trt is None else dtype.trt.name) == tensor_type
@@ -90,12 +91,18 @@ def test_generated_code_takes_types_from_the_table():
     files = dict(codegen.generate(compiled).files)
     spec = compiled.kernels[0].spec
     source = files[f"{spec.kernel_name}_plugin.cpp"]
-    inputs = ", ".join(a.dtype.trt.cpp for a in spec.inputs)
-    assert f"kInputTypes[]{{{inputs}}}" in source
+    tensors = ", ".join(a.dtype.trt.cpp for a in spec.inputs + spec.outputs)
+    assert f"kSignatures[1][{len(spec.inputs + spec.outputs)}]{{\n        {{{tensors}}},\n    }};" in source
     for a in spec.fields:
         assert f"{a.dtype.field.cpp}, plugingen::Scalar::{a.dtype.scalar}, offsetof(Fields, {a.name})" in source
     onnx_module = dict(codegen.generate(compiled).python)["onnx_plugins.py"]
     assert f"ONNX_ELEM_TYPE = {dict((d.abbr, d.onnx) for d in DType)!r}" in onnx_module
+
+
+def test_triton_spellings():
+    assert DType.named("fp8e4nv") is DType.named("fp8e4m3") is DType.FP8E4M3
+    assert DType.FP8E4M3.triton == "fp8e4nv" and DType.FP8E5M2.triton == "fp8e5" and DType.FP16.triton == "fp16"
+    assert DType.FP8E4M3.min_arch == 89 and DType.FP16.min_arch == 0
 
 
 def test_hints_know_their_condition():

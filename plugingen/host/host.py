@@ -154,6 +154,7 @@ _SIGNATURES = {
     "pgh_output_types": (_i32, [_p, _i32, _p, _i32, _p]),
     "pgh_output_shapes": (_i32, [_p, _i32, _p, _p, _i32, _p, _p]),
     "pgh_supports_format": (_i32, [_p, _i32, _i32, _i32, _p, _p, _p, _p]),
+    "pgh_aliased_input": (_i32, [_p, _i32, _p, _p]),
     "pgh_configure": (_i32, [_p] + _tensors + _tensors),
     "pgh_fields": (_i32, [_p, _pi32, ctypes.POINTER(ctypes.POINTER(_PluginField))]),
     "pgh_tactics": (_i32, [_p, _i32, _p, _pi32]),
@@ -408,6 +409,36 @@ class Plugin:
         if result < 0:
             raise HostError(self._host._error())
         return result == 1
+
+    def format_combinations(self, nb_inputs: int, candidates: Sequence[int] = tuple(DataType),
+                            formats: Sequence[int] = (TensorFormat.LINEAR, TensorFormat.CHW32)) -> list:
+        """Every (types, formats) of inputs + outputs the plugin accepts, found as TensorRT's builder searches them:
+        position by position, asking supportsFormatCombination(pos) with the choices made for positions < pos (later
+        positions hold placeholders the plugin must not look at)."""
+        total = nb_inputs + self.nb_outputs()
+        found = []
+
+        def search(types: list, fmts: list) -> None:
+            pos = len(types)
+            if pos == total:
+                found.append((tuple(types), tuple(fmts)))
+                return
+            for dtype in candidates:
+                for fmt in formats:
+                    padding = total - pos - 1  # unknown to the plugin at this point: values it would wrongly read
+                    trial_types = types + [dtype] + [DataType.INT4] * padding
+                    trial_formats = fmts + [fmt] + [TensorFormat.CHW32] * padding
+                    if self.supports_format(pos, trial_types, trial_formats, nb_inputs=nb_inputs):
+                        search(types + [dtype], fmts + [fmt])
+
+        search([], [])
+        return found
+
+    def aliased_input(self, output: int) -> Tuple[int, int]:
+        """(getAliasedInput(output), the build capability's major version); -1 for version 1."""
+        index, version = ctypes.c_int32(), ctypes.c_int32()
+        self._call("pgh_aliased_input", output, ctypes.byref(index), ctypes.byref(version))
+        return index.value, version.value
 
     def configure(self, in_types: Sequence[int], in_shapes: Sequence[Shape], out_types: Sequence[int],
                   out_shapes: Sequence[Shape]) -> None:

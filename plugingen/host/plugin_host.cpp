@@ -577,6 +577,16 @@ PGH_API int32_t pgh_supports_format(void* plugin, int32_t pos, int32_t nin, int3
     return status != 0 ? -1 : (supported ? 1 : 0);
 }
 
+//! getAliasedInput(output) of a version-2 build capability -> the input index, or -1 (also for version 1, which has
+//! no aliasing) in `input`; `version` gets the capability's major version.
+PGH_API int32_t pgh_aliased_input(void* plugin, int32_t output, int32_t* input, int32_t* version) {
+    return guard([&] {
+        IPluginV3OneBuild* cap = build(plugin);
+        *version = cap->getInterfaceInfo().major;
+        *input = *version >= 2 ? static_cast<IPluginV3OneBuildV2*>(cap)->getAliasedInput(output) : -1;
+    });
+}
+
 PGH_API int32_t pgh_configure(void* plugin, int32_t nin, int32_t const* inTypes, int32_t const* inRanks,
         int64_t const* inDims, int32_t nout, int32_t const* outTypes, int32_t const* outRanks, int64_t const* outDims) {
     return guard([&] {

@@ -35,8 +35,15 @@ struct Kernel
     static constexpr char const* kPluginVersion{"1"};
     static constexpr char const* kPluginNamespace{""};
     static constexpr char const* kKernelName{"vector_add_kernel"};
-    static constexpr DataType kInputTypes[]{DataType::kHALF, DataType::kHALF}; // x, y
-    static constexpr DataType kOutputTypes[]{DataType::kHALF}; // out
+    static constexpr int32_t kNbInputs{2};
+    static constexpr int32_t kNbOutputs{1};
+    //! The dtype signatures: the type of each input, then of each output (x, y, out).
+    static constexpr int32_t kNbSignatures{1};
+    static constexpr DataType kSignatures[1][3]{
+        {DataType::kHALF, DataType::kHALF, DataType::kHALF},
+    };
+    static constexpr int32_t kPointsPerSignature{2}; // compiled variants of each signature
+    static constexpr int32_t kAliasedInput[]{-1}; // per output: the input it updates in place, or -1
     static constexpr std::array<plugingen::FieldInfo, 0> kFields{ {
     } };
     static constexpr size_t kScratchBytes{0}; // Triton's global scratch per program, from the workspace
@@ -52,7 +59,7 @@ struct Kernel
     //!   1: num_warps=4, num_stages=2
     static constexpr int32_t kNbTactics{1};
     static constexpr int32_t kVariantTactic[]{0, 0}; // each compiled variant's tactic
-    static constexpr std::array<plugingen::ZeroedOutput, 0> kZeroed{ {} }; // reset_to_zero
+    static constexpr std::array<int32_t, 0> kZeroed{ {} }; // outputs zeroed before each launch (reset_to_zero)
 
     static void outputShapes(DimsExprs const* inputs, DimsExprs* outputs, IExprBuilder& exprBuilder)
     {
@@ -91,8 +98,8 @@ struct Kernel
         return nullptr;
     }
 
-    //! Launches the most specialised hint variant (of launch.variant's tactic and heuristic values) whose hints
-    //! hold for these arguments.
+    //! Launches the most specialised hint variant (of launch.variant's signature, tactic and heuristic values) whose
+    //! hints hold for these arguments.
     static void launch(plugingen::KernelSet& kernels, Fields const& fields, Launch const& launch,
         void const* const* inputs, void* const* outputs, uint64_t globalScratch, cudaStream_t stream)
     {

@@ -178,8 +178,6 @@ void failNarrow(int64_t value, char const* what, size_t bits)
         + "-bit integer");
 }
 
-namespace
-{
 //! IEEE half bits of `value`, round to nearest even.
 uint16_t floatToHalf(float value)
 {
@@ -247,6 +245,8 @@ float bf16ToFloat(uint16_t b)
     return out;
 }
 
+namespace
+{
 // ------------------------------------------------------------------------------------------------- fields
 char const* fieldTypeName(nvinfer1::PluginFieldType type)
 {
@@ -464,16 +464,124 @@ size_t scratchBytes(Range x, Range y, Range z, size_t perProgram, uint64_t align
     return static_cast<size_t>(bytes) + alignment;
 }
 
-bool supportsLinear(int32_t pos, nvinfer1::DynamicPluginTensorDesc const* inOut, int32_t nbInputs, int32_t nbOutputs,
-    nvinfer1::DataType const* inputTypes, int32_t nbExpectedInputs, nvinfer1::DataType const* outputTypes,
-    int32_t nbExpectedOutputs)
+size_t dataTypeSize(nvinfer1::DataType type)
 {
-    if (nbInputs != nbExpectedInputs || nbOutputs != nbExpectedOutputs || pos < 0 || pos >= nbInputs + nbOutputs)
+    using T = nvinfer1::DataType;
+    switch (type)
+    {
+    case T::kFLOAT:
+    case T::kINT32: return 4;
+    case T::kHALF:
+    case T::kBF16: return 2;
+    case T::kINT64: return 8;
+    default: return 1; // kINT8, kBOOL, kUINT8, kFP8, kE8M0 (the plugin declares no sub-byte type)
+    }
+}
+
+char const* dataTypeName(nvinfer1::DataType type)
+{
+    using T = nvinfer1::DataType;
+    switch (type)
+    {
+    case T::kFLOAT: return "kFLOAT";
+    case T::kHALF: return "kHALF";
+    case T::kINT8: return "kINT8";
+    case T::kINT32: return "kINT32";
+    case T::kBOOL: return "kBOOL";
+    case T::kUINT8: return "kUINT8";
+    case T::kFP8: return "kFP8";
+    case T::kBF16: return "kBF16";
+    case T::kINT64: return "kINT64";
+    case T::kINT4: return "kINT4";
+    case T::kFP4: return "kFP4";
+    case T::kE8M0: return "kE8M0";
+    }
+    return "an unknown DataType";
+}
+
+bool supportsSignature(int32_t pos, nvinfer1::DynamicPluginTensorDesc const* inOut, int32_t nbInputs,
+    int32_t nbOutputs, Signatures const& signatures)
+{
+    int32_t const width = signatures.nbInputs + signatures.nbOutputs;
+    if (nbInputs != signatures.nbInputs || nbOutputs != signatures.nbOutputs || pos < 0 || pos >= width
+        || inOut[pos].desc.format != nvinfer1::TensorFormat::kLINEAR)
     {
         return false;
     }
-    nvinfer1::DataType const expected = pos < nbInputs ? inputTypes[pos] : outputTypes[pos - nbInputs];
-    return inOut[pos].desc.type == expected && inOut[pos].desc.format == nvinfer1::TensorFormat::kLINEAR;
+    for (int32_t s = 0; s < signatures.count; ++s)
+    {
+        nvinfer1::DataType const* types = signatures.types + s * width;
+        bool matches = true;
+        for (int32_t i = 0; i <= pos && matches; ++i)
+        {
+            matches = inOut[i].desc.type == types[i];
+        }
+        if (matches)
+        {
+            return true;
+        }
+    }
+    return false;
+}
+
+namespace
+{
+[[noreturn]] void failSignature(nvinfer1::DataType const* inputTypes, Signatures const& signatures)
+{
+    std::string message = "no signature of this plugin takes inputs of types (";
+    for (int32_t i = 0; i < signatures.nbInputs; ++i)
+    {
+        message += std::string(i ? ", " : "") + dataTypeName(inputTypes[i]);
+    }
+    message += "); it takes";
+    int32_t const width = signatures.nbInputs + signatures.nbOutputs;
+    for (int32_t s = 0; s < signatures.count; ++s)
+    {
+        message += s ? " | (" : " (";
+        for (int32_t i = 0; i < signatures.nbInputs; ++i)
+        {
+            message += std::string(i ? ", " : "") + dataTypeName(signatures.types[s * width + i]);
+        }
+        message += ")";
+    }
+    fail(message);
+}
+} // namespace
+
+int32_t signatureOf(nvinfer1::DataType const* inputTypes, Signatures const& signatures)
+{
+    int32_t const width = signatures.nbInputs + signatures.nbOutputs;
+    for (int32_t s = 0; s < signatures.count; ++s)
+    {
+        if (std::equal(inputTypes, inputTypes + signatures.nbInputs, signatures.types + s * width))
+        {
+            return s;
+        }
+    }
+    failSignature(inputTypes, signatures);
+}
+
+int32_t signatureOf(nvinfer1::PluginTensorDesc const* inputs, Signatures const& signatures)
+{
+    int32_t const width = signatures.nbInputs + signatures.nbOutputs;
+    for (int32_t s = 0; s < signatures.count; ++s)
+    {
+        int32_t i = 0;
+        while (i < signatures.nbInputs && inputs[i].type == signatures.types[s * width + i])
+        {
+            ++i;
+        }
+        if (i == signatures.nbInputs)
+        {
+            return s;
+        }
+    }
+    std::vector<nvinfer1::DataType> types;
+    for (int32_t i = 0; i < signatures.nbInputs; ++i)
+    {
+        types.push_back(inputs[i].type);
+    }
+    failSignature(types.data(), signatures);
 }
 
 // ------------------------------------------------------------------------------------------------- CUDA driver
@@ -508,6 +616,7 @@ struct Driver
     Result (*launchKernel)(Function, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, Stream,
         void**, void**);
     Result (*memsetD8Async)(unsigned long long, unsigned char, size_t, Stream);
+    Result (*memcpyDtoDAsync)(unsigned long long, unsigned long long, size_t, Stream);
 };
 
 //! The driver's entry points, loaded once; throws when libcuda.so.1 or a required symbol is missing.
@@ -547,6 +656,7 @@ Driver const& driver()
         bind(d.funcSetAttribute, "cuFuncSetAttribute", true);
         bind(d.launchKernel, "cuLaunchKernel", true);
         bind(d.memsetD8Async, "cuMemsetD8Async", true);
+        bind(d.memcpyDtoDAsync, "cuMemcpyDtoDAsync_v2", true);
         if (failure.empty())
         {
             Result const r = d.init(0);
@@ -646,6 +756,16 @@ void zeroBytes(void* pointer, size_t bytes, cudaStream_t stream)
     {
         cu::checkCu(cu::driver().memsetD8Async(reinterpret_cast<uintptr_t>(pointer), 0, bytes, stream),
             "cuMemsetD8Async");
+    }
+}
+
+void copyBytes(void* to, void const* from, size_t bytes, cudaStream_t stream)
+{
+    if (bytes != 0 && to != from)
+    {
+        cu::checkCu(cu::driver().memcpyDtoDAsync(reinterpret_cast<uintptr_t>(to), reinterpret_cast<uintptr_t>(from),
+                        bytes, stream),
+            "cuMemcpyDtoDAsync");
     }
 }
 

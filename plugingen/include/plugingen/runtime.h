@@ -220,20 +220,27 @@ struct LaunchBase
     uint32_t grid[3]{};
     bool empty{false};
     int32_t variant{0};
+    int32_t signature{0}; //!< the dtype signature of the inputs (index into the kernel's kSignatures)
 };
 
 //! The position of a heuristic's `value` among the values compiled for it; an error naming them when absent.
 int32_t valueIndex(int64_t value, int64_t const* domain, int32_t count, char const* heuristic);
 
-//! An output zeroed before every launch (autotune's reset_to_zero).
-struct ZeroedOutput
-{
-    int32_t slot;
-    size_t elementBytes;
-};
-
 //! Queues a memset of `bytes` zero bytes at device `pointer` on `stream`.
 void zeroBytes(void* pointer, size_t bytes, cudaStream_t stream);
+
+//! Queues a device-to-device copy of `bytes` bytes on `stream` (nothing when `to == from`).
+void copyBytes(void* to, void const* from, size_t bytes, cudaStream_t stream);
+
+//! Bytes per element of a tensor of `type`.
+size_t dataTypeSize(nvinfer1::DataType type);
+
+//! "kHALF", "kFP8", ...
+char const* dataTypeName(nvinfer1::DataType type);
+
+//! IEEE half / bfloat16 bits of `value`, round to nearest even (a ParamArg typed by a type variable).
+uint16_t floatToHalf(float value);
+uint16_t floatToBf16(float value);
 
 [[noreturn]] void failTactic(int32_t tactic, int32_t count);
 
@@ -350,19 +357,70 @@ private:
 };
 
 // ------------------------------------------------------------------------------------------------- the plugin
-//! supportsFormatCombination for plugins with one type per tensor, in linear format.
-bool supportsLinear(int32_t pos, nvinfer1::DynamicPluginTensorDesc const* inOut, int32_t nbInputs, int32_t nbOutputs,
-    nvinfer1::DataType const* inputTypes, int32_t nbExpectedInputs, nvinfer1::DataType const* outputTypes,
-    int32_t nbExpectedOutputs);
+//! A plugin's dtype signatures: `count` rows of `nbInputs + nbOutputs` types (inputs, then outputs).
+struct Signatures
+{
+    nvinfer1::DataType const* types;
+    int32_t count;
+    int32_t nbInputs;
+    int32_t nbOutputs;
+};
+
+//! supportsFormatCombination: linear format, and some signature has the types of inOut[0..pos] (TensorRT's rule:
+//! the answer for `pos` may depend on the tensors before it only).
+bool supportsSignature(int32_t pos, nvinfer1::DynamicPluginTensorDesc const* inOut, int32_t nbInputs,
+    int32_t nbOutputs, Signatures const& signatures);
+
+//! The signature whose input types these are; an error listing the signatures when none is.
+int32_t signatureOf(nvinfer1::DataType const* inputTypes, Signatures const& signatures);
+int32_t signatureOf(nvinfer1::PluginTensorDesc const* inputs, Signatures const& signatures);
+
+// IPluginV3OneBuildV2 (getAliasedInput, for in-place outputs) exists from TensorRT 10.3; plugingen's own ABI headers
+// and TensorRT-RTX have it.
+#if defined(PLUGINGEN_USE_TRT_SDK) && defined(NV_TENSORRT_MAJOR) && NV_TENSORRT_MAJOR == 10 && NV_TENSORRT_MINOR < 3
+#define PLUGINGEN_HAS_BUILD_V2 0
+#else
+#define PLUGINGEN_HAS_BUILD_V2 1
+#endif
+
+//! The build capability a plugin implements: version 2 (getAliasedInput) when it updates an input in place, else
+//! version 1, which every TensorRT 10 knows.
+template <bool kInPlace>
+struct BuildCapability
+{
+    using type = nvinfer1::IPluginV3OneBuild;
+};
+#if PLUGINGEN_HAS_BUILD_V2
+template <>
+struct BuildCapability<true>
+{
+    using type = nvinfer1::IPluginV3OneBuildV2;
+};
+#endif
+
+//! Whether any output of `aliased` (per output: the input it is, or -1) is an input updated in place.
+template <size_t N>
+constexpr bool anyAliased(int32_t const (&aliased)[N])
+{
+    for (int32_t input : aliased)
+    {
+        if (input >= 0)
+        {
+            return true;
+        }
+    }
+    return false;
+}
 
 //! The PluginFields that serialize `fields` (pointing into it), as getFieldsToSerialize returns them.
 void serializeFields(FieldInfo const* info, size_t count, void* fields, nvinfer1::PluginField* out);
 
 /*! The IPluginV3 of a generated kernel description `K`, which provides:
-    kPluginName, kPluginVersion, kPluginNamespace, kKernelName; kInputTypes, kOutputTypes (arrays of DataType);
-    Fields (a standard-layout struct) and kFields (a std::array<FieldInfo>); Launch (derived from LaunchBase);
-    kScratchBytes, kScratchAlign; kImages, kImageCount, kVariants, kVariantTactic; kNbTactics; kZeroed (a
-    std::array<ZeroedOutput>); when kScratchBytes != 0,
+    kPluginName, kPluginVersion, kPluginNamespace, kKernelName; kNbInputs, kNbOutputs, kNbSignatures, kSignatures
+    (DataType[kNbSignatures][kNbInputs + kNbOutputs]), kPointsPerSignature, kAliasedInput (per output: the input it
+    updates in place, or -1); Fields (a standard-layout struct) and kFields (a std::array<FieldInfo>); Launch (derived
+    from LaunchBase); kScratchBytes, kScratchAlign; kImages, kImageCount, kVariants, kVariantTactic; kNbTactics;
+    kZeroed (a std::array of output slots); when kScratchBytes != 0,
     static size_t workspaceBytes(Fields const&, DynamicPluginTensorDesc const* inputs, int32_t tactic);
     static void outputShapes(DimsExprs const* inputs, DimsExprs* outputs, IExprBuilder&);
     static Launch computeLaunch(Fields const&, PluginTensorDesc const* inputs, int32_t tactic);
@@ -373,13 +431,17 @@ void serializeFields(FieldInfo const* info, size_t count, void* fields, nvinfer1
 template <typename K>
 class Plugin final : public nvinfer1::IPluginV3,
                      public nvinfer1::IPluginV3OneCore,
-                     public nvinfer1::IPluginV3OneBuild,
+                     public BuildCapability<anyAliased(K::kAliasedInput)>::type,
                      public nvinfer1::IPluginV3OneRuntime
 {
 public:
     using Fields = typename K::Fields;
-    static constexpr int32_t kNbInputs = static_cast<int32_t>(std::size(K::kInputTypes));
-    static constexpr int32_t kNbOutputs = static_cast<int32_t>(std::size(K::kOutputTypes));
+    using Build = typename BuildCapability<anyAliased(K::kAliasedInput)>::type;
+    static constexpr int32_t kNbInputs = K::kNbInputs;
+    static constexpr int32_t kNbOutputs = K::kNbOutputs;
+    static constexpr Signatures kTypes{&K::kSignatures[0][0], K::kNbSignatures, kNbInputs, kNbOutputs};
+    static_assert(!anyAliased(K::kAliasedInput) || PLUGINGEN_HAS_BUILD_V2,
+        "in-place outputs (OutputArg alias=) need TensorRT 10.3 or newer (IPluginV3OneBuildV2, getAliasedInput)");
 
     explicit Plugin(Fields const& fields, int32_t tactic = 0)
         : mFields(fields)
@@ -392,7 +454,7 @@ public:
         switch (type)
         {
         case nvinfer1::PluginCapabilityType::kCORE: return static_cast<nvinfer1::IPluginV3OneCore*>(this);
-        case nvinfer1::PluginCapabilityType::kBUILD: return static_cast<nvinfer1::IPluginV3OneBuild*>(this);
+        case nvinfer1::PluginCapabilityType::kBUILD: return static_cast<Build*>(this);
         case nvinfer1::PluginCapabilityType::kRUNTIME: return static_cast<nvinfer1::IPluginV3OneRuntime*>(this);
         }
         return nullptr;
@@ -443,13 +505,15 @@ public:
         });
     }
 
-    int32_t getOutputDataTypes(nvinfer1::DataType* outputTypes, int32_t nbOutputs, nvinfer1::DataType const*,
-        int32_t nbInputs) const noexcept override
+    int32_t getOutputDataTypes(nvinfer1::DataType* outputTypes, int32_t nbOutputs,
+        nvinfer1::DataType const* inputTypes, int32_t nbInputs) const noexcept override
     {
         return guarded(K::kPluginName, "getOutputDataTypes", int32_t{-1}, [&] {
             checkCount(nbInputs, kNbInputs, "inputs");
             checkCount(nbOutputs, kNbOutputs, "outputs");
-            std::memcpy(outputTypes, K::kOutputTypes, sizeof K::kOutputTypes);
+            // one signature: its output types whatever the inputs (supportsFormatCombination refuses other inputs)
+            int32_t const signature = K::kNbSignatures == 1 ? 0 : signatureOf(inputTypes, kTypes);
+            std::memcpy(outputTypes, K::kSignatures[signature] + kNbInputs, sizeof(nvinfer1::DataType) * kNbOutputs);
             return int32_t{0};
         });
     }
@@ -519,8 +583,13 @@ public:
     bool supportsFormatCombination(int32_t pos, nvinfer1::DynamicPluginTensorDesc const* inOut, int32_t nbInputs,
         int32_t nbOutputs) noexcept override
     {
-        return supportsLinear(
-            pos, inOut, nbInputs, nbOutputs, K::kInputTypes, kNbInputs, K::kOutputTypes, kNbOutputs);
+        return supportsSignature(pos, inOut, nbInputs, nbOutputs, kTypes);
+    }
+
+    //! IPluginV3OneBuildV2's (TensorRT 10.3+; a plain member for plugins that update no input in place).
+    int32_t getAliasedInput(int32_t outputIndex) noexcept
+    {
+        return outputIndex >= 0 && outputIndex < kNbOutputs ? K::kAliasedInput[outputIndex] : -1;
     }
 
     int32_t setTactic(int32_t tactic) noexcept override
@@ -542,7 +611,7 @@ public:
         return guarded(K::kPluginName, "onShapeChange", int32_t{-1}, [&] {
             checkCount(nbInputs, kNbInputs, "inputs");
             checkCount(nbOutputs, kNbOutputs, "outputs");
-            K::computeLaunch(mFields, in, mTactic);
+            launchFor(in);
             return int32_t{0};
         });
     }
@@ -551,10 +620,19 @@ public:
         void const* const* inputs, void* const* outputs, void* workspace, cudaStream_t stream) noexcept override
     {
         return guarded(K::kPluginName, "enqueue", int32_t{-1}, [&] {
-            typename K::Launch const launch = K::computeLaunch(mFields, inputDesc, mTactic);
-            for (ZeroedOutput const& zeroed : K::kZeroed)
+            typename K::Launch const launch = launchFor(inputDesc);
+            for (int32_t output = 0; output < kNbOutputs; ++output)
             {
-                zeroBytes(outputs[zeroed.slot], volume(outputDesc[zeroed.slot].dims) * zeroed.elementBytes, stream);
+                if (int32_t const input = K::kAliasedInput[output]; input >= 0)
+                {
+                    // in place: TensorRT (10.3+) hands the input's own buffer; should it give another, that buffer
+                    // starts as a copy of the input, and the kernel updates it
+                    copyBytes(outputs[output], inputs[input], bytesOf(outputDesc[output]), stream);
+                }
+            }
+            for (int32_t const slot : K::kZeroed)
+            {
+                zeroBytes(outputs[slot], bytesOf(outputDesc[slot]), stream);
             }
             if (!launch.empty && anyElements(outputDesc, kNbOutputs))
             {
@@ -581,6 +659,23 @@ public:
     }
 
 private:
+    //! The launch for these inputs: the generated values, in the images of the inputs' signature.
+    typename K::Launch launchFor(nvinfer1::PluginTensorDesc const* in) const
+    {
+        typename K::Launch launch = K::computeLaunch(mFields, in, mTactic);
+        if constexpr (K::kNbSignatures > 1)
+        {
+            launch.signature = signatureOf(in, kTypes);
+            launch.variant += launch.signature * K::kPointsPerSignature;
+        }
+        return launch;
+    }
+
+    static size_t bytesOf(nvinfer1::PluginTensorDesc const& desc)
+    {
+        return volume(desc.dims) * dataTypeSize(desc.type);
+    }
+
     static KernelSet& kernels()
     {
         static KernelSet set(K::kKernelName, K::kImages, K::kImageCount, K::kVariants);
