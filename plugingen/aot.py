@@ -156,9 +156,10 @@ def _store(cache_dir: Path, key: str, result: Dict[str, object]) -> None:
 
 
 def compile_kernels(config: ConfigSpec, archs: Sequence[int], cache_dir: Path, jobs: int,
-                    progress: Callable[[str], None] = lambda _: None) -> CompiledConfig:
-    """Compile every kernel's points (tactic x heuristic values x hint variant) for every arch (cached), ``jobs``
-    Triton compiles at a time."""
+                    progress: Callable[[str], None] = lambda _: None,
+                    notice: Callable[[str], None] = lambda _: None) -> CompiledConfig:
+    """Compile every kernel's points (signature x tactic x heuristic values x hint variant) for every arch that can
+    run them (cached), ``jobs`` Triton compiles at a time; ``notice`` hears of archs left out."""
     import triton
 
     archs = tuple(sorted(set(archs)))
@@ -173,8 +174,8 @@ def compile_kernels(config: ConfigSpec, archs: Sequence[int], cache_dir: Path, j
                     raise BuildError(f"{what}kernel '{spec.kernel_name}' needs sm_{spec.min_arch(signature)} or "
                                      f"newer (fp8), but the build targets only {skipped}", spec.loc,
                                      "add --arch 89 or 90")
-                progress(f"{what}kernel '{spec.kernel_name}' needs sm_{spec.min_arch(signature)} or newer (fp8): "
-                         f"not compiled for {skipped}")
+                notice(f"{what}kernel '{spec.kernel_name}' needs sm_{spec.min_arch(signature)} or newer (fp8): "
+                       f"not compiled for {skipped}")
         for point in spec.points():
             for arch in spec.archs_of(point.signature, archs):
                 try:

@@ -294,9 +294,12 @@ def _check_signatures(meta: dsl.KernelMetaData, params: List[KernelArg], src: So
                       "combinations in signatures=[...]")
             return ()
         first[key] = signature
+    reported = set()  # (type variable, dtype): one error each, at the first argument it breaks
     for p in typed:
         for signature in signatures:
             dtype = signature.of(p.type_var)
+            if (p.type_var, dtype) in reported:
+                continue
             written = f"{'tensor[' if p.is_tensor else ''}{dtype.abbr}{']' if p.is_tensor else ''}"
             problem = _type_problem(p.kind, p.name, f"{written} ({signature.describe()})", dtype, p.is_tensor)
             if problem is None and p.kind is ArgKind.PARAM:
@@ -309,6 +312,7 @@ def _check_signatures(meta: dsl.KernelMetaData, params: List[KernelArg], src: So
                            "meaningless", "hints apply to pointers and integers")
             if problem:
                 chk.error(problem[0], p.loc, problem[1])
+                reported.add((p.type_var, dtype))
                 break
     return signatures if len(chk.errors) == errors else ()
 
@@ -571,6 +575,10 @@ def _check_aliases(meta: dsl.KernelMetaData, params: List[KernelArg], outputs: D
                       f"'{meta.kernel_name}' (InputArgs: {', '.join(inputs) or 'none'})", p.loc,
                       "alias names the input the kernel updates in place")
             continue
+        shape = outputs.get(p.slot)
+        if shape is None:
+            rule = expr.parse_rule(f"{p.alias}[*] -> {p.name}[*]", p.loc)
+            outputs[p.slot] = OutputShape(p.slot, rule, rule.outputs[0], (source.slot,), p.loc)
         if p.alias in taken:
             chk.error(f"OutputArg '{p.name}' aliases InputArg '{p.alias}', which OutputArg '{taken[p.alias]}' already "
                       "aliases", p.loc, "an input can be updated in place by one output")
@@ -579,11 +587,9 @@ def _check_aliases(meta: dsl.KernelMetaData, params: List[KernelArg], outputs: D
         if (p.dtype, p.type_var) != (source.dtype, source.type_var):
             chk.error(f"OutputArg '{p.name}' ({p.type_text}) aliases InputArg '{p.alias}' ({source.type_text}): an "
                       "in-place output has its input's dtype", p.loc)
-        shape = outputs.get(p.slot)
         if shape is None:
-            rule = expr.parse_rule(f"{p.alias}[*] -> {p.name}[*]", p.loc)
-            outputs[p.slot] = OutputShape(p.slot, rule, rule.outputs[0], (source.slot,), p.loc)
-        elif not _copies_shape(shape, p.alias):
+            continue
+        if not _copies_shape(shape, p.alias):
             chk.error(f"rule '{expr.render_rule(shape.rule)}' gives in-place OutputArg '{p.name}' a shape that is not "
                       f"that of InputArg '{p.alias}'", shape.loc,
                       f"write '{p.alias}[*] -> {p.name}[*]', or leave the rule out: an aliased output has its input's "

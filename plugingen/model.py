@@ -594,7 +594,8 @@ class CompiledConfig:
             kernels.append({
                 "kernel": s.kernel_name, "plugin": s.plugin_name, "version": s.version, "namespace": s.namespace,
                 "function": s.function_name,
-                "fields": [{"name": a.name, "dtype": a.type_var or a.dtype.abbr} for a in s.fields],
+                "fields": [dict({"name": a.name, "dtype": s.field_dtype(a).abbr},
+                                **({"type_var": a.type_var} if a.type_var else {})) for a in s.fields],
                 "inputs": [{"name": a.name, "dtype": a.type_var or a.dtype.abbr} for a in s.inputs],
                 "outputs": [dict({"name": a.name, "dtype": a.type_var or a.dtype.abbr},
                                  **({"alias": a.alias} if a.alias else {})) for a in s.outputs],

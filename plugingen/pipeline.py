@@ -77,7 +77,8 @@ def run(options: Options) -> Result:
 
     stage = _Stage(2, "aot")
     compiled = aot.compile_kernels(spec, options.archs, cache_dir, options.jobs,
-                                   progress=lambda msg: log.debug("aot: %s", msg))
+                                   progress=lambda msg: log.debug("aot: %s", msg),
+                                   notice=lambda msg: log.info("%s", msg))
     images = sum(len(k.images) for k in compiled.kernels)
     stage.done(f"{images} image(s) for sm_{', sm_'.join(map(str, compiled.archs))}")
 

@@ -77,7 +77,8 @@ class PluginRunner:
             namespace: Optional[str] = None, tactic: Optional[int] = None) -> List[Any]:
         """Creates the plugin (runtime phase) from ``fields``, allocates its outputs and enqueues it on the current
         torch stream with ``tactic`` (a value from :meth:`tactics`; None or 0: the default, the first config).
-        Inputs must be contiguous CUDA tensors of the plugin's declared dtypes."""
+        Inputs must be contiguous CUDA tensors of the dtypes of one of the plugin's signatures. An in-place output
+        (``alias=``) is returned as the input tensor itself, updated."""
         with self._prepared(plugin_name, fields, inputs, version, namespace) as prepared:
             prepared.enqueue(tactic or 0)
             return prepared.outputs
@@ -144,8 +145,11 @@ class PluginRunner:
                         raise PluginError(f"{plugin_name} does not take input {pos} as {tensor.dtype}")
                 plugin.configure(in_types, in_shapes, out_types, out_shapes)
                 device = inputs[0].device if inputs else torch.device("cuda")
-                outputs = [torch.empty(shape, dtype=from_trt[DataType(t)], device=device)
-                           for t, shape in zip(out_types, out_shapes)]
+                # an in-place output is its input's tensor, as TensorRT hands an aliased output the input's buffer
+                aliased = [plugin.aliased_input(i)[0] for i in range(len(out_types))]
+                outputs = [inputs[alias] if alias >= 0 else torch.empty(shape, dtype=from_trt[DataType(t)],
+                                                                         device=device)
+                           for t, shape, alias in zip(out_types, out_shapes, aliased)]
                 # the workspace TensorRT would give: getWorkspaceSize at exactly these shapes
                 workspace_bytes = plugin.workspace_size(in_types, in_shapes, out_types, out_shapes)
                 workspace = torch.empty(workspace_bytes, dtype=torch.uint8, device=device) if workspace_bytes else None

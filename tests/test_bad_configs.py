@@ -183,9 +183,45 @@ CASES = {
                         "got ('cdiv(n, 256)', '1')",
     "grid_one_string": "grid_dims of kernel 'add_kernel' must be 3 expressions (x, y, z), got 'cdiv(n, 256), 1, 1'",
     "grid_division_by_zero": "grid_dims x 'cdiv(n, 0)': division by literal zero at column 1",
+    # dtype signatures, in-place outputs, fp8
+    "type_var_undeclared": "unknown dtype 'T' of InputArg 'y' (valid: fp16, bf16, fp32, fp64, i8, i32, i64, u8, i1, fp8e4m3, fp8e5m2) (hint: or declare 'T' as a type "
+                           "variable: dtypes={{'T': ['fp16', 'fp32']}})",
+    "type_var_unused": "type variable 'U' of kernel 'add_kernel' types no argument (hint: write Type('tensor[U]') "
+                       "where the kernel takes it, or remove it from dtypes)",
+    "type_var_not_declared": "type variable 'U' of InputArg 'y' is not declared in dtypes (declared: T)",
+    "dtypes_unknown_dtype": "unknown dtype 'float99' in dtypes['T'] (valid: fp16, bf16, fp32, fp64, i8, i32, i64, u8, i1, fp8e4m3, fp8e5m2)",
+    "dtypes_not_a_dict": "dtypes of kernel 'add_kernel' must be a dict like {{'T': ['fp16', 'fp32']}}, got "
+                         "['fp16', 'fp32']",
+    "signature_not_listed": "signatures[0] gives T = 'bf16', which dtypes['T'] does not list (fp16, fp32)",
+    "signature_missing_var": "signatures[0] of kernel 'add_kernel' is {{}}; each names every type variable (T) once",
+    "signatures_without_dtypes": "signatures of kernel 'add_kernel' without dtypes (hint: declare the type variables "
+                                 "in dtypes={{'T': [...]}}; signatures only restricts their combinations)",
+    "signatures_same_inputs": "signatures (T=fp16, U=fp16) and (T=fp16, U=fp32) of kernel 'add_kernel' give the "
+                              "inputs the same types: TensorRT tells signatures apart by their inputs' types (hint: a "
+                              "type variable that no input uses can take one dtype per combination of the others; "
+                              "list the combinations in signatures=[...])",
+    "type_var_no_tensor_type": "InputArg 'x' has type tensor[fp64] (T=fp64), which TensorRT has no tensor type for",
+    "param_type_var_mixed": "ParamArg 'alpha' has type T, an integer in some signatures and floating-point in "
+                            "others: a plugin field has one type",
+    "alias_unknown_input": "OutputArg 'out' has alias='z', which is not an InputArg of kernel 'add_kernel' "
+                           "(InputArgs: x, y) (hint: alias names the input the kernel updates in place)",
+    "alias_dtype_differs": "OutputArg 'out' (tensor[fp16]) aliases InputArg 'x' (tensor[fp32]): an in-place output "
+                           "has its input's dtype",
+    "alias_shape_differs": "rule 'y[d] -> out[d]' gives in-place OutputArg 'out' a shape that is not that of "
+                           "InputArg 'x' (hint: write 'x[*] -> out[*]', or leave the rule out: an aliased output "
+                           "has its input's shape)",
+    "alias_twice": "OutputArg 'out' aliases InputArg 'x', which OutputArg 'y' already aliases (hint: an input can "
+                   "be updated in place by one output)",
+    "alias_reset_to_zero": "reset_to_zero of 'zeroed_kernel' names 'out', which is InputArg 'x' updated in place: "
+                           "zeroing it would erase the input",
+    "input_fp8e5m2": "InputArg 'y' has type tensor[fp8e5m2], which TensorRT has no tensor type for (hint: pass it "
+                     "as i8 and bitcast in the kernel (x.to(tl.float8e5, bitcast=True)))",
+    "fp8_needs_sm89": "kernel 'add_kernel' needs sm_89 or newer (fp8), but the build targets only sm_80 (hint: add "
+                      "--arch 89 or 90)",
 }
 # where the marker is when it is not in the config itself
-MARKED_IN = {"kernel_syntax_error": "kernels_syntax_error.py", "kernel_import_error": "kernels_import_error.py"}
+MARKED_IN = {"kernel_syntax_error": "kernels_syntax_error.py", "kernel_import_error": "kernels_import_error.py",
+             "alias_reset_to_zero": "inplace_kernels.py"}
 # errors in the shared tuned_kernels.py: the text on the line they point at (a file holds one '# <-- error' only)
 LINE_IN_TUNED_KERNELS = {
     "autotune_pre_hook": "key=[\"n\"], pre_hook=_zero)", "autotune_uneven_configs": "\"WIDE\": True",
@@ -282,7 +318,7 @@ def build(capsys, workspace: Workspace, config: Path, *extra: str) -> tuple[int,
 # ------------------------------------------------------------------------------------------------ config mistakes
 def test_every_bad_config_has_a_case():
     helpers = {"good_config", "triton_compile_error", "kernels", "kernels_syntax_error", "kernels_import_error",
-               "tuned_kernels", "warning_unchecked_input"}
+               "tuned_kernels", "warning_unchecked_input", "inplace_kernels"}
     files = {p.stem for p in HERE.glob("*.py")} - helpers
     assert files == set(CASES)
     assert len(CASES) >= 30

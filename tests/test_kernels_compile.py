@@ -158,11 +158,32 @@ def _is_constexpr(io: Any) -> bool:
     return type(io).__name__ in ("Constexpr", "_ShimConstexpr")
 
 
-def _sig_type(io: Any) -> str:
+def _sig_type(io: Any, signature: dict) -> str:
+    """Triton's type of ``io``; a type variable (``tensor[T]``) as ``signature`` sets it, in Triton's spelling."""
     dtype = io.dtype
+    var = getattr(dtype, "type_var", None)
+    if var:
+        from plugingen.model import DType
+        return ("*" if dtype.is_tensor else "") + DType.named(signature[var]).triton
     if hasattr(dtype, "to_triton_sig"):
         return dtype.to_triton_sig()
     raise AssertionError(f"cannot get a Triton type string from {dtype!r}; update _sig_type")
+
+
+def _signatures(meta: Any) -> List[dict]:
+    """Every dtype signature of a KernelMetaData (``[{}]`` without type variables), as plain dicts."""
+    import itertools
+
+    dtypes = getattr(meta, "dtypes", None) or {}
+    listed = getattr(meta, "signatures", None)
+    return listed or [dict(zip(dtypes, combo)) for combo in itertools.product(*dtypes.values())]
+
+
+def _min_arch(meta: Any, signature: dict) -> int:
+    """fp8e4nv (e4m3) needs sm_89; Triton refuses it below."""
+    names = [signature.get(io.dtype.type_var, "") if getattr(io.dtype, "type_var", None) else str(io.dtype)
+             for io in meta.ios if not _is_constexpr(io)]
+    return 89 if any("fp8" in name for name in names) else 0
 
 
 def _num_variants(ios: Sequence[Any]) -> int:
@@ -171,8 +192,8 @@ def _num_variants(ios: Sequence[Any]) -> int:
     return counts.pop() if counts else 1
 
 
-def _variant(fn: Any, ios: Sequence[Any], index: int) -> Tuple[dict, dict, dict]:
-    """(signature, constexprs, attrs) for ASTSource, for hint variant ``index``."""
+def _variant(fn: Any, ios: Sequence[Any], index: int, types: dict) -> Tuple[dict, dict, dict]:
+    """(signature, constexprs, attrs) for ASTSource, for hint variant ``index`` of dtype signature ``types``."""
     signature, constexprs, attrs = {}, {}, {}
     for pos, (io, arg_name) in enumerate(zip(ios, fn.arg_names)):
         if _is_constexpr(io):
@@ -184,7 +205,7 @@ def _variant(fn: Any, ios: Sequence[Any], index: int) -> Tuple[dict, dict, dict]
             signature[arg_name] = "constexpr"
             constexprs[arg_name] = 1
             continue
-        signature[arg_name] = _sig_type(io)
+        signature[arg_name] = _sig_type(io, types)
         if hint == "16":
             attrs[(pos,)] = [["tt.divisibility", 16]]
         else:
@@ -204,20 +225,24 @@ class _Case:
     kernel_name: str
     variant: int
     arch: int
+    signature: Tuple[Tuple[str, str], ...] = ()
 
     @property
     def id(self) -> str:
         rel = self.config.relative_to(REPO).parent.name + "/" + self.config.stem
-        return f"{rel}:{self.kernel_name}:v{self.variant}:sm{self.arch}"
+        types = "".join(f":{var}={dtype}" for var, dtype in self.signature)
+        return f"{rel}:{self.kernel_name}{types}:v{self.variant}:sm{self.arch}"
 
 
 def _cases() -> List[_Case]:
     cases = []
     for config in CONFIGS:
         for k, meta in enumerate(_load_kernels(config)):
-            for v in range(_num_variants(meta.ios)):
-                for arch in ARCHS:
-                    cases.append(_Case(config, k, meta.kernel_name, v, arch))
+            for signature in _signatures(meta):
+                for v in range(_num_variants(meta.ios)):
+                    for arch in ARCHS:
+                        if arch >= _min_arch(meta, signature):
+                            cases.append(_Case(config, k, meta.kernel_name, v, arch, tuple(signature.items())))
     return cases
 
 
@@ -272,7 +297,7 @@ def test_kernel_compiles(case: _Case) -> None:
         if not _is_constexpr(io):
             assert io.name == param.name, f"config names {io.name!r} where the kernel has {param.name!r}"
 
-    signature, constexprs, attrs = _variant(fn, meta.ios, case.variant)
+    signature, constexprs, attrs = _variant(fn, meta.ios, case.variant, dict(case.signature))
     src = ASTSource(fn=fn, signature=signature, constexprs=constexprs, attrs=attrs)
     compiled = triton.compile(
         src,

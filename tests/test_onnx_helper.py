@@ -48,13 +48,20 @@ CASES = {
     "_matmul_kernel": Case({}, {"a": ["m", 64], "b": [64, "n"]}, {"c": ["m", "n"]}),
     "_accumulate_kernel": Case({"alpha": 2.0}, {"x": ["b", "s", 5]}, {"out": ["b", "s", 5]}),
     "_rms_norm_kernel": Case({"eps": 2.0 ** -10}, {"X": ["r", "c"], "W": ["c"]}, {"Y": ["r", "c"]}),
+    "axpby_kernel": Case({"alpha": 2.0, "beta": -0.5}, {"x": ["n"], "y": ["n"]}, {"out": ["n"]}),
+    "row_rms_kernel": Case({"eps": 2.0 ** -10}, {"x": ["r", "c"]}, {"y": ["r", "c"], "rms": ["r"]}),
+    "accumulate_kernel": Case({"alpha": 0.5}, {"acc": ["n"], "x": ["n"]}, {"acc_out": ["n"]}),
+    "cache_write_kernel": Case({"pos": 3}, {"cache": ["b", "s", 64], "new": ["b", 64]}, {"cache_out": ["b", "s", 64]}),
+    "fp8_quantize_kernel": Case({"scale": 4.0}, {"x": ["n"]}, {"q": ["n"]}),
+    "fp8_dequantize_kernel": Case({"scale": 4.0}, {"q": ["r", "c"]}, {"y": ["r", "c"]}),
 }
 #: a concrete size for every dynamic dim name used in CASES.
 DIMS = {"n": 1000, "b": 2, "s": 128, "r": 5, "c": 96, "m": 77}
 
 #: plugingen dtype -> name of the onnx.TensorProto element type.
 ELEM_TYPE_NAMES = {"fp16": "FLOAT16", "bf16": "BFLOAT16", "fp32": "FLOAT", "fp64": "DOUBLE", "i8": "INT8",
-                   "i32": "INT32", "i64": "INT64", "u8": "UINT8", "i1": "BOOL"}
+                   "i32": "INT32", "i64": "INT64", "u8": "UINT8", "i1": "BOOL", "fp8e4m3": "FLOAT8E4M3FN",
+                   "fp8e5m2": "FLOAT8E5M2"}
 INT32_MIN, INT32_MAX = -2 ** 31, 2 ** 31 - 1
 
 CONFIG_IDS = [f"{c.parent.name}/{c.name}" for c in all_configs()]
@@ -66,6 +73,16 @@ def concrete(shape: List[Dim]) -> List[int]:
 
 def manifest(output_dir: Path) -> dict:
     return json.loads((output_dir / "manifest.json").read_text())
+
+
+def signatures(kernel: dict) -> list:
+    """The manifest's signatures of a kernel ([None]: one, without type variables)."""
+    return kernel["signatures"] or [None]
+
+
+def typed(tensors: list, signature) -> list:
+    """The manifest's tensors with each type variable replaced by its dtype in ``signature``."""
+    return [dict(t, dtype=(signature or {}).get(t["dtype"], t["dtype"])) for t in tensors]
 
 
 def case_for(kernel: str) -> Case:
@@ -120,7 +137,9 @@ def test_plugins_constant_matches_manifest(built, onnx):
             for f in kernel["fields"]]
         for mine, theirs in ((plugin.inputs, kernel["inputs"]), (plugin.outputs, kernel["outputs"])):
             assert [tuple(t) for t in mine] == [
-                (t["name"], t["dtype"], getattr(onnx.TensorProto, ELEM_TYPE_NAMES[t["dtype"]])) for t in theirs]
+                (t["name"], t["dtype"], getattr(onnx.TensorProto, ELEM_TYPE_NAMES[t["dtype"]], None) if t["dtype"]
+                 in ELEM_TYPE_NAMES else None, t.get("alias")) for t in theirs]
+        assert list(plugin.signatures) == kernel["signatures"]
     assert module.LIBRARY_PATH == (built[0] / "libtriton_plugins.so").resolve()
     assert {abbr: getattr(onnx.TensorProto, name) for abbr, name in ELEM_TYPE_NAMES.items()} == \
         module.ONNX_ELEM_TYPE
@@ -247,12 +266,13 @@ def _dims(value_info) -> list:
 
 def test_make_model_is_checked_for_every_config(built, onnx):
     _, info, module = built
-    for kernel in info["kernels"]:
+    for kernel, signature in [(k, s) for k in info["kernels"] for s in signatures(k)]:
         case = case_for(kernel["kernel"])
+        inputs, outputs = typed(kernel["inputs"], signature), typed(kernel["outputs"], signature)
         for shapes, expected in ((case.inputs, case.outputs),
                                  ({k: concrete(v) for k, v in case.inputs.items()},
                                   {k: concrete(v) for k, v in case.outputs.items()})):
-            model = module.make_model(kernel["kernel"], case.params, shapes)
+            model = module.make_model(kernel["kernel"], case.params, shapes, signature=signature)
             onnx.checker.check_model(model, full_check=True)
             model = onnx.load_from_string(model.SerializeToString())
             graph = model.graph
@@ -260,10 +280,10 @@ def test_make_model_is_checked_for_every_config(built, onnx):
             assert {(o.domain, o.version) for o in model.opset_import} == {("", 17), (module.DOMAIN, 1)}
             assert [(v.name, v.type.tensor_type.elem_type, _dims(v)) for v in graph.input] == [
                 (t["name"], getattr(onnx.TensorProto, ELEM_TYPE_NAMES[t["dtype"]]), shapes[t["name"]])
-                for t in kernel["inputs"]]
+                for t in inputs]
             assert [(v.name, v.type.tensor_type.elem_type, _dims(v)) for v in graph.output] == [
                 (t["name"], getattr(onnx.TensorProto, ELEM_TYPE_NAMES[t["dtype"]]), expected[t["name"]])
-                for t in kernel["outputs"]]
+                for t in outputs]
             assert list(graph.node[0].input) == [t["name"] for t in kernel["inputs"]]
             assert list(graph.node[0].output) == [t["name"] for t in kernel["outputs"]]
 

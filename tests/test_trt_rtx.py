@@ -24,7 +24,7 @@ from typing import List, NamedTuple, Optional
 import pytest
 
 from conftest import EXAMPLES, TEST_KERNELS, all_configs
-from test_onnx_helper import CONFIG_IDS, DIMS, case_for, concrete, load_onnx_plugins, manifest
+from test_onnx_helper import CONFIG_IDS, DIMS, case_for, concrete, load_onnx_plugins, manifest, signatures, typed
 
 pytestmark = pytest.mark.trt
 
@@ -34,7 +34,7 @@ FIELD_TYPES = {"fp16": ("FLOAT16", "float16"), "bf16": ("BF16", "uint16"), "fp32
                "fp64": ("FLOAT64", "float64"), "i8": ("INT8", "int8"), "i32": ("INT32", "int32"),
                "i64": ("INT64", "int64")}
 TRT_TYPES = {"fp16": "float16", "bf16": "bfloat16", "fp32": "float32", "i8": "int8", "i32": "int32",
-             "i64": "int64", "u8": "uint8", "i1": "bool"}
+             "i64": "int64", "u8": "uint8", "i1": "bool", "fp8e4m3": "fp8"}
 PARSER_LINK = "libtensorrt_rtx.so"
 
 
@@ -234,9 +234,11 @@ class Parsed(NamedTuple):
     log_errors: List[str]  # errors TensorRT logged meanwhile (the plugin's own messages included)
 
 
-def parse_and_build(trt, builder, logger, model, build: bool = True, profile_inputs: Optional[dict] = None):
+def parse_and_build(trt, builder, logger, model, build: bool = True, profile_inputs: Optional[dict] = None,
+                    aliased_io: bool = False):
     """Parse ``model`` with TensorRT-RTX's OnnxParser and (when it parsed and ``build``) build a serialized engine,
-    with an optimization profile for ``profile_inputs`` (input name -> shape with named dynamic dims).
+    with an optimization profile for ``profile_inputs`` (input name -> shape with named dynamic dims); ``aliased_io``
+    enables the preview feature a plugin with in-place outputs needs.
 
     The network holds the plugin objects, and deregister_library dlcloses the library: network, parser and
     builder config are deleted here, before any caller can deregister."""
@@ -252,6 +254,8 @@ def parse_and_build(trt, builder, logger, model, build: bool = True, profile_inp
         engine = None
         if ok and build:
             config = builder.create_builder_config()
+            if aliased_io:
+                config.set_preview_feature(trt.PreviewFeature.ALIASED_PLUGIN_IO_10_03, True)
             if profile_inputs:
                 config.add_optimization_profile(_profile(builder, profile_inputs))
             engine = builder.build_serialized_network(network, config)
@@ -260,9 +264,9 @@ def parse_and_build(trt, builder, logger, model, build: bool = True, profile_inp
         del network, parser, config
 
 
-def _expected_outputs(trt, kernel: dict, shapes: dict) -> list:
+def _expected_outputs(trt, kernel: dict, shapes: dict, signature) -> list:
     return [(t["name"], tuple(-1 if isinstance(d, str) else d for d in shapes[t["name"]]),
-             getattr(trt, TRT_TYPES[t["dtype"]])) for t in kernel["outputs"]]
+             getattr(trt, TRT_TYPES[t["dtype"]])) for t in typed(kernel["outputs"], signature)]
 
 
 def _profile(builder, inputs: dict):
@@ -275,16 +279,19 @@ def _profile(builder, inputs: dict):
     return profile
 
 
-def build_engine(trt, builder, logger, output_dir: Path, kernel: dict, dynamic: bool):
-    """Parse ``make_model`` for ``kernel`` (dynamic or concrete dims), check the network's outputs, build."""
+def build_engine(trt, builder, logger, output_dir: Path, kernel: dict, dynamic: bool, signature=None):
+    """Parse ``make_model`` for ``kernel`` (dynamic or concrete dims; the dtypes of ``signature``), check the
+    network's outputs, build."""
     module = load_onnx_plugins(output_dir)
     case = case_for(kernel["kernel"])
     inputs = case.inputs if dynamic else {k: concrete(v) for k, v in case.inputs.items()}
     outputs = case.outputs if dynamic else {k: concrete(v) for k, v in case.outputs.items()}
-    model = module.make_model(kernel["kernel"], case.params, inputs)
-    result = parse_and_build(trt, builder, logger, model, profile_inputs=inputs if dynamic else None)
+    model = module.make_model(kernel["kernel"], case.params, inputs, signature=signature)
+    aliased = any(t.get("alias") for t in kernel["outputs"])
+    result = parse_and_build(trt, builder, logger, model, profile_inputs=inputs if dynamic else None,
+                             aliased_io=aliased)
     assert result.ok, f"{kernel['plugin']}: the ONNX parser failed: {result.parser_errors} {result.log_errors}"
-    assert result.outputs == _expected_outputs(trt, kernel, outputs)
+    assert result.outputs == _expected_outputs(trt, kernel, outputs, signature)
     assert result.engine is not None and result.engine.nbytes > 0, \
         f"{kernel['plugin']}: no engine; TensorRT said: {result.log_errors}"
     return result.engine
@@ -296,7 +303,8 @@ def test_onnx_parse_and_build(trt, builder, logger, parser_ready, build_plugin, 
     out = build_plugin(config)
     with loaded(trt, out):
         for kernel in kernels_of(out):
-            build_engine(trt, builder, logger, out, kernel, dynamic)
+            for signature in signatures(kernel):  # one node type, an engine per signature
+                build_engine(trt, builder, logger, out, kernel, dynamic, signature)
 
 
 @pytest.mark.parametrize("dynamic", [True, False], ids=["dynamic", "static"])
@@ -310,6 +318,43 @@ def test_the_builder_queries_an_autotuned_plugins_tactics(trt, builder, logger, 
     offered = [m for _, m in logger.messages[mark:] if "offers tactics" in m]
     # no GPU here: every tactic is offered (on a GPU, those whose images fit its shared memory)
     assert offered and set(offered) == {"_matmul_kernelPlugin offers tactics (of 1..4): 1, 2, 3, 4"}, offered
+
+
+def test_in_place_plugin_needs_the_aliased_io_preview_feature(trt, builder, logger, parser_ready, build_plugin):
+    """TensorRT-RTX builds an engine for a plugin with an aliased output only with
+    PreviewFeature.ALIASED_PLUGIN_IO_10_03 on (build_engine turns it on): without it the build fails, naming it."""
+    out = build_plugin(TEST_KERNELS / "inplace_ops_config.py")
+    module = load_onnx_plugins(out)
+    case = case_for("cache_write_kernel")
+    model = module.make_model("cache_write_kernel", case.params, {k: concrete(v) for k, v in case.inputs.items()})
+    with loaded(trt, out):
+        result = parse_and_build(trt, builder, logger, model)
+    assert result.ok and result.engine is None
+    assert any("PreviewFeature::kALIASED_PLUGIN_IO_10_03 not enabled" in e for e in result.log_errors), \
+        result.log_errors
+
+
+def test_one_node_type_builds_each_signature_and_refuses_others(trt, builder, logger, parser_ready, build_plugin):
+    """The same ONNX op type serves fp16, bf16 and fp32 inputs (an engine each, outputs typed by the inputs); inputs
+    of no signature (fp16 and fp32 mixed) parse but build no engine, the plugin naming the signatures."""
+    out = build_plugin(TEST_KERNELS / "typed_ops_config.py")
+    module = load_onnx_plugins(out)
+    case = case_for("axpby_kernel")
+    shapes = {k: concrete(v) for k, v in case.inputs.items()}
+    with loaded(trt, out):
+        types = []
+        for signature in module.PLUGINS["axpby_kernel"].signatures:
+            model = module.make_model("axpby_kernel", case.params, shapes, signature=signature)
+            result = parse_and_build(trt, builder, logger, model)
+            assert result.engine is not None, result.log_errors
+            types.append(result.outputs[0][2])
+        assert types == [trt.float16, trt.bfloat16, trt.float32]
+        model = module.make_model("axpby_kernel", case.params, shapes, signature={"T": "fp16"})
+        model.graph.input[1].type.tensor_type.elem_type = 1  # y as FLOAT
+        result = parse_and_build(trt, builder, logger, model)
+    assert result.engine is None
+    assert any("no signature of this plugin takes inputs of types (kHALF, kFLOAT)" in e for e in result.log_errors), \
+        result.log_errors
 
 
 def test_onnx_node_missing_a_field_fails_to_parse(trt, builder, logger, parser_ready, build_plugin):

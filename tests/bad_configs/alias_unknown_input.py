@@ -1,0 +1,18 @@
+"""An alias naming no InputArg."""
+from plugingen import *  # noqa: F401,F403
+
+KERNELS = [
+    KernelMetaData(
+        kernel_name='add_kernel',
+        kernel_file='kernels.py',
+        ios=[
+            InputArg('x', Type('tensor[fp32]')),
+            InputArg('y', Type('tensor[fp32]')),
+            OutputArg('out', Type('tensor[fp32]'), alias='z'),  # <-- error
+            DimSizeArg('n'),
+            Constexpr(256),
+        ],
+        shape_infer_rules=['x[d] -> out[d]', 'x[d] : d -> n'],
+        grid_dims=('cdiv(n, 256)', '1', '1'),
+    ),
+]

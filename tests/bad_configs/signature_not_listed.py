@@ -1,0 +1,20 @@
+"""A signature with a dtype its type variable does not list."""
+from plugingen import *  # noqa: F401,F403
+
+KERNELS = [
+    KernelMetaData(
+        kernel_name='add_kernel',
+        kernel_file='kernels.py',
+        dtypes={'T': ['fp16', 'fp32']},
+        signatures=[{'T': 'bf16'}],  # <-- error
+        ios=[
+            InputArg('x', Type('tensor[T]')),
+            InputArg('y', Type('tensor[T]')),
+            OutputArg('out', Type('tensor[T]')),
+            DimSizeArg('n'),
+            Constexpr(256),
+        ],
+        shape_infer_rules=['x[d] -> out[d]', 'x[d] : d -> n'],
+        grid_dims=('cdiv(n, 256)', '1', '1'),
+    ),
+]

@@ -1,0 +1,141 @@
+"""GPU: one plugin serving several dtype signatures, in-place (aliased) outputs, and fp8 tensors, each run through the
+plugin's own enqueue (PluginRunner) against a torch reference, at odd sizes.
+
+Skipped without torch + CUDA. Run on the GPU machine (see docs/VERIFICATION.md)."""
+import pytest
+
+torch = pytest.importorskip("torch")
+if not torch.cuda.is_available():
+    pytest.skip("no CUDA GPU", allow_module_level=True)
+
+from conftest import TEST_KERNELS  # noqa: E402
+
+from plugingen.testing import PluginError, PluginRunner  # noqa: E402
+
+pytestmark = pytest.mark.gpu
+
+TYPED = TEST_KERNELS / "typed_ops_config.py"
+INPLACE = TEST_KERNELS / "inplace_ops_config.py"
+FP8 = TEST_KERNELS / "fp8_cast_config.py"
+FLOATS = [torch.float16, torch.bfloat16, torch.float32]
+TOLERANCE = {torch.float16: 1e-3, torch.bfloat16: 1e-2, torch.float32: 1e-6}
+
+
+@pytest.fixture(scope="module")
+def runner(build_plugin):
+    runners = {}
+
+    def get(config):
+        if config not in runners:
+            runners[config] = PluginRunner(build_plugin(config) / "libtriton_plugins.so")
+        return runners[config]
+
+    yield get
+    for r in runners.values():
+        r.close()
+
+
+def run(runner, config, plugin, fields, inputs):
+    outputs = runner(config).run(plugin, fields, inputs)
+    torch.cuda.synchronize()
+    return outputs
+
+
+@pytest.mark.parametrize("dtype", FLOATS, ids=str)
+@pytest.mark.parametrize("n, offset", [(1, 0), (1000, 0), (4097, 0), (1 << 20, 0), (999, 1)])
+def test_axpby_every_signature(runner, dtype, n, offset):
+    """alpha and beta reach the kernel in the tensors' type (fp16/bf16 rounded by the plugin, as the kernel
+    computes); offset 1 misaligns the pointers (the generic variant)."""
+    x = torch.randn(n + offset, device="cuda", dtype=dtype)[offset:]
+    y = torch.randn(n + offset, device="cuda", dtype=dtype)[offset:]
+    alpha, beta = 1.7, -0.3
+    out, = run(runner, TYPED, "axpby_kernelPlugin", {"alpha": alpha, "beta": beta}, [x, y])
+    assert out.dtype == dtype and out.shape == (n,)
+    a, b = torch.tensor(alpha, dtype=dtype), torch.tensor(beta, dtype=dtype)  # the kernel's scalars
+    expected = (a.cuda() * x + b.cuda() * y)
+    torch.testing.assert_close(out.float(), expected.float(), rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("dtype", FLOATS, ids=str)
+@pytest.mark.parametrize("rows, cols", [(1, 1), (3, 777), (65, 5000), (7, 512)])
+def test_row_rms_every_signature_with_fp32_side_output(runner, dtype, rows, cols):
+    x = torch.randn(rows, cols, device="cuda", dtype=dtype)
+    eps = 2.0 ** -10
+    y, rms = run(runner, TYPED, "row_rms_kernelPlugin", {"eps": eps}, [x])
+    assert (y.dtype, rms.dtype, y.shape, rms.shape) == (dtype, torch.float32, (rows, cols), (rows,))
+    expected_rms = torch.sqrt(x.float().pow(2).mean(-1) + eps)
+    torch.testing.assert_close(rms, expected_rms, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(y.float(), (x.float() / expected_rms[:, None]).to(dtype).float(),
+                               rtol=TOLERANCE[dtype] * 4, atol=TOLERANCE[dtype] * 4)
+
+
+def test_inputs_of_no_signature_are_refused(runner):
+    x = torch.randn(16, device="cuda", dtype=torch.float16)
+    y = torch.randn(16, device="cuda", dtype=torch.float32)
+    with pytest.raises(PluginError, match=r"no signature of this plugin takes inputs of types \(kHALF, kFLOAT\)"):
+        run(runner, TYPED, "axpby_kernelPlugin", {"alpha": 1.0, "beta": 1.0}, [x, y])
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=str)
+@pytest.mark.parametrize("n", [1, 1000, 4097])
+def test_accumulate_updates_its_input_in_place(runner, dtype, n):
+    acc = torch.randn(n, device="cuda", dtype=dtype)
+    before, x = acc.clone(), torch.randn(n, device="cuda", dtype=dtype)
+    out, = run(runner, INPLACE, "accumulate_kernelPlugin", {"alpha": 0.5}, [acc, x])
+    assert out is acc  # the aliased output is the input itself: no copy, no new buffer
+    expected = (before.float() + 0.5 * x.float()).to(dtype)
+    torch.testing.assert_close(acc, expected, rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype])
+
+
+def test_cache_write_changes_one_row_only(runner):
+    cache = torch.randn(3, 9, 300, device="cuda", dtype=torch.float16)
+    before, new = cache.clone(), torch.randn(3, 300, device="cuda", dtype=torch.float16)
+    out, = run(runner, INPLACE, "cache_write_kernelPlugin", {"pos": 4}, [cache, new])
+    assert out is cache
+    before[:, 4] = new
+    torch.testing.assert_close(cache, before, rtol=0, atol=0)
+
+
+def test_cache_write_refuses_a_position_past_the_cache(runner):
+    cache = torch.zeros(2, 5, 64, device="cuda", dtype=torch.float16)
+    with pytest.raises(PluginError, match=r"constraint 'pos < seq' does not hold \(pos = 5, seq = 5\)"):
+        run(runner, INPLACE, "cache_write_kernelPlugin", {"pos": 5}, [cache, torch.zeros(2, 64, device="cuda",
+                                                                                          dtype=torch.float16)])
+    assert not cache.any()
+
+
+def test_an_output_buffer_that_is_not_the_input_starts_as_its_copy(runner, build_plugin):
+    """A TensorRT that ignores the aliasing (10.0-10.2) hands a separate output buffer: the plugin copies the input
+    there first, so the output is still acc + alpha * x and the input is left as it was."""
+    from plugingen.host import DataType, PluginFieldType, TensorRTPhase
+    r = runner(INPLACE)
+    acc, x = torch.randn(1000, device="cuda"), torch.randn(1000, device="cuda")
+    before, separate = acc.clone(), torch.full((1000,), float("nan"), device="cuda")
+    plugin = r.host.create("accumulate_kernelPlugin", {"alpha": (PluginFieldType.FLOAT32, 2.0)},
+                           phase=TensorRTPhase.RUNTIME)
+    try:
+        desc = [(DataType.FLOAT, (1000,), t.data_ptr()) for t in (acc, x)]
+        plugin.configure([DataType.FLOAT] * 2, [(1000,)] * 2, [DataType.FLOAT], [(1000,)])
+        plugin.enqueue(desc, [(DataType.FLOAT, (1000,), separate.data_ptr())],
+                       stream=torch.cuda.current_stream().cuda_stream)
+        torch.cuda.synchronize()
+    finally:
+        plugin.close()
+    torch.testing.assert_close(separate, before + 2.0 * x)
+    assert torch.equal(acc, before)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=str)
+@pytest.mark.parametrize("n", [1, 1000, 4097, (1 << 16) + 5])
+def test_fp8_round_trip(runner, dtype, n):
+    x = torch.randn(n, device="cuda", dtype=dtype) * 3
+    scale = 4.0
+    q, = run(runner, FP8, "fp8_quantize_kernelPlugin", {"scale": scale}, [x])
+    assert q.dtype == torch.float8_e4m3fn and q.shape == (n,)
+    expected = (x.float() * scale).to(torch.float8_e4m3fn)
+    assert torch.equal(q.view(torch.uint8), expected.view(torch.uint8))
+    if dtype == torch.float16:  # the dequantiser's one signature
+        y, = run(runner, FP8, "fp8_dequantize_kernelPlugin", {"scale": scale}, [q.view(1, n)])
+        assert y.dtype == torch.float16 and y.shape == (1, n)
+        torch.testing.assert_close(y.view(n).float(), (q.float() / scale).half().float(), rtol=0, atol=0)
+        torch.testing.assert_close(y.view(n).float(), x.float(), rtol=0.07, atol=0.02)  # e4m3: 3 mantissa bits
