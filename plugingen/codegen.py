@@ -299,9 +299,14 @@ def argument_lines(spec: KernelSpec) -> List[str]:
     """The launch's local copy of every passed kernel argument, at its true width (pointers as uint64), except the
     ParamArgs typed by a type variable (``signature_lines``)."""
     lines = []
+    in_place = {source: out for out, source in spec.aliases}
     for arg in spec.args:
-        if arg.kind is ArgKind.INPUT:
+        if arg.kind is ArgKind.INPUT and arg.slot in in_place:  # the kernel updates the output: the input or a copy
+            lines.append(f"uint64_t arg_{arg.name} = reinterpret_cast<uintptr_t>(outputs[{in_place[arg.slot]}]);")
+        elif arg.kind is ArgKind.INPUT:
             lines.append(f"uint64_t arg_{arg.name} = reinterpret_cast<uintptr_t>(inputs[{arg.slot}]);")
+        elif arg.kind is ArgKind.OUTPUT and not arg.is_parameter:
+            continue
         elif arg.kind is ArgKind.OUTPUT:
             lines.append(f"uint64_t arg_{arg.name} = reinterpret_cast<uintptr_t>(outputs[{arg.slot}]);")
         elif arg.kind is ArgKind.PARAM and not arg.type_var:
@@ -395,7 +400,7 @@ def _images(kernel: CompiledKernel) -> List[Dict[str, object]]:
 
 
 def _signature(spec: KernelSpec) -> str:
-    args = ", ".join(f"{a.name}: {a.triton_type()}" for a in spec.args)
+    args = ", ".join(f"{a.name}: {a.triton_type()}" for a in spec.parameters)
     return f"@triton.jit {spec.kernel_name}({args})"
 
 

@@ -96,6 +96,10 @@ def _check_params(meta: dsl.KernelMetaData, fn: Any, set_names: Dict[str, ArgKin
     if chk.errors:
         return []
     all_params = list(fn.params)
+    # an in-place output need not be a kernel parameter: the kernel updates its input through the input's parameter
+    kernel_names = {p.name for p in all_params}
+    beside = [a for a in ios if isinstance(a, dsl.OutputArg) and a.alias and a.name not in kernel_names]
+    ios = [a for a in ios if not any(a is b for b in beside)]
     for p in all_params:
         if p.name in set_names and not p.is_constexpr:
             chk.error(f"{_SETTERS[set_names[p.name]]} of kernel '{meta.kernel_name}' set '{p.name}', which is not "
@@ -171,6 +175,19 @@ def _check_params(meta: dsl.KernelMetaData, fn: Any, set_names: Dict[str, ArgKin
             is_tensor=kind is not ArgKind.CONSTEXPR and arg.dtype.is_tensor, hints=tuple(arg.hints), slot=slot,
             loc=arg.loc, value=arg.value if kind is ArgKind.CONSTEXPR else None,
             type_var=None if kind is ArgKind.CONSTEXPR else arg.dtype.type_var, alias=getattr(arg, "alias", None)))
+    for arg in beside:
+        _check_arg_type(arg, chk)
+        if arg.hints:
+            chk.error(f"OutputArg '{arg.name}' is not a kernel parameter (it is InputArg '{arg.alias}' updated in "
+                      "place), so hints on it mean nothing", arg.loc, "drop its hints")
+        if not isinstance(arg.name, str) or not _IDENTIFIER.match(arg.name) or arg.name in seen:
+            chk.error(f"OutputArg name {arg.name!r} is not a valid identifier or is taken", arg.loc)
+        seen.setdefault(arg.name, arg.loc)
+        slot = slots.get(ArgKind.OUTPUT, 0)
+        slots[ArgKind.OUTPUT] = slot + 1
+        params.append(KernelArg(name=arg.name, kind=ArgKind.OUTPUT, dtype=arg.dtype.dtype, is_tensor=arg.dtype.is_tensor,
+                                hints=(), slot=slot, loc=arg.loc, type_var=arg.dtype.type_var, alias=arg.alias,
+                                is_parameter=False))
     if not slots.get(ArgKind.INPUT):
         chk.error(f"kernel '{meta.kernel_name}' has no InputArg; a plugin needs at least one input",
                   src.field(meta.loc, "ios"))

@@ -153,6 +153,7 @@ class KernelArg:
     value: Union[int, float, bool, str, None] = None  # Constexpr value (TUNED / HEURISTIC: set per tactic / launch)
     type_var: Optional[str] = None  # typed by a type variable (``tensor[T]``): dtype is None, each signature says
     alias: Optional[str] = None  # an OutputArg that is this InputArg itself (updated in place)
+    is_parameter: bool = True  # False: an in-place OutputArg the kernel reaches through its input's parameter
 
     @property
     def is_int_scalar(self) -> bool:
@@ -329,7 +330,7 @@ class KernelSpec:
     namespace: str
     kernel_file: Path
     source_key: str  # Triton's hash of the kernel's source and of the jit functions it calls
-    args: Tuple[KernelArg, ...]  # every kernel parameter, in kernel order
+    args: Tuple[KernelArg, ...]  # every kernel parameter, in kernel order; then in-place outputs that are not ones
     output_shapes: Tuple[OutputShape, ...]  # one per output, in output order
     dim_size_values: Tuple[DimSizeValue, ...]  # the DimSizeArgs (in order), then the launch values
     grid: Tuple[expr.Expr, expr.Expr, expr.Expr]
@@ -489,9 +490,15 @@ class KernelSpec:
         """``x % 16 == 0, n == 1``, or ``generic (no hints)``."""
         return ", ".join(h.condition(a.name) for a, h in self.hinted(variant)) or "generic (no hints)"
 
+    @property
+    def parameters(self) -> Tuple[KernelArg, ...]:
+        """The kernel's parameters, in kernel order (``args`` less in-place outputs that are not parameters)."""
+        return tuple(a for a in self.args if a.is_parameter)
+
     def launched(self, variant: Variant) -> Tuple[KernelArg, ...]:
         """The arguments ``variant``'s compiled entry takes, in order (before Triton's hidden ones)."""
-        return tuple(a for a, h in zip(self.args, variant.hints) if not a.kind.is_constexpr and h.passed)
+        return tuple(a for a, h in zip(self.args, variant.hints)
+                     if a.is_parameter and not a.kind.is_constexpr and h.passed)
 
     def triton_signature(self, point: Point) -> Tuple[Tuple[str, str, object, bool], ...]:
         """(name, Triton type or 'constexpr', constant value or None, divisible by 16) of each parameter as the AOT
@@ -499,6 +506,8 @@ class KernelSpec:
         constexprs = self.constexprs(point)
         out = []
         for a, h in zip(self.args, point.variant.hints):
+            if not a.is_parameter:
+                continue
             if a.kind.is_constexpr:
                 out.append((a.name, "constexpr", constexprs[a.name], False))
             elif h is Hint.ONE:

@@ -14,7 +14,8 @@ from plugingen.dsl import DType
 from plugingen.host import DataType, HostError, PluginFieldType, PluginHost, TensorFormat, TensorRTPhase, build_host
 
 TRT = {DType.FP16: DataType.HALF, DType.BF16: DataType.BF16, DType.FP32: DataType.FLOAT, DType.INT8: DataType.INT8,
-       DType.INT32: DataType.INT32, DType.INT64: DataType.INT64, DType.UINT8: DataType.UINT8, DType.BOOL: DataType.BOOL}
+       DType.INT32: DataType.INT32, DType.INT64: DataType.INT64, DType.UINT8: DataType.UINT8, DType.BOOL: DataType.BOOL,
+       DType.FP8E4M3: DataType.FP8}
 FIELD = {DType.FP16: (PluginFieldType.FLOAT16, np.float16), DType.BF16: (PluginFieldType.FLOAT32, np.float32),
          DType.FP32: (PluginFieldType.FLOAT32, np.float32), DType.FP64: (PluginFieldType.FLOAT64, np.float64),
          DType.INT8: (PluginFieldType.INT8, np.int8), DType.INT32: (PluginFieldType.INT32, np.int32),
@@ -30,8 +31,9 @@ def field_values(spec, scale=1):
     """Representative fields: 2.5 for floats, a small integer for ints (as TensorRT would pass them)."""
     out = {}
     for i, p in enumerate(spec.fields):
-        field_type, dtype = FIELD[p.dtype]
-        value = 2.5 * scale if p.dtype.is_float else 1 + i + scale
+        stored = spec.field_dtype(p)
+        field_type, dtype = FIELD[stored]
+        value = 2.5 * scale if stored.is_float else 1 + i + scale
         out[p.name] = (field_type, np.array([value], dtype=dtype))
     return out
 
@@ -98,24 +100,28 @@ def test_every_plugin_through_the_host(build_plugin, host_lib, config):
         assert sorted(creators) == sorted((s.plugin_name, s.version, s.namespace) for s in specs)
         for spec in specs:
             creator = creators[(spec.plugin_name, spec.version, spec.namespace)]
+            stored = [spec.field_dtype(p) for p in spec.fields]
             assert [(f.name, f.type) for f in creator.fields] == \
-                [(p.name, {DType.BF16: PluginFieldType.BF16}.get(p.dtype, FIELD[p.dtype][0])) for p in spec.fields]
+                [(p.name, {DType.BF16: PluginFieldType.BF16}.get(d, FIELD[d][0])) for p, d in zip(spec.fields, stored)]
             plugin = host.create(spec.plugin_name, field_values(spec), phase=TensorRTPhase.BUILD)
             assert plugin.info() == (spec.plugin_name, spec.version, spec.namespace)
             assert plugin.nb_outputs() == len(spec.outputs)
-            in_types = [TRT[p.dtype] for p in spec.inputs]
-            out_types = [TRT[p.dtype] for p in spec.outputs]
-            assert list(plugin.output_types(in_types)) == out_types
             for base in (1, 5, 17):
                 shapes = input_shapes(spec, base)
                 assert [tuple(s) for s in plugin.output_shapes(shapes)] == expected_output_shapes(spec, shapes)
-            types = in_types + out_types
-            linear = [TensorFormat.LINEAR] * len(types)
-            for pos in range(len(types)):
-                assert plugin.supports_format(pos, types, linear)
-                other = [DataType.INT8 if t != DataType.INT8 else DataType.FLOAT for t in types]
-                assert not plugin.supports_format(pos, other, linear)
-                assert not plugin.supports_format(pos, types, [TensorFormat.CHW32] * len(types))
+            for signature in range(len(spec.signatures)):
+                in_types = [TRT[spec.dtype_of(p, signature)] for p in spec.inputs]
+                out_types = [TRT[spec.dtype_of(p, signature)] for p in spec.outputs]
+                assert list(plugin.output_types(in_types)) == out_types
+                types = in_types + out_types
+                linear = [TensorFormat.LINEAR] * len(types)
+                for pos in range(len(types)):
+                    assert plugin.supports_format(pos, types, linear)
+                    other = [DataType.INT8 if t != DataType.INT8 else DataType.INT64 for t in types]
+                    assert not plugin.supports_format(pos, other, linear)
+                    assert not plugin.supports_format(pos, types, [TensorFormat.CHW32] * len(types))
+            in_types = [TRT[spec.dtype_of(p, 0)] for p in spec.inputs]
+            out_types = [TRT[spec.dtype_of(p, 0)] for p in spec.outputs]
             runtime = plugin.roundtrip()
             assert runtime.info() == plugin.info()
             assert {k: (t, v.tolist()) for k, (t, v) in runtime.fields().items()} == \

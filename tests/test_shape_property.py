@@ -134,9 +134,9 @@ def test_launches_exactly_when_the_shapes_are_consistent(build_plugin, tmp_path_
                 fields = fields_for(spec, shapes, rng)
                 plugin = host.create(spec.plugin_name, fields)
                 why = model_refuses(spec, shapes, fields)
-                inputs = [(TRT[a.dtype], s, 0x1000) for a, s in zip(spec.inputs, shapes)]
+                inputs = [(TRT[spec.dtype_of(a, 0)], s, 0x1000) for a, s in zip(spec.inputs, shapes)]
                 out_shapes = expected_output_shapes(spec, shapes) if why is None else [(1,)] * len(spec.outputs)
-                outputs = [(TRT[a.dtype], s, 0x2000) for a, s in zip(spec.outputs, out_shapes)]
+                outputs = [(TRT[spec.dtype_of(a, 0)], s, 0x2000) for a, s in zip(spec.outputs, out_shapes)]
                 try:
                     plugin.enqueue(inputs, outputs)
                     result = "empty"

@@ -63,7 +63,7 @@ def test_manifest_lists_signatures_aliases_and_each_images_signature(build_plugi
     assert [f["dtype"] for f in typed["fields"]] == ["fp32", "fp32"] and typed["fields"][0]["type_var"] == "T"
     assert sorted({(i["signature"], i["arch"]) for i in typed["images"]}) == [(s, a) for s in range(3) for a in (80, 90)]
     inplace = json.loads((build_plugin(INPLACE) / "manifest.json").read_text())["kernels"]
-    assert [o.get("alias") for k in inplace for o in k["outputs"]] == ["acc", "cache"]
+    assert [o.get("alias") for k in inplace for o in k["outputs"]] == ["acc", "cache", "x"]
     fp8 = json.loads((build_plugin(FP8) / "manifest.json").read_text())["kernels"]
     assert {i["arch"] for k in fp8 for i in k["images"]} == {90}  # built for 80,90: fp8 needs sm_89
     assert all(i["ptx"] for k in fp8 for i in k["images"])  # the lowest arch of the signature keeps its PTX

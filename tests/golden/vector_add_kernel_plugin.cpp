@@ -108,6 +108,7 @@ struct Kernel
         uint64_t arg_out = reinterpret_cast<uintptr_t>(outputs[0]);
         int32_t arg_n = launch.n;
         static_cast<void>(fields);
+        static_cast<void>(inputs); // unread when every input is updated in place (the kernel gets the output)
         uint64_t noScratch = 0; // a hidden scratch pointer the kernel does not use
         static_cast<void>(noScratch);
         // variant 0: x % 16 == 0, y % 16 == 0, out % 16 == 0, n % 16 == 0

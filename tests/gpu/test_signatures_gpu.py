@@ -96,6 +96,16 @@ def test_cache_write_changes_one_row_only(runner):
     torch.testing.assert_close(cache, before, rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("shape", [(1,), (1000,), (3, 5, 7), (4099,)])
+def test_scale_updates_its_one_pointer_in_place(runner, shape):
+    """x_out is not a kernel parameter: the kernel writes through x, which is x_out's buffer."""
+    x = torch.randn(shape, device="cuda")
+    before = x.clone()
+    out, = run(runner, INPLACE, "scale_kernelPlugin", {"alpha": 3.0}, [x])
+    assert out is x
+    torch.testing.assert_close(x, before * 3.0)
+
+
 def test_cache_write_refuses_a_position_past_the_cache(runner):
     cache = torch.zeros(2, 5, 64, device="cuda", dtype=torch.float16)
     with pytest.raises(PluginError, match=r"constraint 'pos < seq' does not hold \(pos = 5, seq = 5\)"):
@@ -104,25 +114,29 @@ def test_cache_write_refuses_a_position_past_the_cache(runner):
     assert not cache.any()
 
 
-def test_an_output_buffer_that_is_not_the_input_starts_as_its_copy(runner, build_plugin):
+@pytest.mark.parametrize("plugin, fields, inputs, expected", [
+    ("accumulate_kernelPlugin", {"alpha": 2.0}, 2, lambda acc, x: acc + 2.0 * x),
+    ("scale_kernelPlugin", {"alpha": 3.0}, 1, lambda x: 3.0 * x),
+], ids=["accumulate", "scale"])
+def test_an_output_buffer_that_is_not_the_input_starts_as_its_copy(runner, plugin, fields, inputs, expected):
     """A TensorRT that ignores the aliasing (10.0-10.2) hands a separate output buffer: the plugin copies the input
-    there first, so the output is still acc + alpha * x and the input is left as it was."""
+    there and the kernel updates that copy, so the output holds the result and the input is left as it was."""
     from plugingen.host import DataType, PluginFieldType, TensorRTPhase
     r = runner(INPLACE)
-    acc, x = torch.randn(1000, device="cuda"), torch.randn(1000, device="cuda")
-    before, separate = acc.clone(), torch.full((1000,), float("nan"), device="cuda")
-    plugin = r.host.create("accumulate_kernelPlugin", {"alpha": (PluginFieldType.FLOAT32, 2.0)},
-                           phase=TensorRTPhase.RUNTIME)
+    tensors = [torch.randn(1000, device="cuda") for _ in range(inputs)]
+    before = [t.clone() for t in tensors]
+    separate = torch.full((1000,), float("nan"), device="cuda")
+    p = r.host.create(plugin, {k: (PluginFieldType.FLOAT32, v) for k, v in fields.items()},
+                      phase=TensorRTPhase.RUNTIME)
     try:
-        desc = [(DataType.FLOAT, (1000,), t.data_ptr()) for t in (acc, x)]
-        plugin.configure([DataType.FLOAT] * 2, [(1000,)] * 2, [DataType.FLOAT], [(1000,)])
-        plugin.enqueue(desc, [(DataType.FLOAT, (1000,), separate.data_ptr())],
-                       stream=torch.cuda.current_stream().cuda_stream)
+        p.configure([DataType.FLOAT] * inputs, [(1000,)] * inputs, [DataType.FLOAT], [(1000,)])
+        p.enqueue([(DataType.FLOAT, (1000,), t.data_ptr()) for t in tensors],
+                  [(DataType.FLOAT, (1000,), separate.data_ptr())], stream=torch.cuda.current_stream().cuda_stream)
         torch.cuda.synchronize()
     finally:
-        plugin.close()
-    torch.testing.assert_close(separate, before + 2.0 * x)
-    assert torch.equal(acc, before)
+        p.close()
+    torch.testing.assert_close(separate, expected(*before))
+    assert all(torch.equal(t, b) for t, b in zip(tensors, before))
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.float32], ids=str)

@@ -2,6 +2,7 @@
 
 * ``accumulate_kernel``: ``acc += alpha * x`` (``acc`` read and written through one pointer, ``acc_out``).
 * ``cache_write_kernel``: writes ``new[b, d]`` into row ``pos`` of ``cache[b, s, d]``, leaving other rows as they are.
+* ``scale_kernel``: ``x *= alpha`` through its one pointer ``x``.
 """
 import triton
 import triton.language as tl
@@ -24,3 +25,10 @@ def cache_write_kernel(cache, new, cache_out, pos, seq, dim, BLOCK: tl.constexpr
         mask = start + offs < dim
         v = tl.load(new + b * dim + start + offs, mask=mask)
         tl.store(cache_out + (b * seq + pos) * dim + start + offs, v, mask=mask)
+
+
+@triton.jit
+def scale_kernel(x, alpha, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    tl.store(x + offs, tl.load(x + offs, mask=mask) * alpha, mask=mask)

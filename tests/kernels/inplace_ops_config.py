@@ -1,10 +1,11 @@
 """In-place plugins: each OutputArg with ``alias=`` is its input, updated by the kernel (TensorRT gets it through
 getAliasedInput). ``accumulate_kernel`` serves fp16 and fp32; ``cache_write_kernel`` leaves its output's shape
-rule out (an aliased output has its input's shape).
+rule out (an aliased output has its input's shape); ``scale_kernel`` updates ``x`` through its one pointer, so its
+in-place output ``x_out`` is not a kernel parameter.
 
 Wrappers: ``accumulate_kernel(alpha, acc, x)``, acc and x ``[n]`` fp16 or fp32; ``cache_write_kernel(pos, cache,
 new)``, cache fp16 ``[b, s, d]``, new fp16 ``[b, d]``. Refs: ``acc + alpha * x`` (acc itself updated);
-``cache[:, pos] = new`` (the rest of cache unchanged).
+``cache[:, pos] = new`` (the rest of cache unchanged); ``scale_kernel(alpha, x)``, x fp32 any shape: ``x * alpha``.
 """
 from plugingen import *  # noqa: F401,F403
 
@@ -42,5 +43,19 @@ KERNELS = [
         constraints=['pos < seq'],
         num_warps=4,
         grid_dims=('batch', '1', '1'),
+    ),
+    KernelMetaData(
+        kernel_name='scale_kernel',
+        kernel_file='inplace_ops.py',
+        ios=[
+            InputArg('x', Type('tensor[fp32]')),
+            ParamArg('alpha', Type('fp32')),
+            DimSizeArg('n'),
+            Constexpr(1024),  # BLOCK
+            OutputArg('x_out', Type('tensor[fp32]'), alias='x'),  # not a kernel parameter: x itself, updated
+        ],
+        shape_infer_rules=['x[*] : numel(x) -> n'],
+        num_warps=4,
+        grid_dims=('cdiv(n, BLOCK)', '1', '1'),
     ),
 ]
