@@ -287,7 +287,7 @@ def _check_signatures(meta: dsl.KernelMetaData, params: List[KernelArg], src: So
         if var not in used:
             chk.error(f"type variable '{var}' of kernel '{meta.kernel_name}' types no argument", declared_at,
                       f"write Type('tensor[{var}]') where the kernel takes it, or remove it from dtypes")
-    for p in typed:
+    for p in typed if len(chk.errors) == errors else ():  # a broken declaration explains these already
         if p.type_var not in declared and isinstance(meta.dtypes, dict) and p.type_var not in meta.dtypes:
             chk.error(f"type variable '{p.type_var}' of {p.kind.value} '{p.name}' is not declared in dtypes "
                       f"(declared: {', '.join(map(str, meta.dtypes))})", p.loc)
@@ -312,7 +312,7 @@ def _check_signatures(meta: dsl.KernelMetaData, params: List[KernelArg], src: So
             return ()
         first[key] = signature
     reported = set()  # (type variable, dtype): one error each, at the first argument it breaks
-    for p in typed:
+    for p in (p for p in typed if p.kind is not ArgKind.DIM_SIZE):  # a typed DimSizeArg is refused already
         for signature in signatures:
             dtype = signature.of(p.type_var)
             if (p.type_var, dtype) in reported:

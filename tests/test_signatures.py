@@ -129,3 +129,65 @@ def test_generated_launch_converts_typed_fields_per_signature(build_plugin):
     assert "float alpha{};" in source  # the field itself: fp32
     rms = (build_plugin(TYPED).parent / "src" / "row_rms_kernel_plugin.cpp").read_text()
     assert "launch.signature ==" not in rms  # nothing in the launch depends on the signature: one block
+
+
+BAD_KERNELS = TEST_KERNELS.parent / "bad_configs" / "kernels.py"
+
+
+@pytest.mark.parametrize("fields, ios, message", [
+    ("dtypes={'T': []}", "x:T, y:T, out:T", "dtypes['T'] of kernel 'add_kernel' must be a non-empty list of dtypes"),
+    ("dtypes={'T': ['fp16', 'fp16']}", "x:T, y:T, out:T", "dtypes['T'] lists fp16 twice"),
+    ("dtypes={'fp16': ['fp16']}", "x:T, y:T, out:T", "type variable 'fp16' of kernel 'add_kernel' must be a name that "
+                                                     "is not a dtype"),
+    ("dtypes={'T': ['fp16']}, signatures=[]", "x:T, y:T, out:T", "signatures of kernel 'add_kernel' must be a "
+                                                                 "non-empty list of dicts"),
+    ("dtypes={'T': ['fp16', 'fp32']}, signatures=[{'T': 'fp16'}, {'T': 'fp16'}]", "x:T, y:T, out:T",
+     "signatures[1] of kernel 'add_kernel' repeats {'T': 'fp16'}"),
+    ("dtypes={'T': ['fp16']}", "x:T, y:T, out:T, n:T", "DimSizeArg 'n' has type T; a dim size is i32 or i64"),
+], ids=["empty", "twice", "named-like-a-dtype", "no-signatures", "repeated", "dim-size"])
+def test_signature_mistakes(tmp_path, fields, ios, message):
+    """Each one error, at the config (the bad-config suite covers the rest, with their lines)."""
+    from plugingen.errors import ConfigError
+
+    types = dict(entry.split(":") for entry in ios.split(", "))
+    n = f"DimSizeArg('n', dtype=Type('{types['n']}'))" if "n" in types else "DimSizeArg('n')"
+    config = tmp_path / "config.py"
+    config.write_text(f"""from plugingen import *
+KERNELS = [KernelMetaData(kernel_name='add_kernel', kernel_file={str(BAD_KERNELS)!r}, {fields},
+    ios=[InputArg('x', Type('tensor[{types['x']}]')), InputArg('y', Type('tensor[{types['y']}]')),
+         OutputArg('out', Type('tensor[{types['out']}]')), {n}, Constexpr(256)],
+    shape_infer_rules=['x[d], y[d] -> out[d]', 'x[d] : d -> n'], grid_dims=('cdiv(n, 256)', '1', '1'))]
+""")
+    with pytest.raises(ConfigError) as info:
+        load_config(config, (90,))
+    errors = getattr(info.value, "errors", [info.value])
+    assert [e.message for e in errors if message in e.message] and len(errors) == 1, [str(e) for e in errors]
+
+
+def test_hints_on_a_typed_float_scalar_are_refused(tmp_path):
+    from plugingen.errors import ConfigError
+
+    config = tmp_path / "config.py"
+    config.write_text(f"""from plugingen import *
+KERNELS = [KernelMetaData(kernel_name='scale_kernel', kernel_file={str(BAD_KERNELS)!r}, dtypes={{'T': ['fp32']}},
+    ios=[InputArg('x', Type('tensor[T]')), OutputArg('out', Type('tensor[T]')), ParamArg('alpha', Type('T'), hints=['16']),
+         DimSizeArg('n'), Constexpr(256)],
+    shape_infer_rules=['x[d] -> out[d]', 'x[d] : d -> n'], grid_dims=('cdiv(n, 256)', '1', '1'))]
+""")
+    with pytest.raises(ConfigError, match=r"hints on 'alpha', floating-point in signature T=fp32, are meaningless"):
+        load_config(config, (90,))
+
+
+def test_hints_on_an_in_place_output_that_is_not_a_parameter_are_refused(tmp_path):
+    from plugingen.errors import ConfigError
+
+    config = tmp_path / "config.py"
+    config.write_text(f"""from plugingen import *
+KERNELS = [KernelMetaData(kernel_name='scale_kernel', kernel_file={str(TEST_KERNELS / 'inplace_ops.py')!r},
+    ios=[InputArg('x', Type('tensor[fp32]')), ParamArg('alpha', Type('fp32')), DimSizeArg('n'), Constexpr(256),
+         OutputArg('x_out', Type('tensor[fp32]'), hints=['16'], alias='x')],
+    shape_infer_rules=['x[d] : d -> n'], grid_dims=('cdiv(n, 256)', '1', '1'))]
+""")
+    with pytest.raises(ConfigError, match=r"OutputArg 'x_out' is not a kernel parameter \(it is InputArg 'x' updated "
+                                          r"in place\), so hints on it mean nothing"):
+        load_config(config, (90,))
