@@ -5,9 +5,10 @@ Frozen types only; each fact lives here once and the stages derive what they nee
 * ``DType``: the one dtype table (TensorRT, plugin field, runtime scalar, C++, ONNX, torch and numpy spellings).
 * ``Hint``: a specialisation promise about one argument, with its C++ condition and description.
 * ``Tactic``, ``Heuristic``: the autotune configs (TensorRT tactics) and the ``@triton.heuristics`` a kernel carries.
+* ``Signature``: one combination of a plugin's type variables (``dtypes={'T': [...]}``).
 * ``KernelSpec`` (from ``config``): a kernel's arguments, shape rules, dim sizes and launch values, grid, tactics,
-  heuristics and hint variants, plus the derived queries (names a grid may use, the compiled points, launch order
-  per variant, Triton signature, variant choice).
+  heuristics, hint variants and dtype signatures, plus the derived queries (names a grid may use, the compiled
+  points, launch order per variant, Triton signature, variant choice, each argument's dtype per signature).
 * ``Image`` / ``CompiledKernel`` / ``CompiledConfig`` (from ``aot``): the compiled images and the manifest's content.
 """
 from __future__ import annotations

@@ -46,8 +46,8 @@ def test_shipped_config_is_consistent(config):
     for kernel in spec.kernels:
         fn = load_kernel(kernel.kernel_file, kernel.kernel_name, kernel.loc)
         # params: exactly the kernel's parameters, in order; constexprs exactly where the kernel has them
-        assert [p.name for p in kernel.args] == [p.name for p in fn.params]
-        assert [p.kind.is_constexpr for p in kernel.args] == [p.is_constexpr for p in fn.params]
+        assert [p.name for p in kernel.parameters] == [p.name for p in fn.params]
+        assert [p.kind.is_constexpr for p in kernel.parameters] == [p.is_constexpr for p in fn.params]
         for kind in ArgKind:  # slots count 0, 1, ... within each kind, in kernel order
             assert [p.slot for p in kernel.of_kind(kind)] == list(range(len(kernel.of_kind(kind))))
         assert kernel.inputs and kernel.outputs

@@ -52,6 +52,7 @@ CASES = {
     "row_rms_kernel": Case({"eps": 2.0 ** -10}, {"x": ["r", "c"]}, {"y": ["r", "c"], "rms": ["r"]}),
     "accumulate_kernel": Case({"alpha": 0.5}, {"acc": ["n"], "x": ["n"]}, {"acc_out": ["n"]}),
     "cache_write_kernel": Case({"pos": 3}, {"cache": ["b", "s", 64], "new": ["b", 64]}, {"cache_out": ["b", "s", 64]}),
+    "scale_kernel": Case({"alpha": 3.0}, {"x": ["b", 7]}, {"x_out": ["b", 7]}),
     "fp8_quantize_kernel": Case({"scale": 4.0}, {"x": ["n"]}, {"q": ["n"]}),
     "fp8_dequantize_kernel": Case({"scale": 4.0}, {"q": ["r", "c"]}, {"y": ["r", "c"]}),
 }

@@ -191,3 +191,24 @@ KERNELS = [KernelMetaData(kernel_name='scale_kernel', kernel_file={str(TEST_KERN
     with pytest.raises(ConfigError, match=r"OutputArg 'x_out' is not a kernel parameter \(it is InputArg 'x' updated "
                                           r"in place\), so hints on it mean nothing"):
         load_config(config, (90,))
+
+
+@pytest.mark.parametrize("minor, fails", [(2, True), (3, False)])
+def test_in_place_plugins_need_sdk_headers_of_10_3(build_plugin, tmp_path, minor, fails):
+    """Against a TensorRT 10.0-10.2 SDK (no IPluginV3OneBuildV2) an aliased plugin stops at a static_assert that says
+    why; from 10.3 it compiles. (A stand-in SDK header: the version macros, then plugingen's ABI declarations.)"""
+    import shutil
+    import subprocess
+
+    cxx = shutil.which("c++") or shutil.which("g++")
+    if cxx is None:
+        pytest.skip("no C++ compiler")
+    (tmp_path / "NvInferRuntime.h").write_text(f"#pragma once\n#define NV_TENSORRT_MAJOR 10\n"
+                                               f"#define NV_TENSORRT_MINOR {minor}\n#include \"plugingen/trt_abi.h\"\n")
+    src = build_plugin(INPLACE).parent / "src"
+    done = subprocess.run([cxx, "-std=c++17", "-fsyntax-only", "-DPLUGINGEN_USE_TRT_SDK", f"-I{tmp_path}",
+                           f"-I{src / 'include'}", str(src / "accumulate_kernel_plugin.cpp")],
+                          capture_output=True, text=True)
+    assert (done.returncode != 0) == fails, done.stderr
+    message = "in-place outputs (OutputArg alias=) need TensorRT 10.3 or newer (IPluginV3OneBuildV2, getAliasedInput)"
+    assert (message in done.stderr) == fails

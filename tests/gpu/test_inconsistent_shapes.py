@@ -63,14 +63,14 @@ def test_inconsistent_shapes_are_refused(runner, config, plugin, fields, inputs,
 @pytest.mark.parametrize("config", all_configs(), ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_random_shapes_launch_only_when_consistent(runner, config):
     rng = random.Random(f"gpu-{config.stem}")
-    torch_types = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32, "i8": torch.int8,
-                   "i32": torch.int32, "i64": torch.int64}
     for spec in load_config(config).kernels:
         for _ in range(12):
             shapes = random_shapes(spec, rng)
             fields = fields_for(spec, shapes, rng)
             values = {name: value.reshape(-1)[0].item() for name, (_, value) in fields.items()}
-            inputs = [torch.zeros(s, device="cuda", dtype=torch_types[a.dtype.abbr]) for a, s in zip(spec.inputs, shapes)]
+            signature = rng.randrange(len(spec.signatures))
+            inputs = [torch.zeros(s, device="cuda", dtype=getattr(torch, spec.dtype_of(a, signature).torch))
+                      for a, s in zip(spec.inputs, shapes)]
             why = model_refuses(spec, shapes, fields)
             if why is None:
                 runner(config).run(spec.plugin_name, values, inputs, version=spec.version)
