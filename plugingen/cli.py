@@ -29,7 +29,9 @@ def _archs(text: str) -> List[int]:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="plugingen", description="Build a TensorRT IPluginV3 plugin library and functional.py from Triton kernels "
-                                      "and a PluginGen-style kernel_config.py. Needs no GPU and no TensorRT.")
+                                      "and a PluginGen-style kernel_config.py. Needs no GPU and no TensorRT. Also: "
+                                      "'plugingen check --kernel_config CFG' (validate, compile nothing) and "
+                                      "'plugingen doctor' (what this machine has for a build).")
     parser.add_argument("--workspace", required=True, type=Path,
                         help="folder for all generated files; results land in WORKSPACE/output")
     parser.add_argument("--kernel_config", "--kernel-config", required=True, type=Path,
@@ -52,7 +54,76 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="plugingen check", description="Validate a kernel_config.py (running its kernel files, compiling nothing) "
+                                            "and print the plugin each kernel becomes.")
+    parser.add_argument("--kernel_config", "--kernel-config", required=True, type=Path)
+    parser.add_argument("--arch", type=_archs, action="extend", default=None,
+                        help="target SMs to check for (default: %s)" % ",".join(map(str, aot.DEFAULT_ARCHS)))
+    parser.add_argument("--strict", action="store_true", help="treat config warnings as errors")
+    parser.add_argument("-v", "--verbose", action="store_true", help="tracebacks")
+    return parser
+
+
+def _doctor_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="plugingen doctor", description="Say what a build (and the tests) would find on this machine; exit 1 when "
+                                             "a build could not succeed.")
+    parser.add_argument("--trt-include-dir", "--trt_include_dir", default=None)
+    return parser
+
+
+def _check(argv: List[str]) -> int:
+    import tempfile
+    import time
+
+    from . import config
+
+    args = _check_parser().parse_args(argv)
+    archs = tuple(args.arch or aot.DEFAULT_ARCHS)
+    sys.dont_write_bytecode = True
+    with tempfile.TemporaryDirectory(prefix="plugingen-check-") as scratch:  # whatever Triton writes on import
+        os.environ["TRITON_CACHE_DIR"] = os.environ["TRITON_HOME"] = scratch
+        start = time.perf_counter()
+        try:
+            spec = config.load_config(args.kernel_config, archs)
+            if args.strict and spec.warnings:
+                raise config.ConfigErrors([PluginGenError(f"{w.message} (--strict)", w.loc, w.hint)
+                                           for w in spec.warnings])
+        except PluginGenError as exc:
+            if args.verbose:
+                traceback.print_exc()
+            print(str(exc), file=sys.stderr)
+            return 2
+    for warning in spec.warnings:
+        print(str(warning), file=sys.stderr)
+    from .report import describe_config
+
+    print(describe_config(spec, archs))
+    print(f"\nplugingen check: {args.kernel_config}: {len(spec.kernels)} kernel(s), no errors "
+          f"({time.perf_counter() - start:.2f}s; nothing compiled)")
+    return 0
+
+
+def _doctor(argv: List[str]) -> int:
+    from .report import diagnose
+
+    args = _doctor_parser().parse_args(argv)
+    findings = diagnose(dict(os.environ), args.trt_include_dir)
+    for finding in findings:
+        print(finding.line())
+    blocking = [f.what for f in findings if f.needed and not f.ok]
+    print(f"plugingen doctor: {'a build cannot succeed: ' + ', '.join(blocking) if blocking else 'ready to build'}")
+    return 1 if blocking else 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["check"]:
+        return _check(argv[1:])
+    if argv[:1] == ["doctor"]:
+        return _doctor(argv[1:])
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(message)s",
                         stream=sys.stderr, force=True)

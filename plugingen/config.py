@@ -85,6 +85,7 @@ def _check_params(meta: dsl.KernelMetaData, fn: Any, set_names: Dict[str, ArgKin
     """Match ``ios`` against the kernel's signature (less the parameters the decorators set, ``set_names``);
     return every parameter in kernel order."""
     ios = meta.ios
+    errors = len(chk.errors)  # this kernel's own errors stop it; another kernel's do not
     if not isinstance(ios, list):
         chk.error(f"ios of kernel '{meta.kernel_name}' must be a list, got {type(ios).__name__}",
                   src.field(meta.loc, "ios"))
@@ -93,7 +94,7 @@ def _check_params(meta: dsl.KernelMetaData, fn: Any, set_names: Dict[str, ArgKin
         if not isinstance(arg, (dsl.Argument, dsl.Constexpr)):
             chk.error(f"ios[{index}] of kernel '{meta.kernel_name}' is {arg!r}, not an InputArg, OutputArg, "
                       "ParamArg, DimSizeArg or Constexpr", src.item(meta.loc, "ios", index))
-    if chk.errors:
+    if len(chk.errors) > errors:
         return []
     all_params = list(fn.params)
     # an in-place output need not be a kernel parameter: the kernel updates its input through the input's parameter
@@ -105,7 +106,7 @@ def _check_params(meta: dsl.KernelMetaData, fn: Any, set_names: Dict[str, ArgKin
             chk.error(f"{_SETTERS[set_names[p.name]]} of kernel '{meta.kernel_name}' set '{p.name}', which is not "
                       "tl.constexpr", src.field(meta.loc, "kernel_name"),
                       "configs and heuristics set meta-parameters; run-time values come through ios")
-    if chk.errors:
+    if len(chk.errors) > errors:
         return []
     kernel_params = [p for p in all_params if p.name not in set_names]
     listed = [a.name for a in ios if a.kind is not ArgKind.CONSTEXPR and a.name in set_names]
@@ -565,6 +566,13 @@ def _check_rules(meta: dsl.KernelMetaData, params: List[KernelArg], src: SourceM
             chk.error(f"OutputArg '{p.name}' has no shape rule", p.loc,
                       f"add a rule like '<input>[...] -> {p.name}[...]' to shape_infer_rules")
         if p.kind is ArgKind.DIM_SIZE and p.name not in dim_sizes:
+            meant = next((v for v in dim_sizes.values() if not v.is_argument and v.target.lower() == p.name.lower()),
+                         None)
+            if meant is not None:  # one error, at the rule: not also "no rule" and "launch value unused"
+                chk.error(f"rule '{expr.render_rule(meant.rule)}' computes '{meant.target}', which is not a kernel "
+                          f"parameter", meant.loc, f"did you mean DimSizeArg '{p.name}'? (names are case-sensitive)")
+                del dim_sizes[meant.target]
+                continue
             chk.error(f"DimSizeArg '{p.name}' has no rule", p.loc,
                       f"add a rule like '<input>[a, b, *] : a * b -> {p.name}' to shape_infer_rules")
     read = {t.name for r in [o.rule for o in outputs.values()] + [v.rule for v in dim_sizes.values()] for t in r.inputs}
@@ -781,6 +789,10 @@ def load_config(config_file: Union[str, Path], archs: Sequence[int] = aot.DEFAUL
     """Run ``config_file`` and validate its ``KERNELS`` against the Triton kernels they name, for build targets
     ``archs``: once per arch when the user files ask the build target anything, else once."""
     path = Path(config_file).expanduser().resolve()
+    if path.is_dir():
+        inside = path / "kernel_config.py"
+        raise ConfigError(f"kernel config {config_file} is a folder, not a .py file", Location(str(config_file)),
+                          f"pass {inside}" if inside.is_file() else "pass the config file itself")
     if path.suffix != ".py":
         raise ConfigError(f"kernel config must be a .py file, got {path.name}", Location(str(config_file)))
     archs = tuple(sorted(set(archs)))

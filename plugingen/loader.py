@@ -249,8 +249,16 @@ def _module_name(kind: str, path: Path) -> str:
 
 def run_config(path: Path) -> types.ModuleType:
     """Execute a kernel config (PluginGen's TensorRT-LLM import resolving to our DSL)."""
+    from . import dsl
+
     with plugin_gen_compat():
-        return run_file(path, _module_name("config", path), "kernel config")
+        try:
+            return run_file(path, _module_name("config", path), "kernel config")
+        except ConfigError as exc:
+            name = getattr(exc.__cause__, "name", None)
+            if isinstance(exc.__cause__, NameError) and name in dsl.__all__:
+                raise ConfigError(exc.message, exc.loc, "add 'from plugingen import *' at the top of the config")
+            raise
 
 
 def _jit_kernel_names(module: types.ModuleType) -> List[str]:

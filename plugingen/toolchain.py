@@ -88,9 +88,17 @@ def find_cxx(env: Mapping[str, str]) -> str:
     return shutil.which(cxx)
 
 
-def find_toolchain(env: Mapping[str, str]) -> Toolchain:
+def find_cmake() -> str:
     cmake = shutil.which("cmake") or _python_package_bin("cmake", "CMAKE_BIN_DIR", "cmake")
     if cmake is None:
         raise BuildError("CMake not found", hint="pip install cmake")
-    ninja = shutil.which("ninja") or _python_package_bin("ninja", "BIN_DIR", "ninja")
-    return Toolchain(cmake=cmake, generator="Ninja" if ninja else None, cxx=find_cxx(env))
+    return cmake
+
+
+def find_ninja() -> Optional[str]:
+    return shutil.which("ninja") or _python_package_bin("ninja", "BIN_DIR", "ninja")
+
+
+def find_toolchain(env: Mapping[str, str]) -> Toolchain:
+    cmake = find_cmake()
+    return Toolchain(cmake=cmake, generator="Ninja" if find_ninja() else None, cxx=find_cxx(env))

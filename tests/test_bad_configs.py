@@ -183,6 +183,10 @@ CASES = {
                         "got ('cdiv(n, 256)', '1')",
     "grid_one_string": "grid_dims of kernel 'add_kernel' must be 3 expressions (x, y, z), got 'cdiv(n, 256), 1, 1'",
     "grid_division_by_zero": "grid_dims x 'cdiv(n, 0)': division by literal zero at column 1",
+    "missing_import": "kernel config raised NameError: name 'KernelMetaData' is not defined (hint: add 'from "
+                      "plugingen import *' at the top of the config)",
+    "rule_target_wrong_case": "rule 'x[d] : d -> N' computes 'N', which is not a kernel parameter (hint: did you "
+                              "mean DimSizeArg 'n'? (names are case-sensitive))",
     # dtype signatures, in-place outputs, fp8
     "type_var_undeclared": "unknown dtype 'T' of InputArg 'y' (valid: fp16, bf16, fp32, fp64, i8, i32, i64, u8, i1, fp8e4m3, fp8e5m2) (hint: or declare 'T' as a type "
                            "variable: dtypes={{'T': ['fp16', 'fp32']}})",
@@ -367,6 +371,13 @@ def test_config_not_python(good_workspace, tmp_path, capsys):
     rc, stderr = build(capsys, good_workspace, config)
     assert rc == 2
     assert_one_error(stderr, str(config), "kernel config must be a .py file, got kernel_config.yaml")
+    good_workspace.assert_output_intact()
+
+
+def test_config_is_a_folder(good_workspace, capsys):
+    rc, err = run_cli(capsys, "--workspace", str(good_workspace.path), "--kernel_config", str(HERE))
+    assert rc == 2 and err.strip() == (f"{HERE}: error: kernel config {HERE} is a folder, not a .py file (hint: pass "
+                                       "the config file itself)")
     good_workspace.assert_output_intact()
 
 

@@ -454,3 +454,42 @@ def test_gpu_deserialize(trt, gpu, builder, logger, parser_ready, build_plugin, 
     assert facts == dict(names=[t["name"] for t in kernel["inputs"] + kernel["outputs"]],
                          dtypes=[getattr(trt, TRT_TYPES[t["dtype"]]) for t in kernel["inputs"] + kernel["outputs"]],
                          context=True), errors
+
+
+# ---------------------------------------------------------------------------------------------- the ONNX example
+ONNX_EXAMPLE = EXAMPLES / "onnx_engine.py"
+
+
+def _example(*args: str):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, str(ONNX_EXAMPLE), *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("config, arguments", [
+    (EXAMPLES / "vector_add" / "kernel_config.py",
+     ["--kernel", "vector_add_kernel", "--input", "x=n", "--input", "y=n", "--dim", "n=1:4096:65536"]),
+    (TEST_KERNELS / "typed_ops_config.py",
+     ["--kernel", "row_rms_kernel", "--input", "x=r,96", "--dim", "r=1:8:64", "--param", "eps=0.001",
+      "--signature", "T=bf16"]),
+    (TEST_KERNELS / "inplace_ops_config.py",
+     ["--kernel", "cache_write_kernel", "--input", "cache=2,16,64", "--input", "new=2,64", "--param", "pos=3"]),
+], ids=["vector_add", "row_rms-bf16", "in-place"])
+def test_the_onnx_example_builds_an_engine(trt, parser_ready, build_plugin, tmp_path, config, arguments):
+    """examples/onnx_engine.py, as the README runs it: TensorRT-RTX on this CPU machine."""
+    workspace = build_plugin(config).parent
+    engine, model = tmp_path / "plugin.engine", tmp_path / "plugin.onnx"
+    done = _example("--workspace", str(workspace), *arguments, "--output", str(engine), "--onnx", str(model))
+    assert done.returncode == 0, done.stderr
+    assert "with TensorRT-RTX" in done.stdout and engine.stat().st_size > 0 and model.stat().st_size > 0
+
+
+def test_the_onnx_example_reports_usage_errors(trt, build_plugin, tmp_path):
+    workspace = build_plugin(EXAMPLES / "vector_add" / "kernel_config.py").parent
+    done = _example("--workspace", str(workspace), "--kernel", "vector_add_kernel", "--input", "x=n", "--input", "y=n")
+    assert done.returncode == 2 and "dynamic dims without a --dim range: n" in done.stderr
+    done = _example("--workspace", str(workspace), "--kernel", "nope", "--input", "x=4")
+    assert done.returncode == 2 and "unknown kernel 'nope'" in done.stderr
+    done = _example("--workspace", str(tmp_path), "--kernel", "vector_add_kernel")
+    assert done.returncode == 2 and "run plugingen" in done.stderr

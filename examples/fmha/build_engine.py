@@ -68,6 +68,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 1
     sys.path.insert(0, str(folder.resolve()))
     functional = importlib.import_module("functional")  # loads libtriton_plugins.so and registers the plugins
+    if not hasattr(functional, "fused_attention_kernel"):
+        print(f"error: {folder / 'functional.py'} was built from another config (it has "
+              f"{', '.join(getattr(functional, 'PLUGINS', {})) or 'no plugins'}); build this example's first:\n"
+              f"  plugingen --workspace {args.workspace} --kernel_config kernel_config.py", file=sys.stderr)
+        return 1
 
     logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(logger)

@@ -1,0 +1,145 @@
+"""What ``plugingen check`` and ``plugingen doctor`` say: a validated config as the plugin ABI it defines, and this
+machine as the build sees it. Text only; ``cli`` prints it."""
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import importlib
+import platform
+import subprocess
+from typing import List, Mapping, Optional, Sequence, Tuple
+
+from . import __version__, aot, expr, toolchain
+from .errors import PluginGenError
+from .model import ConfigSpec, KernelSpec
+
+
+# ------------------------------------------------------------------------------------------------ check
+def describe_config(spec: ConfigSpec, archs: Sequence[int]) -> str:
+    """Every kernel's plugin: names, fields, tensors, rules, grid, what is compiled and for which archs."""
+    return "\n\n".join(describe_kernel(k, tuple(sorted(archs))) for k in spec.kernels)
+
+
+def describe_kernel(spec: KernelSpec, archs: Tuple[int, ...]) -> str:
+    rules = {shape.output: expr.render_rule(shape.rule) for shape in spec.output_shapes}
+    values = {v.target: expr.render_rule(v.rule) for v in spec.dim_size_values}
+    lines = [f"{spec.kernel_name} ({spec.kernel_file.name}) -> plugin '{spec.plugin_name}' version {spec.version} "
+             f"namespace '{spec.namespace}'; functional.{spec.function_name}(), onnx_plugins.{spec.function_name}_node()"]
+
+    def row(label: str, items: Sequence[str], joiner: Optional[str] = ", ") -> None:
+        """One line; with joiner None, one line per item."""
+        if joiner is None:
+            for index, item in enumerate(items or ["-"]):
+                lines.append(f"  {(label + ':') if index == 0 else '':<15}{item}")
+            return
+        lines.append(f"  {label + ':':<15}{joiner.join(items) if items else '-'}")
+
+    if len(spec.signatures) > 1:
+        row("signatures", [s.describe() for s in spec.signatures], " | ")
+    row("fields", [f"{a.name}: {a.type_text}" + (f" (stored {spec.field_dtype(a).abbr})" if a.type_var else "")
+                   for a in spec.fields])
+    row("inputs", [f"{a.name}: {a.type_text}" for a in spec.inputs])
+    for a in spec.outputs:
+        alias = f", in place: is input '{a.alias}'" if a.alias else ""
+        row("output", [f"{a.name}: {a.type_text} from '{rules[a.slot]}'{alias}"])
+    for v in spec.dim_size_values:
+        what = f"DimSizeArg {v.target}: {v.dtype.abbr}" if v.is_argument else f"launch value {v.target}"
+        row("computed", [f"{what} from '{values[v.target]}'"])
+    row("grid", [f"({', '.join(expr.render(axis) for axis in spec.grid)})"])
+    row("constraints", [c.text for c in spec.constraints])
+    row("tactics", [f"{i + 1}: {t.describe()}" for i, t in enumerate(spec.tactics)], None)
+    row("heuristics", [f"{h.name} = {expr.render(h.expr)} in {list(h.domain)}" for h in spec.heuristics])
+    row("variants", [spec.describe(v) for v in spec.variants], None)
+    per_arch = [len([p for p in spec.points() if arch in spec.archs_of(p.signature, archs)]) for arch in archs]
+    row("images", [f"sm_{arch}: {count}" for arch, count in zip(archs, per_arch)])
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------------ doctor
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    what: str
+    ok: bool
+    detail: str
+    needed: bool  # a build cannot succeed without it
+    fix: str = ""
+
+    def line(self) -> str:
+        mark = "ok  " if self.ok else ("FAIL" if self.needed else "--  ")
+        fix = f"  -> {self.fix}" if not self.ok and self.fix else ""
+        return f"{mark} {self.what + ':':<22}{self.detail}{fix}"
+
+
+def _tool(what: str, find, fix: str) -> Finding:
+    try:
+        found = find()
+    except PluginGenError as exc:
+        return Finding(what, False, exc.message, True, exc.hint or fix)
+    return Finding(what, True, found, True)
+
+
+def _module(name: str, what: str, needed: bool, fix: str, version: str = "__version__") -> Finding:
+    try:
+        module = importlib.import_module(name)
+    except Exception as exc:  # noqa: BLE001 - any import failure means "not usable here"
+        return Finding(what, False, f"not importable ({type(exc).__name__}: {str(exc).splitlines()[0][:80]})",
+                       needed, fix)
+    return Finding(what, True, f"{getattr(module, version, '?')} ({module.__file__})", needed)
+
+
+def _compiler_version(cxx: str) -> str:
+    try:
+        done = subprocess.run([cxx, "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return cxx
+    return f"{cxx} ({(done.stdout.splitlines() or ['?'])[0]})"
+
+
+def _gpus() -> Finding:
+    try:
+        cuda = ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return Finding("GPU", False, "no CUDA driver (libcuda.so.1)", False,
+                       "not needed to build; plugins run where a driver and GPU are")
+    count, major, minor = ctypes.c_int(0), ctypes.c_int(0), ctypes.c_int(0)
+    if cuda.cuInit(0) != 0 or cuda.cuDeviceGetCount(ctypes.byref(count)) != 0 or count.value == 0:
+        return Finding("GPU", False, "a CUDA driver but no usable device", False, "not needed to build")
+    cuda.cuDeviceGetAttribute(ctypes.byref(major), 75, 0)
+    cuda.cuDeviceGetAttribute(ctypes.byref(minor), 76, 0)
+    cc = major.value * 10 + minor.value
+    hint = "" if cc in aot.SUPPORTED_ARCHS else f" (not a supported --arch: {', '.join(map(str, aot.SUPPORTED_ARCHS))})"
+    return Finding("GPU", True, f"{count.value} device(s), the first sm_{cc}{hint}; build with --arch including {cc}",
+                   False)
+
+
+def diagnose(env: Mapping[str, str], trt_include_dir: Optional[str] = None) -> List[Finding]:
+    """What a build and a test run would find on this machine."""
+    findings = [Finding("plugingen", True, f"{__version__} on Python {platform.python_version()}", True),
+                _module("triton", "Triton", True, "pip install -e . (brings the Triton plugingen supports)")]
+    findings.append(_tool("C++ compiler", lambda: _compiler_version(toolchain.find_cxx(env)), "install g++"))
+    findings.append(_tool("CMake", toolchain.find_cmake, "pip install cmake"))
+    ninja = toolchain.find_ninja()
+    findings.append(Finding("Ninja", bool(ninja), ninja or "not found (CMake's default generator is used)", False,
+                            "pip install ninja (faster builds)"))
+    findings.append(_tool("TensorRT headers", lambda: toolchain.find_trt_headers(trt_include_dir, env).description,
+                          "fix --trt-include-dir / TENSORRT_ROOT, or leave them unset to use plugingen's own"))
+    findings.append(_module("tensorrt", "TensorRT (Python)", False,
+                            "only functional.py needs it; pip install tensorrt where NVIDIA's index is reachable"))
+    findings.append(_rtx())
+    findings.append(_module("onnx", "onnx", False, "pip install onnx (onnx_plugins.py builds nodes with it)"))
+    findings.append(_module("torch", "torch", False, "pip install torch (PluginRunner and the GPU tests)"))
+    findings.append(_gpus())
+    return findings
+
+
+def _rtx() -> Finding:
+    """TensorRT-RTX's wheels need their library loaded globally before the bindings import."""
+    try:
+        libs = importlib.import_module("tensorrt_rtx_libs")
+        from pathlib import Path
+
+        ctypes.CDLL(str(Path(libs.__file__).parent / "libtensorrt_rtx.so.1"), mode=ctypes.RTLD_GLOBAL)
+    except Exception as exc:  # noqa: BLE001
+        return Finding("TensorRT-RTX", False, f"not importable ({type(exc).__name__})", False,
+                       "bash .ci/install_trt_rtx.sh (its CPU tests then run)")
+    return _module("tensorrt_rtx_bindings", "TensorRT-RTX", False, "bash .ci/install_trt_rtx.sh")
