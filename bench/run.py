@@ -114,6 +114,7 @@ def run_static(scratch: Path) -> Dict[str, Any]:
     from triton.runtime.jit import create_function_from_signature
 
     import kernel_parity as kp
+    from plugingen.model import DType
 
     class _Dtype:
         def __init__(self, name: str) -> None:
@@ -147,13 +148,14 @@ def run_static(scratch: Path) -> Dict[str, Any]:
             fields = kp.case_fields(case, dims)
             specs = case.inputs(dims)
             inputs = [_Tensor(d) for d, _, _ in specs]
-            outputs = [_Tensor(p.dtype.abbr) for p in spec.outputs]
+            signature = kp.signature_of(spec, [DType.named(d).trt for d, _, _ in specs])
+            outputs = [_Tensor(spec.dtype_of(p, signature).abbr) for p in spec.outputs]
             dim_values = kp.dim_size_values(spec, [s for _, s, _ in specs])
             args, constexprs = kp.kernel_arguments(spec, inputs, outputs, fields, dim_values)
             variant = kp.selected_variant(spec, args)
-            expected = kp.expected_signature(spec, variant)
+            expected = kp.expected_signature(spec, variant, signature)
             row = {"case": case.name, "shape": label, "variant": kp.variant_text(spec, variant)}
-            for key, fn in (("matched", kp.matched_jit(jit_fn, spec, variant)), ("default", jit_fn)):
+            for key, fn in (("matched", kp.matched_jit(jit_fn, spec, variant, signature)), ("default", jit_fn)):
                 binder = create_function_from_signature(fn.signature, fn.params, backend)
                 kwargs = dict(constexprs, num_warps=spec.num_warps, num_stages=spec.num_stages, debug=False)
                 bound, specialization, options = binder(*args, **kwargs)
@@ -172,11 +174,14 @@ def run_static(scratch: Path) -> Dict[str, Any]:
 # ---------------------------------------------------------------------------------------------- the doc
 
 def newest(folder: Path, gpu: bool) -> Optional[Path]:
+    """The newest full run of the GPU parts (or of the build part): runs limited by --cases or --skip are left out."""
     files = []
     for path in sorted(folder.glob("*.json")):
         try:
             data = json.loads(path.read_text())
         except (OSError, ValueError):
+            continue
+        if any(flag in data.get("command", "").split() for flag in ("--cases", "--skip")):
             continue
         has_gpu = bool(data.get("machine", {}).get("gpu_name"))
         wanted = ("launch" in data.get("parts", {}) or "parity" in data.get("parts", {})) if gpu else \
