@@ -494,8 +494,8 @@ def _check_grid(meta: dsl.KernelMetaData, params: List[KernelArg], tactics: Tupl
                     f"{p.kind.value} '{name}', whose value is not always an integer" if p.kind is ArgKind.TUNED else \
                     f"{p.kind.value} '{name}' of type {p.triton_type()}, not an integer scalar"
                 chk.error(f"grid_dims {axis} '{text}' uses {what}", loc,
-                          "grid expressions may use DimSizeArgs, launch values, integer ParamArgs and integer "
-                          f"constexprs ({', '.join(sorted(usable)) or 'none here'})")
+                          f"grid expressions may use {', '.join(sorted(usable)) or 'no names here'} (DimSizeArgs, "
+                          "launch values, integer ParamArgs and integer constexprs)")
             exprs.append(parsed)
     if len(exprs) == 3:
         used = set().union(*(expr.names(e) for e in exprs + [c.expr for c in constraints]))
@@ -679,11 +679,14 @@ def _check_meta(meta: dsl.KernelMetaData, config_file: Path, arch: int, src: Sou
     signatures = _check_signatures(meta, params, src, chk)
     _check_reset(decorators, params, meta, chk)
     if any(p.kind is ArgKind.INPUT for p in params):  # without inputs every rule would fail too
+        before_rules = len(chk.errors)
         outputs, dim_sizes = _check_rules(meta, params, src, chk)
-        variants = _with_constant_facts(variants, params, dim_sizes, chk)
-        launch_values = [v for v in dim_sizes if not v.is_argument]
-        constraints = _check_constraints(meta, params, tactics, launch_values, src, chk)
-        grid = _check_grid(meta, params, tactics, launch_values, constraints, src, chk)
+        broken = len(chk.errors) > before_rules and not outputs and not dim_sizes
+        if not broken:  # a rule that did not parse leaves names undefined: not the grid's mistake
+            variants = _with_constant_facts(variants, params, dim_sizes, chk)
+            launch_values = [v for v in dim_sizes if not v.is_argument]
+            constraints = _check_constraints(meta, params, tactics, launch_values, src, chk)
+            grid = _check_grid(meta, params, tactics, launch_values, constraints, src, chk)
     if len(chk.errors) > errors:
         return None
     return KernelSpec(

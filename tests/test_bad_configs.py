@@ -172,13 +172,13 @@ CASES = {
                              "(hint: add a rule like '<input>[a, b, *] : a * b -> n' to shape_infer_rules)",
     # grid
     "grid_unknown_name": "grid_dims x 'cdiv(size, 256)' uses unknown name 'size' (hint: grid expressions may use "
-                         "DimSizeArgs, launch values, integer ParamArgs and integer constexprs (BLOCK, n))",
+                         "BLOCK, n (DimSizeArgs, launch values, integer ParamArgs and integer constexprs))",
     "grid_tensor_name": "grid_dims y 'x' uses InputArg 'x' of type *fp32, not an integer scalar (hint: grid "
-                        "expressions may use DimSizeArgs, launch values, integer ParamArgs and integer constexprs "
-                        "(BLOCK, n))",
+                        "expressions may use BLOCK, n (DimSizeArgs, launch values, integer ParamArgs and integer "
+                        "constexprs))",
     "grid_float_param": "grid_dims y 'alpha' uses ParamArg 'alpha' of type fp32, not an integer scalar (hint: grid "
-                        "expressions may use DimSizeArgs, launch values, integer ParamArgs and integer constexprs "
-                        "(BLOCK, n))",
+                        "expressions may use BLOCK, n (DimSizeArgs, launch values, integer ParamArgs and integer "
+                        "constexprs))",
     "grid_two_entries": "grid_dims of kernel 'add_kernel' must be 3 expressions (x, y, z), "
                         "got ('cdiv(n, 256)', '1')",
     "grid_one_string": "grid_dims of kernel 'add_kernel' must be 3 expressions (x, y, z), got 'cdiv(n, 256), 1, 1'",

@@ -149,3 +149,18 @@ def test_fmha_build_engine_names_a_workspace_of_another_config(build_plugin, mon
         sys.path.remove(str((workspace / "output").resolve()))
     err = capsys.readouterr().err
     assert "was built from another config (it has vector_add_kernel)" in err and "plugingen --workspace" in err
+
+
+def test_a_rule_that_does_not_parse_hides_the_grid_errors_it_causes(tmp_path):
+    """One target per ':' rule: the parse error is reported, not also the grid's 'unknown name rows' it causes."""
+    config = tmp_path / "kernel_config.py"
+    config.write_text(f"""from plugingen import *
+KERNELS = [KernelMetaData(kernel_name='add_kernel', kernel_file={str(BAD / 'kernels.py')!r},
+    ios=[InputArg('x', Type('tensor[fp32]')), InputArg('y', Type('tensor[fp32]')),
+         OutputArg('out', Type('tensor[fp32]')), DimSizeArg('n'), Constexpr(256)],
+    shape_infer_rules=['x[d], y[d] -> out[d]', 'x[d] : d, d -> n, rows'], grid_dims=('rows', '1', '1'))]
+""")
+    done = plugingen("check", "--kernel_config", str(config))
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"{config}:5:49: error: shape rule 'x[d] : d, d -> n, rows': expected '->' at column 9"]
