@@ -139,3 +139,11 @@ def test_importing_without_tensorrt_is_quiet_and_calls_explain(build_plugin, mon
     spec.loader.exec_module(module)
     with pytest.raises(ImportError, match="need TensorRT's Python package"):
         module.vector_add_kernel("x", "y", network=FakeNetwork())
+
+
+def test_module_docstring_unpacks_the_returned_list(build_plugin):
+    """Every function returns a list: the module's usage lines unpack it (``out, = ...`` for one output)."""
+    doc = (build_plugin(EXAMPLES / "vector_add" / "kernel_config.py") / "functional.py").read_text()
+    assert "    out, = vector_add_kernel(x, y, network=network)" in doc
+    fmha = (build_plugin(EXAMPLES / "fmha" / "kernel_config.py") / "functional.py").read_text()
+    assert "    Out, L, M = fused_attention_kernel(sm_scale, num_heads, Q, K, V, network=network)" in fmha
