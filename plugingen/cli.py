@@ -9,7 +9,7 @@ import traceback
 from pathlib import Path
 from typing import List, Optional
 
-from . import __version__, aot
+from . import __version__, aot, specialise
 from .errors import PluginGenError
 
 
@@ -49,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--tensorrt_llm_include_path", default=None,
                         help="accepted for PluginGen compatibility; the generated code needs no TensorRT-LLM headers")
     parser.add_argument("--strict", action="store_true", help="treat config warnings as errors")
+    parser.add_argument("--max-variants", type=int, default=specialise.DEFAULT_MAX_VARIANTS, metavar="N",
+                        help="hint variants per tactic: the config's, plus the JIT's specialisations up to N "
+                             "(default %d; docs/CONFIG.md)" % specialise.DEFAULT_MAX_VARIANTS)
+    parser.add_argument("--exact-variants", action="store_true",
+                        help="compile exactly the config's hint variants, as PluginGen does")
     parser.add_argument("-v", "--verbose", action="store_true", help="show commands, tool output and tracebacks")
     parser.add_argument("--version", action="version", version=f"plugingen {__version__}")
     return parser
@@ -62,6 +67,8 @@ def _check_parser() -> argparse.ArgumentParser:
     parser.add_argument("--arch", type=_archs, action="extend", default=None,
                         help="target SMs to check for (default: %s)" % ",".join(map(str, aot.DEFAULT_ARCHS)))
     parser.add_argument("--strict", action="store_true", help="treat config warnings as errors")
+    parser.add_argument("--max-variants", type=int, default=specialise.DEFAULT_MAX_VARIANTS, metavar="N")
+    parser.add_argument("--exact-variants", action="store_true")
     parser.add_argument("-v", "--verbose", action="store_true", help="tracebacks")
     return parser
 
@@ -87,7 +94,7 @@ def _check(argv: List[str]) -> int:
         os.environ["TRITON_CACHE_DIR"] = os.environ["TRITON_HOME"] = scratch
         start = time.perf_counter()
         try:
-            spec = config.load_config(args.kernel_config, archs)
+            spec = config.load_config(args.kernel_config, archs, None if args.exact_variants else args.max_variants)
             if args.strict and spec.warnings:
                 raise config.ConfigErrors([PluginGenError(f"{w.message} (--strict)", w.loc, w.hint)
                                            for w in spec.warnings])
@@ -130,6 +137,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.jobs < 1:
         print("plugingen: error: -j must be at least 1", file=sys.stderr)
         return 2
+    if args.max_variants < 1:
+        print("plugingen: error: --max-variants must be at least 1", file=sys.stderr)
+        return 2
     workspace = args.workspace.expanduser().absolute()
     # Keep every file Triton writes inside the workspace, and its output reproducible.
     os.environ["TRITON_CACHE_DIR"] = str(workspace / "cache" / "triton")
@@ -143,7 +153,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                       archs=tuple(args.arch or aot.DEFAULT_ARCHS), jobs=args.jobs,
                       trt_include_dir=args.trt_include_dir,
                       cache_dir=args.cache_dir.expanduser().absolute() if args.cache_dir else None,
-                      strict=args.strict, env=dict(os.environ))
+                      strict=args.strict, env=dict(os.environ),
+                      max_variants=None if args.exact_variants else args.max_variants)
     try:
         result = run(options)
     except PluginGenError as exc:

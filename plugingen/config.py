@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, NoReturn, Optional, Sequence, Tuple, Union
 
-from . import aot, dsl, expr, loader, tuning
+from . import aot, dsl, expr, loader, specialise, tuning
 from .errors import ConfigError, ConfigWarning, Location, PluginGenError
 from .model import (ArgKind, ConfigSpec, Constraint, DimSizeValue, DType, Hint, KernelArg, KernelSpec, OutputShape,
                     Signature, Tactic, Variant, integer_meta, scalar_names)
@@ -788,9 +788,11 @@ def _first_difference(spec: KernelSpec, other: Optional[KernelSpec]) -> str:
     return "its tactics"
 
 
-def load_config(config_file: Union[str, Path], archs: Sequence[int] = aot.DEFAULT_ARCHS) -> ConfigSpec:
+def load_config(config_file: Union[str, Path], archs: Sequence[int] = aot.DEFAULT_ARCHS,
+                max_variants: Optional[int] = specialise.DEFAULT_MAX_VARIANTS) -> ConfigSpec:
     """Run ``config_file`` and validate its ``KERNELS`` against the Triton kernels they name, for build targets
-    ``archs``: once per arch when the user files ask the build target anything, else once."""
+    ``archs``: once per arch when the user files ask the build target anything, else once. Each kernel's hint
+    variants are the config's plus automatic ones up to ``max_variants`` (``specialise``; None: the config's only)."""
     path = Path(config_file).expanduser().resolve()
     if path.is_dir():
         inside = path / "kernel_config.py"
@@ -807,7 +809,7 @@ def load_config(config_file: Union[str, Path], archs: Sequence[int] = aot.DEFAUL
             first = per_arch[0][1]
             per_arch += [(a, _with_arch(first, per_arch[0][0], a)) for a in archs if a != arch]
             break
-    return _merge_archs(per_arch)
+    return specialise.refine_config(_merge_archs(per_arch), max_variants)
 
 
 def _with_arch(spec: ConfigSpec, arch: int, new: int) -> ConfigSpec:

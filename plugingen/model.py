@@ -221,6 +221,7 @@ class Variant:
     """One AOT specialisation: the hint of every kernel argument (``Hint.NONE`` = no assumption)."""
 
     hints: Tuple[Hint, ...]  # aligned with KernelSpec.args
+    automatic: bool = dataclasses.field(default=False, compare=False)  # added by specialise, not in the config
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hints", tuple(Hint(h) for h in self.hints))
@@ -619,6 +620,7 @@ class CompiledConfig:
                 "reset_to_zero": list(s.reset_to_zero),
                 "constraints": [c.text for c in s.constraints],
                 "variants": [[f"{a.name}:{h.value}" for a, h in s.hinted(v)] for v in s.variants],
+                "variant_origins": ["automatic" if v.automatic else "config" for v in s.variants],
                 "images": [{"signature": i.point.signature, "tactic": i.point.tactic + 1, "heuristics": list(i.point.choice),
                             "variant": s.variants.index(i.point.variant), "index": points.index(i.point),
                             "arch": i.arch, "entry": i.entry, "shared": i.shared, "scratch": i.scratch,

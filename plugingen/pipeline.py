@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Mapping, Optional, Tuple
 
-from . import __version__, aot, build, codegen, config, toolchain
+from . import __version__, aot, build, codegen, config, specialise, toolchain
 from .errors import PluginGenError
 
 log = logging.getLogger("plugingen")
@@ -24,6 +24,7 @@ class Options:
     trt_include_dir: Optional[str] = None
     cache_dir: Optional[Path] = None  # default WORKSPACE/cache/aot
     strict: bool = False  # config warnings are errors
+    max_variants: Optional[int] = specialise.DEFAULT_MAX_VARIANTS  # hint variants per tactic; None: the config's
     env: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
@@ -68,11 +69,16 @@ def run(options: Options) -> Result:
     tools = toolchain.find_toolchain(options.env)
 
     stage = _Stage(1, "config")
-    spec = config.load_config(options.kernel_config, options.archs)
+    spec = config.load_config(options.kernel_config, options.archs, options.max_variants)
     if options.strict and spec.warnings:
         raise config.ConfigErrors([PluginGenError(f"{w.message} (--strict)", w.loc, w.hint) for w in spec.warnings])
     for warning in spec.warnings:
         log.warning("%s", warning)
+    for kernel in spec.kernels:
+        automatic = [kernel.describe(v) for v in kernel.variants if v.automatic]
+        if automatic:
+            log.info("%s: %d hint variants (%d automatic, --max-variants %s): %s", kernel.kernel_name,
+                     len(kernel.variants), len(automatic), options.max_variants, " | ".join(automatic))
     stage.done(f"{len(spec.kernels)} kernel(s): " + ", ".join(k.kernel_name for k in spec.kernels))
 
     stage = _Stage(2, "aot")

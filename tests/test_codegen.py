@@ -13,9 +13,10 @@ from plugingen.model import CompiledConfig, CompiledKernel, Image, LaunchParam
 GOLDEN = Path(__file__).parent / "golden"
 
 
-def fake_compiled(config_path, archs=(80, 90), scratch=0):
-    """Compiled kernels with made-up images: parameters as Triton 3.6 lays them out (+2 hidden scratch pointers)."""
-    spec = load_config(config_path)
+def fake_compiled(config_path, archs=(80, 90), scratch=0, max_variants=None):
+    """Compiled kernels with made-up images: parameters as Triton 3.6 lays them out (+2 hidden scratch pointers);
+    the config's own hint variants unless ``max_variants`` is given."""
+    spec = load_config(config_path, max_variants=max_variants)
     compiled = []
     for kernel in spec.kernels:
         images = []

@@ -1,0 +1,91 @@
+"""Automatic specialisation (plugingen/specialise.py): value classes from the rules, the candidate order, the budget,
+and PluginGen's exact variant set."""
+import json
+
+import pytest
+
+from conftest import EXAMPLES, TEST_KERNELS
+from plugingen import specialise
+from plugingen.config import load_config
+from plugingen.model import Hint
+
+MATMUL = TEST_KERNELS / "tuned_matmul_config.py"
+VECTOR_ADD = EXAMPLES / "vector_add" / "kernel_config.py"
+FMHA = EXAMPLES / "fmha" / "kernel_config.py"
+
+
+def kernel(config, max_variants=specialise.DEFAULT_MAX_VARIANTS):
+    return load_config(config, (90,), max_variants).kernels[0]
+
+
+def facts(spec, variant):
+    return {a.name: h.value for a, h in zip(spec.args, variant.hints) if h is not Hint.NONE}
+
+
+def test_arguments_of_one_dim_share_a_class():
+    """The matmul's nine integers are three classes (stride_am is K, stride_bk and stride_cm are N); the unit
+    strides are facts already, not classes."""
+    spec = kernel(MATMUL, None)
+    classes = specialise.value_classes(spec)
+    named = [(c.name, [spec.args[i].name for i in c.members], c.pointer) for c in classes]
+    assert named == [("m", ["M"], False), ("n", ["N", "stride_bk", "stride_cm"], False),
+                     ("k", ["K", "stride_am"], False), ("pointers", ["a", "b", "c"], True)]
+
+
+def test_the_config_variants_take_turns():
+    """vector_add's first variant has no free class (its one candidate is itself); the generic one's candidates:
+    everything aligned (= the first variant), pointers aligned with n odd, n == 1."""
+    spec = kernel(VECTOR_ADD, None)
+    aligned = {"x": "16", "y": "16", "out": "16"}
+    assert [facts(spec, v) for v in specialise.candidates(spec, specialise.value_classes(spec))] == [
+        dict(aligned, n="16"), dict(aligned, n="16"), aligned, dict(aligned, n="1")]
+    gather = kernel(TEST_KERNELS / "strided_gather_config.py", None)
+    turns = [facts(gather, v) for v in specialise.candidates(gather, specialise.value_classes(gather))][:2]
+    assert turns == [{"x": "16", "out": "16", "n": "16", "stride": "1"},  # the '1' variant's first refinement
+                     {"x": "16", "out": "16", "n": "16", "stride": "16"}]  # then the generic one's
+
+
+def test_the_budget_keeps_the_configs_variants_and_adds_the_most_useful():
+    exact = kernel(VECTOR_ADD, None)
+    assert [v.automatic for v in exact.variants] == [False, False]
+    refined = kernel(VECTOR_ADD)
+    assert len(refined.variants) == 4 and [v for v in refined.variants if not v.automatic] == list(exact.variants)
+    assert [facts(refined, v) for v in refined.variants] == [
+        {"x": "16", "y": "16", "out": "16", "n": "16"}, {"x": "16", "y": "16", "out": "16", "n": "1"},
+        {"x": "16", "y": "16", "out": "16"}, {}]  # most specialised first
+    assert len(kernel(VECTOR_ADD, 3).variants) == 3 and len(kernel(VECTOR_ADD, 1).variants) == 2
+
+
+def test_odd_shapes_get_the_jits_facts():
+    """n = 1000 (not % 16) with aligned buffers: the plugin runs the variant with aligned pointers, as the JIT would,
+    not the config's generic one; n = 1 gets n compiled in."""
+    spec = kernel(VECTOR_ADD)
+    aligned = {"x": 1 << 20, "y": 2 << 20, "out": 3 << 20}
+    assert facts(spec, spec.variants[spec.select_variant(dict(aligned, n=1000))]) == {"x": "16", "y": "16",
+                                                                                     "out": "16"}
+    assert facts(spec, spec.variants[spec.select_variant(dict(aligned, n=1))])["n"] == "1"
+    assert spec.select_variant({"x": 3, "y": 5, "out": 7, "n": 1000}) == 3  # misaligned: the generic variant
+
+
+def test_a_hint_on_one_member_holds_for_its_class():
+    """FMHA's config variant with seq_len '16' leaves no free seq_len class to refine; the refinements of the
+    generic variant set facts on whole classes (batch_size, num_heads)."""
+    spec = kernel(FMHA)
+    assert [v.automatic for v in spec.variants].count(True) == 2
+    for variant in spec.variants:
+        assert set(facts(spec, variant)) >= {"Out", "L", "M", "Q", "K", "V"}
+
+
+def test_build_log_manifest_and_exact_flag(build_plugin, tmp_path, capsys):
+    from plugingen.cli import main
+
+    out = build_plugin(VECTOR_ADD)
+    manifest = json.loads((out / "manifest.json").read_text())["kernels"][0]
+    assert manifest["variant_origins"] == ["config", "automatic", "automatic", "config"]
+    assert len(manifest["images"]) == 4 * 2  # 4 variants, sm_80 and sm_90
+    ws = tmp_path / "ws"
+    assert main(["--workspace", str(ws), "--kernel_config", str(VECTOR_ADD), "--arch", "90", "--exact-variants"]) == 0
+    exact = json.loads((ws / "output" / "manifest.json").read_text())["kernels"][0]
+    assert exact["variant_origins"] == ["config", "config"] and len(exact["images"]) == 2
+    assert main(["--workspace", str(ws), "--kernel_config", str(VECTOR_ADD), "--max-variants", "0"]) == 2
+    assert "--max-variants must be at least 1" in capsys.readouterr().err
