@@ -2,7 +2,6 @@
 and PluginGen's exact variant set."""
 import json
 
-import pytest
 
 from conftest import EXAMPLES, TEST_KERNELS
 from plugingen import specialise
