@@ -289,12 +289,13 @@ def load_jit_function(spec):
     return loader.load_kernel(spec.kernel_file, spec.kernel_name)
 
 
-def signature_of(spec, in_types) -> int:
-    """The dtype signature the plugin runs for inputs of these TensorRT types (0 for a plugin with one)."""
+def signature_of(spec, inputs) -> int:
+    """The dtype signature the plugin runs for a case's inputs ((dtype, shape, init) each; 0 for a plugin with one)."""
+    dtypes = [d for d, _, _ in inputs]
     for index in range(len(spec.signatures)):
-        if [spec.dtype_of(a, index).trt for a in spec.inputs] == list(in_types):
+        if [spec.dtype_of(a, index).abbr for a in spec.inputs] == dtypes:
             return index
-    raise ValueError(f"{spec.kernel_name}: no signature takes inputs {list(in_types)}")
+    raise ValueError(f"{spec.kernel_name}: no signature takes inputs {dtypes}")
 
 
 def matched_jit(jit_fn, spec, variant_index: int, signature: int = 0):
@@ -581,7 +582,7 @@ def run_case(gpu: _Gpu, case: Case, spec, library: Path, label: str, dims: Dict[
                 raise BenchError("input sets select different variants")
         result["variant"] = variant_text(spec, variant)
         if variant not in matched_cache:
-            matched_cache[variant] = matched_jit(jit_fn, spec, variant, signature_of(spec, in_types))
+            matched_cache[variant] = matched_jit(jit_fn, spec, variant, signature_of(spec, specs))
         jit_matched = matched_cache[variant]
         options = {"num_warps": spec.num_warps, "num_stages": spec.num_stages}
 
@@ -633,7 +634,7 @@ def run_case(gpu: _Gpu, case: Case, spec, library: Path, label: str, dims: Dict[
         result["checks"] = checks
         result["jit_signature_matches_plugin"] = (
             jit_signature(jit_matched, matched_args[0], constexprs)
-            == expected_signature(spec, variant, signature_of(spec, in_types)))
+            == expected_signature(spec, variant, signature_of(spec, specs)))
         lib = gpu.lib_bytes[library]
         for key in ("matched", "default"):
             try:

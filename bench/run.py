@@ -114,7 +114,6 @@ def run_static(scratch: Path) -> Dict[str, Any]:
     from triton.runtime.jit import create_function_from_signature
 
     import kernel_parity as kp
-    from plugingen.model import DType
 
     class _Dtype:
         def __init__(self, name: str) -> None:
@@ -148,7 +147,7 @@ def run_static(scratch: Path) -> Dict[str, Any]:
             fields = kp.case_fields(case, dims)
             specs = case.inputs(dims)
             inputs = [_Tensor(d) for d, _, _ in specs]
-            signature = kp.signature_of(spec, [DType.named(d).trt for d, _, _ in specs])
+            signature = kp.signature_of(spec, specs)
             outputs = [_Tensor(spec.dtype_of(p, signature).abbr) for p in spec.outputs]
             dim_values = kp.dim_size_values(spec, [s for _, s, _ in specs])
             args, constexprs = kp.kernel_arguments(spec, inputs, outputs, fields, dim_values)

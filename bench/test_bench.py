@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from plugingen.model import DType
-
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
@@ -46,7 +44,7 @@ def _arguments(case, dims, offset=0):
     spec = kp.load_spec(case)
     specs = case.inputs(dims)
     inputs = [FakeTensor(d, 0x7F0000000000 + (i << 32) + offset) for i, (d, _, _) in enumerate(specs)]
-    signature = kp.signature_of(spec, [DType.named(d).trt for d, _, _ in specs])
+    signature = kp.signature_of(spec, specs)
     outputs = [FakeTensor(spec.dtype_of(p, signature).abbr, 0x7E0000000000 + (i << 32))
                for i, p in enumerate(spec.outputs)]
     dims_values = kp.dim_size_values(spec, [s for _, s, _ in specs])
@@ -64,7 +62,7 @@ def test_matched_jit_specialises_like_the_plugin_variant(case, label, dims):
     variant = kp.selected_variant(spec, args)
     assert variant is not None
     jit_fn = kp.load_jit_function(spec)
-    signature = kp.signature_of(spec, [DType.named(d).trt for d, _, _ in case.inputs(dims)])
+    signature = kp.signature_of(spec, case.inputs(dims))
     matched = kp.matched_jit(jit_fn, spec, variant, signature)
     assert kp.jit_signature(matched, args, constexprs) == kp.expected_signature(spec, variant, signature)
     grid = kp.grid_of(spec, kp.launch_env(spec, fields, dim_values))

@@ -423,7 +423,7 @@ def _plugin_source(env: jinja2.Environment, kernel: CompiledKernel, image_count:
     no_match, no_match_values = _no_match(spec)
     zeroed = [str(a.slot) for a in spec.outputs if a.name in spec.reset_to_zero]
     points = spec.points()
-    aliased = {out: source for out, source in spec.aliases}
+    aliased = dict(spec.aliases)  # output slot -> input slot
     return env.get_template("plugin.cpp.j2").render(
         spec=spec, config_name=config_name, signature=_signature(spec), kernel_loc=spec.kernel_file.name,
         field_members=[f"{stored[a.name].cpp} {cpp_ident(a.name)}{{}}; // {_comment(a)}" for a in spec.fields],

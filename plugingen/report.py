@@ -50,7 +50,8 @@ def describe_kernel(spec: KernelSpec, archs: Tuple[int, ...]) -> str:
     row("tactics", [f"{i + 1}: {t.describe()}" for i, t in enumerate(spec.tactics)], None)
     row("heuristics", [f"{h.name} = {expr.render(h.expr)} in {list(h.domain)}" for h in spec.heuristics])
     row("variants", [spec.describe(v) for v in spec.variants], None)
-    per_arch = [len([p for p in spec.points() if arch in spec.archs_of(p.signature, archs)]) for arch in archs]
+    points = spec.points()
+    per_arch = [sum(arch in spec.archs_of(p.signature, archs) for p in points) for arch in archs]
     row("images", [f"sm_{arch}: {count}" for arch, count in zip(archs, per_arch)])
     return "\n".join(lines)
 

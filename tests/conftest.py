@@ -67,3 +67,20 @@ def build_plugin(tmp_path_factory, aot_cache):
 
 def have_cxx():
     return shutil.which("c++") or shutil.which("g++")
+
+
+@pytest.fixture(scope="module")
+def runner(build_plugin):
+    """runner(config) -> a PluginRunner on that config's library (one per config and test module; the GPU tests)."""
+    from plugingen.testing import PluginRunner
+
+    runners = {}
+
+    def get(config):
+        if config not in runners:
+            runners[config] = PluginRunner(build_plugin(config) / "libtriton_plugins.so")
+        return runners[config]
+
+    yield get
+    for r in runners.values():
+        r.close()

@@ -13,26 +13,12 @@ from conftest import EXAMPLES, TEST_KERNELS, all_configs  # noqa: E402
 from test_shape_property import fields_for, model_refuses, random_shapes  # noqa: E402
 
 from plugingen.config import load_config  # noqa: E402
-from plugingen.testing import PluginError, PluginRunner  # noqa: E402
+from plugingen.testing import PluginError  # noqa: E402
 
 pytestmark = pytest.mark.gpu
 VECTOR_ADD = EXAMPLES / "vector_add" / "kernel_config.py"
 FMHA = EXAMPLES / "fmha" / "kernel_config.py"
 LAYERNORM = TEST_KERNELS / "layernorm_config.py"
-
-
-@pytest.fixture(scope="module")
-def runner(build_plugin):
-    runners = {}
-
-    def get(config):
-        if config not in runners:
-            runners[config] = PluginRunner(build_plugin(config) / "libtriton_plugins.so")
-        return runners[config]
-
-    yield get
-    for r in runners.values():
-        r.close()
 
 
 def half(*shape):

@@ -19,20 +19,6 @@ from plugingen.testing import PluginError, PluginRunner  # noqa: E402
 pytestmark = pytest.mark.gpu
 
 
-@pytest.fixture(scope="module")
-def runner(build_plugin):
-    runners = {}
-
-    def get(config):
-        if config not in runners:
-            runners[config] = PluginRunner(build_plugin(config) / "libtriton_plugins.so")
-        return runners[config]
-
-    yield get
-    for r in runners.values():
-        r.close()
-
-
 def fresh_runner(build_plugin, config, tmp_path):
     """A runner on a private copy of the library: its module cache starts empty, so load messages are predictable."""
     copy = tmp_path / f"{config.stem}_copy.so"

@@ -10,7 +10,7 @@ if not torch.cuda.is_available():
 
 from conftest import TEST_KERNELS  # noqa: E402
 
-from plugingen.testing import PluginError, PluginRunner  # noqa: E402
+from plugingen.testing import PluginError  # noqa: E402
 
 pytestmark = pytest.mark.gpu
 
@@ -19,20 +19,6 @@ INPLACE = TEST_KERNELS / "inplace_ops_config.py"
 FP8 = TEST_KERNELS / "fp8_cast_config.py"
 FLOATS = [torch.float16, torch.bfloat16, torch.float32]
 TOLERANCE = {torch.float16: 1e-3, torch.bfloat16: 1e-2, torch.float32: 1e-6}
-
-
-@pytest.fixture(scope="module")
-def runner(build_plugin):
-    runners = {}
-
-    def get(config):
-        if config not in runners:
-            runners[config] = PluginRunner(build_plugin(config) / "libtriton_plugins.so")
-        return runners[config]
-
-    yield get
-    for r in runners.values():
-        r.close()
 
 
 def run(runner, config, plugin, fields, inputs):

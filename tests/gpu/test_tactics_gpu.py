@@ -11,27 +11,13 @@ if not torch.cuda.is_available():
 
 from conftest import TEST_KERNELS  # noqa: E402
 
-from plugingen.testing import PluginError, PluginRunner  # noqa: E402
+from plugingen.testing import PluginError  # noqa: E402
 
 pytestmark = pytest.mark.gpu
 
 MATMUL = TEST_KERNELS / "tuned_matmul_config.py"
 ACCUMULATE = TEST_KERNELS / "tuned_accumulate_config.py"
 RMS_NORM = TEST_KERNELS / "heuristic_rows_config.py"
-
-
-@pytest.fixture(scope="module")
-def runner(build_plugin):
-    runners = {}
-
-    def get(config):
-        if config not in runners:
-            runners[config] = PluginRunner(build_plugin(config) / "libtriton_plugins.so")
-        return runners[config]
-
-    yield get
-    for r in runners.values():
-        r.close()
 
 
 def leaky_relu_matmul(a, b):

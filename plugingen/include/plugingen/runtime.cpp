@@ -499,39 +499,41 @@ char const* dataTypeName(nvinfer1::DataType type)
     return "an unknown DataType";
 }
 
-bool supportsSignature(int32_t pos, nvinfer1::DynamicPluginTensorDesc const* inOut, int32_t nbInputs,
-    int32_t nbOutputs, Signatures const& signatures)
-{
-    int32_t const width = signatures.nbInputs + signatures.nbOutputs;
-    if (nbInputs != signatures.nbInputs || nbOutputs != signatures.nbOutputs || pos < 0 || pos >= width
-        || inOut[pos].desc.format != nvinfer1::TensorFormat::kLINEAR)
-    {
-        return false;
-    }
-    for (int32_t s = 0; s < signatures.count; ++s)
-    {
-        nvinfer1::DataType const* types = signatures.types + s * width;
-        bool matches = true;
-        for (int32_t i = 0; i <= pos && matches; ++i)
-        {
-            matches = inOut[i].desc.type == types[i];
-        }
-        if (matches)
-        {
-            return true;
-        }
-    }
-    return false;
-}
-
 namespace
 {
-[[noreturn]] void failSignature(nvinfer1::DataType const* inputTypes, Signatures const& signatures)
+//! The first signature whose first `count` types are typeAt(0), typeAt(1), ...; -1 when none is.
+template <typename TypeAt>
+int32_t firstSignature(Signatures const& signatures, int32_t count, TypeAt typeAt)
 {
+    int32_t const width = signatures.nbInputs + signatures.nbOutputs;
+    for (int32_t s = 0; s < signatures.count; ++s)
+    {
+        int32_t i = 0;
+        while (i < count && typeAt(i) == signatures.types[s * width + i])
+        {
+            ++i;
+        }
+        if (i == count)
+        {
+            return s;
+        }
+    }
+    return -1;
+}
+
+//! The signature of these input types, or an error listing the plugin's signatures.
+template <typename TypeAt>
+int32_t inputSignature(Signatures const& signatures, TypeAt typeAt)
+{
+    int32_t const found = firstSignature(signatures, signatures.nbInputs, typeAt);
+    if (found >= 0)
+    {
+        return found;
+    }
     std::string message = "no signature of this plugin takes inputs of types (";
     for (int32_t i = 0; i < signatures.nbInputs; ++i)
     {
-        message += std::string(i ? ", " : "") + dataTypeName(inputTypes[i]);
+        message += std::string(i ? ", " : "") + dataTypeName(typeAt(i));
     }
     message += "); it takes";
     int32_t const width = signatures.nbInputs + signatures.nbOutputs;
@@ -548,40 +550,25 @@ namespace
 }
 } // namespace
 
+bool supportsSignature(int32_t pos, nvinfer1::DynamicPluginTensorDesc const* inOut, int32_t nbInputs,
+    int32_t nbOutputs, Signatures const& signatures)
+{
+    if (nbInputs != signatures.nbInputs || nbOutputs != signatures.nbOutputs || pos < 0 || pos >= nbInputs + nbOutputs
+        || inOut[pos].desc.format != nvinfer1::TensorFormat::kLINEAR)
+    {
+        return false;
+    }
+    return firstSignature(signatures, pos + 1, [&](int32_t i) { return inOut[i].desc.type; }) >= 0;
+}
+
 int32_t signatureOf(nvinfer1::DataType const* inputTypes, Signatures const& signatures)
 {
-    int32_t const width = signatures.nbInputs + signatures.nbOutputs;
-    for (int32_t s = 0; s < signatures.count; ++s)
-    {
-        if (std::equal(inputTypes, inputTypes + signatures.nbInputs, signatures.types + s * width))
-        {
-            return s;
-        }
-    }
-    failSignature(inputTypes, signatures);
+    return inputSignature(signatures, [&](int32_t i) { return inputTypes[i]; });
 }
 
 int32_t signatureOf(nvinfer1::PluginTensorDesc const* inputs, Signatures const& signatures)
 {
-    int32_t const width = signatures.nbInputs + signatures.nbOutputs;
-    for (int32_t s = 0; s < signatures.count; ++s)
-    {
-        int32_t i = 0;
-        while (i < signatures.nbInputs && inputs[i].type == signatures.types[s * width + i])
-        {
-            ++i;
-        }
-        if (i == signatures.nbInputs)
-        {
-            return s;
-        }
-    }
-    std::vector<nvinfer1::DataType> types;
-    for (int32_t i = 0; i < signatures.nbInputs; ++i)
-    {
-        types.push_back(inputs[i].type);
-    }
-    failSignature(types.data(), signatures);
+    return inputSignature(signatures, [&](int32_t i) { return inputs[i].type; });
 }
 
 // ------------------------------------------------------------------------------------------------- CUDA driver
