@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Any, List, Optional, Sequence, Union
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
 from .errors import ConfigError, Location
 from .model import ArgKind, DType
@@ -132,13 +132,14 @@ class Argument:
     """One entry of ``KernelMetaData.ios``: a Triton kernel parameter and what feeds it."""
 
     kind: ArgKind
+    keywords: Tuple[str, ...] = ("name", "dtype", "hints")  # what the constructor takes, for the misspelling error
     ArgType = ArgKind  # PluginGen's spelling: ``arg.arg_type == Argument.ArgType.INPUT``
 
     def __init__(self, name: str, dtype: Union[str, Type, DType], hints: Optional[Sequence[Any]] = None,
                  **unknown: Any) -> None:
         self.loc = _caller_location()
         unknown.pop("offset", None)  # PluginGen's field, recomputed by KernelMetaData
-        _reject_unknown(type(self).__name__, unknown, ("name", "dtype", "hints"))
+        _reject_unknown(type(self).__name__, unknown, self.keywords)
         self.name = name
         self.dtype = Type(dtype)
         self.hints = _hint_list(hints)
@@ -168,11 +169,10 @@ class OutputArg(Argument):
     pointer here)."""
 
     kind = ArgKind.OUTPUT
+    keywords = Argument.keywords + ("alias",)
 
     def __init__(self, name: str, dtype: Union[str, Type, DType], hints: Optional[Sequence[Any]] = None,
                  alias: Optional[str] = None, **unknown: Any) -> None:
-        _reject_unknown("OutputArg", {k: v for k, v in unknown.items() if k != "offset"},
-                        ("name", "dtype", "hints", "alias"))
         super().__init__(name, dtype, hints, **unknown)
         self.alias = alias
 
