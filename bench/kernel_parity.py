@@ -9,7 +9,11 @@ For every (kernel, shape):
    *matched* -- a ``triton.jit`` copy of the kernel whose specialisation is exactly the plugin variant's (scalar
    parameters annotated with the config's types, ``do_not_specialize`` / ``do_not_specialize_on_alignment`` for what
    the variant does not hint), so both launch the same machine code (checked: the JIT's cubin must occur verbatim in
-   the plugin library); and *default* -- the kernel as a user calls it (Triton specialises every argument itself).
+   the plugin library); and *default* -- the kernel as a user calls it (Triton specialises every argument itself;
+   with automatic specialisation its cubin, too, is one the plugin holds). An autotuned kernel runs one tactic in
+   both (the case's; the JIT gets that config's meta-parameters and options and the heuristics' values, as its
+   decorators would give them). Published kernels (tutorial matmul, softmax, layer norm) come from
+   ``$PLUGINGEN_PUBLISHED`` and are built here with no GPU visible; without it they are skipped.
 3. Outputs are poisoned (NaN / sentinel), every variant runs once, and plugin and JIT outputs must be bitwise equal
    and fully written; the plugin's output is compared with a float64 (or exact) reference.
 4. Each variant's N launches (N sized so one replay takes ~2 ms) are captured into a CUDA graph (relaxed capture
@@ -60,14 +64,12 @@ class Case:
     reference: Callable  # (torch, ins, fields, dims) -> [(output index, reference, tolerance, slice or None)]
     version: Optional[str] = None
     flops: Optional[Callable[[Dict[str, int]], float]] = None
+    tactic: int = 0  # the tactic (index; TensorRT's value is index + 1) both the plugin and the JIT run
+    published: Optional[str] = None  # the kernel file, taken from $PLUGINGEN_PUBLISHED (tests/published/README.md)
 
     @property
     def plugin(self) -> str:
         return f"{self.kernel}Plugin"
-
-    @property
-    def config_path(self) -> Path:
-        return ROOT / self.config
 
 
 def _n_shapes(large: int = 1 << 26) -> List[Tuple[str, Dict[str, int]]]:
@@ -115,9 +117,31 @@ UNTIMED_CONFIGS = {
     "tests/kernels/fp8_cast_config.py": "fp8 conversions; numerics in tests/gpu/test_signatures_gpu.py",
 }
 
+# the issue's odd matmul shapes (only N % 16; nothing % 16; all 1; a skinny one) and an aligned one
+_MATMUL_SHAPES = [("512^3", {"M": 512, "N": 512, "K": 512}), ("1000x1024x1000", {"M": 1000, "N": 1024, "K": 1000}),
+                  ("777x513x1031", {"M": 777, "N": 513, "K": 1031}), ("1x1x1", {"M": 1, "N": 1, "K": 1}),
+                  ("31x4096x7", {"M": 31, "N": 4096, "K": 7})]
+
+
+def _matmul_inputs(d):
+    return [("fp16", (d["M"], d["K"]), "randn"), ("fp16", (d["K"], d["N"]), "randn")]
+
+
+def _matmul_op(torch, ins, f):
+    return lambda: torch.nn.functional.leaky_relu(ins[0] @ ins[1], 0.01)
+
+
+def _ref_matmul(torch, ins, f, d):
+    return [(0, torch.nn.functional.leaky_relu(ins[0].double() @ ins[1].double(), 0.01), 1e-2, None)]
+
+
+def _matmul_flops(d):
+    return 2.0 * d["M"] * d["N"] * d["K"]
+
+
 CASES: List[Case] = [
     Case("vector_add", "examples/vector_add/kernel_config.py", "vector_add_kernel", {},
-         _n_shapes() + [("medium, n % 16 = 3 (generic variant)", {"n": (1 << 20) + 3})],
+         _n_shapes() + [("medium, n % 16 = 3", {"n": (1 << 20) + 3})],
          lambda d: [("fp16", (d["n"],), "randn"), ("fp16", (d["n"],), "randn")],
          "x + y", lambda torch, ins, f: (lambda: torch.add(ins[0], ins[1])),
          lambda torch, ins, f, d: [(0, ins[0].double() + ins[1].double(), 1e-3, None)]),
@@ -140,7 +164,7 @@ CASES: List[Case] = [
          lambda torch, ins, f, d: [(0, ins[0].long() + torch.arange(d["n"], device=ins[0].device) + f["offset"], 0.0,
                                     None)]),
     Case("strided_gather", "tests/kernels/strided_gather_config.py", "strided_gather_kernel", {"stride": 1},
-         _n_shapes() + [("medium, stride 3 (generic variant)", {"n": 1 << 20, "stride": 3})],
+         _n_shapes() + [("medium, stride 3", {"n": 1 << 20, "stride": 3})],
          lambda d: [("fp32", (d["n"],), "randn")],
          "x[(arange(n) * stride) % n] (3+ kernels)",
          lambda torch, ins, f: (lambda: ins[0][(torch.arange(ins[0].shape[0], device=ins[0].device) * f["stride"])
@@ -187,7 +211,7 @@ CASES: List[Case] = [
          lambda torch, ins, f, d: [(0, ins[0].double() / torch.sqrt(ins[0].double().pow(2).mean(-1, keepdim=True)
                                                                     + f["eps"]), 1e-2, None)]),
     Case("axpby fp32 (signatures)", "tests/kernels/typed_ops_config.py", "axpby_kernel", {"alpha": 2.0, "beta": -0.5},
-         _n_shapes() + [("medium, n % 16 = 3 (generic variant)", {"n": (1 << 20) + 3})],
+         _n_shapes() + [("medium, n % 16 = 3", {"n": (1 << 20) + 3})],
          lambda d: [("fp32", (d["n"],), "randn"), ("fp32", (d["n"],), "randn")],
          "alpha * x + beta * y", lambda torch, ins, f: (lambda: f["alpha"] * ins[0] + f["beta"] * ins[1]),
          lambda torch, ins, f, d: [(0, f["alpha"] * ins[0].double() + f["beta"] * ins[1].double(), 1e-6, None)]),
@@ -199,6 +223,27 @@ CASES: List[Case] = [
          lambda torch, ins, f: (lambda: torch.nn.functional.scaled_dot_product_attention(
              ins[0], ins[1], ins[2], scale=f["sm_scale"])),
          _ref_fmha, flops=lambda d: 4.0 * d["b"] * d["h"] * d["s"] * d["s"] * 64),
+    Case("tuned_matmul", "tests/kernels/tuned_matmul_config.py", "_matmul_kernel", {}, _MATMUL_SHAPES,
+         _matmul_inputs, "leaky_relu(a @ b)", _matmul_op, _ref_matmul, flops=_matmul_flops),
+    Case("tutorial matmul", "tests/published/matmul_config.py", "matmul_kernel", {}, _MATMUL_SHAPES,
+         _matmul_inputs, "leaky_relu(a @ b)", _matmul_op, _ref_matmul, flops=_matmul_flops, published="matmul.py"),
+    Case("tutorial softmax", "tests/published/softmax_config.py", "softmax_kernel", {},
+         [("3173x64", {"rows": 3173, "cols": 64}), ("1823x781", {"rows": 1823, "cols": 781}),
+          ("4096x999", {"rows": 4096, "cols": 999}), ("1x1", {"rows": 1, "cols": 1})],
+         lambda d: [("fp32", (d["rows"], d["cols"]), "randn")],
+         "torch.softmax(x, -1)", lambda torch, ins, f: (lambda: torch.softmax(ins[0], -1)),
+         lambda torch, ins, f, d: [(0, torch.softmax(ins[0].double(), -1), 1e-5, None)], published="softmax.py"),
+    Case("tutorial layer norm", "tests/published/layernorm_config.py", "_layer_norm_fwd_fused", {"eps": 1e-5},
+         [("3x1", {"rows": 3, "cols": 1}), ("65x5000", {"rows": 65, "cols": 5000}),
+          ("1151x8192", {"rows": 1151, "cols": 8192}), ("7x1023", {"rows": 7, "cols": 1023})],
+         lambda d: [("fp16", (d["rows"], d["cols"]), "randn"), ("fp16", (d["cols"],), "randn"),
+                    ("fp16", (d["cols"],), "randn")],
+         "F.layer_norm(x, (n,), w, b)",
+         lambda torch, ins, f: (lambda: torch.nn.functional.layer_norm(ins[0], (ins[0].shape[1],), ins[1], ins[2],
+                                                                       f["eps"])),
+         lambda torch, ins, f, d: [(0, torch.nn.functional.layer_norm(ins[0].double(), (d["cols"],), ins[1].double(),
+                                                                      ins[2].double(), f["eps"]), 1e-2, None)],
+         published="layernorm.py"),
 ]
 
 
@@ -219,10 +264,27 @@ def case_fields(case: Case, dims: Dict[str, int]) -> Dict[str, Any]:
 # ---------------------------------------------------------------------------------------------- config logic
 # (pure functions: no GPU, no torch; tested by bench/test_bench.py)
 
-def load_spec(case: Case):
+def config_path(case: Case, scratch: Path) -> Optional[Path]:
+    """Where ``case``'s config is: in the repository, or for a published kernel a copy in ``scratch`` beside the
+    kernel file from ``$PLUGINGEN_PUBLISHED`` (None when that is not set)."""
+    if not case.published:
+        return ROOT / case.config
+    published = os.environ.get("PLUGINGEN_PUBLISHED")
+    if not published:
+        return None
+    import shutil
+
+    folder = scratch / f"published-{Path(case.config).stem}"
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / case.config, folder / Path(case.config).name)
+    shutil.copy(Path(published) / case.published, folder / case.published)
+    return folder / Path(case.config).name
+
+
+def load_spec(case: Case, path: Optional[Path] = None):
     from plugingen import config
 
-    spec = config.load_config(case.config_path)
+    spec = config.load_config(path or ROOT / case.config)
     matches = [k for k in spec.kernels if k.kernel_name == case.kernel]
     if len(matches) != 1:
         raise BenchError(f"{case.config}: no kernel {case.kernel}")
@@ -235,9 +297,9 @@ def dim_size_values(spec, input_shapes: Sequence[Sequence[int]]) -> Dict[str, in
     return spec.dim_size_env(input_shapes)
 
 
-def launch_env(spec, fields: Dict[str, Any], dims: Dict[str, int]) -> Dict[str, int]:
-    """Names a grid expression may use (the model's grid_names) with their values (default tactic)."""
-    return spec.launch_env(fields, dims)
+def launch_env(spec, fields: Dict[str, Any], dims: Dict[str, int], tactic: int = 0) -> Dict[str, int]:
+    """Names a grid expression may use (the model's grid_names) with their values for ``tactic`` (index)."""
+    return spec.launch_env(fields, dims, tactic)
 
 
 def grid_of(spec, env: Dict[str, int]) -> Tuple[int, int, int]:
@@ -247,12 +309,18 @@ def grid_of(spec, env: Dict[str, int]) -> Tuple[int, int, int]:
 
 
 def kernel_arguments(spec, inputs: Sequence[Any], outputs: Sequence[Any], fields: Dict[str, Any],
-                     dims: Dict[str, int]) -> Tuple[List[Any], Dict[str, Any]]:
-    """(positional arguments, constexpr keyword arguments) of the Triton kernel, in the config's order."""
+                     dims: Dict[str, int], tactic: int = 0) -> Tuple[List[Any], Dict[str, Any]]:
+    """(positional arguments, constexpr keyword arguments) of the Triton kernel, in the config's order; the
+    constexprs include what ``tactic`` (index) and the heuristics set, as the kernel's decorators would."""
     from plugingen.model import ArgKind
 
-    args, constexprs = [], {}
+    args, constexprs = [], dict(spec.tactics[tactic].meta)
+    if spec.heuristics:
+        env = spec.launch_env(fields, dims, tactic)
+        constexprs.update((h.name, value) for h, value in zip(spec.heuristics, spec.choice(env)))
     for a in spec.args:
+        if not a.is_parameter:
+            continue
         if a.kind is ArgKind.INPUT:
             args.append(inputs[a.slot])
         elif a.kind is ArgKind.OUTPUT:
@@ -261,7 +329,7 @@ def kernel_arguments(spec, inputs: Sequence[Any], outputs: Sequence[Any], fields
             args.append(fields[a.name])
         elif a.kind is ArgKind.DIM_SIZE:
             args.append(dims[a.name])
-        else:
+        elif a.kind is ArgKind.CONSTEXPR:
             constexprs[a.name] = a.value
     return args, constexprs
 
@@ -326,11 +394,11 @@ def matched_jit(jit_fn, spec, variant_index: int, signature: int = 0):
     return triton.jit(do_not_specialize=no_spec, do_not_specialize_on_alignment=no_align)(clone)
 
 
-def expected_signature(spec, variant_index: int, signature: int = 0) -> List[Tuple[str, str, bool]]:
+def expected_signature(spec, variant_index: int, signature: int = 0, tactic: int = 0) -> List[Tuple[str, str, bool]]:
     """(name, Triton type or 'constexpr', divisible by 16) per parameter, as plugingen's AOT compiles the variant."""
     from plugingen.model import Point
 
-    point = Point(0, spec.choices(0)[0], spec.variants[variant_index], signature)
+    point = Point(tactic, spec.choices(tactic)[0], spec.variants[variant_index], signature)
     return [(name, kind, div16) for name, kind, _, div16 in spec.triton_signature(point)]
 
 
@@ -346,12 +414,13 @@ def jit_signature(jit_fn, args: Sequence[Any], constexprs: Dict[str, Any]) -> Li
 
 # ---------------------------------------------------------------------------------------------- libraries
 
-def plugin_library(case: Case, scratch: Path) -> Path:
-    """The prebuilt library of ``case``'s config, or one built here (sm_90) when none was carried."""
+def plugin_library(case: Case, path: Path, scratch: Path) -> Path:
+    """The prebuilt library of ``case``'s config (at ``path``), or one built here (sm_90) when none was carried
+    (always for a published kernel: built with no GPU visible, as on a build machine)."""
     prebuilt = os.environ.get("PLUGINGEN_PREBUILT") or str(ROOT / ".prebuilt")
-    folder = f"{case.config_path.parent.name}-{case.config_path.stem}"
+    folder = f"{path.parent.name}-{path.stem}"
     library = Path(prebuilt) / folder / "output" / "libtriton_plugins.so"
-    if library.is_file():
+    if library.is_file() and not case.published:
         return library
     workspace = scratch / folder
     library = workspace / "output" / "libtriton_plugins.so"
@@ -359,9 +428,10 @@ def plugin_library(case: Case, scratch: Path) -> Path:
         import subprocess
 
         log(f"parity: no prebuilt library for {case.config}; building it for sm_90")
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-        command = [sys.executable, "-m", "plugingen", "--workspace", str(workspace), "--kernel_config",
-                   str(case.config_path), "--arch", "90", "--cache-dir", str(scratch / "aot-cache")]
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+                   CUDA_VISIBLE_DEVICES="")
+        command = [sys.executable, "-m", "plugingen", "--workspace", str(workspace), "--kernel_config", str(path),
+                   "--arch", "90", "--cache-dir", str(scratch / "aot-cache"), "-j", str(os.cpu_count() or 2)]
         result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
         if result.returncode != 0:  # a subprocess: the CLI re-points Triton's cache, which must not leak in here
             raise BenchError(f"plugingen failed for {case.config}:\n{result.stderr[-2000:]}")
@@ -392,6 +462,7 @@ class _Gpu:
         self.lib_bytes: Dict[Path, bytes] = {}
         self.l2 = getattr(torch.cuda.get_device_properties(0), "L2_cache_size", 50 << 20) or (50 << 20)
         self.stream = torch.cuda.Stream()
+        self.arch = 10 * torch.cuda.get_device_capability()[0] + torch.cuda.get_device_capability()[1]
         from plugingen.testing import _torch_types
 
         self.to_trt = _torch_types()
@@ -553,8 +624,12 @@ def run_case(gpu: _Gpu, case: Case, spec, library: Path, label: str, dims: Dict[
         out_types = plugin.output_types(in_types)
         out_shapes = plugin.output_shapes(in_shapes)
         dim_values = dim_size_values(spec, in_shapes)
-        env = launch_env(spec, fields, dim_values)
+        tactic = case.tactic
+        env = launch_env(spec, fields, dim_values, tactic)
         grid = grid_of(spec, env)
+        if len(spec.tactics) > 1:
+            plugin.set_tactic(tactic + 1)
+            result["tactic"] = f"{tactic + 1} ({spec.tactics[tactic].describe()})"
         result.update(grid=grid, dim_sizes=dim_values, input_shapes=in_shapes, output_shapes=out_shapes)
 
         def new_outputs():
@@ -573,18 +648,21 @@ def run_case(gpu: _Gpu, case: Case, spec, library: Path, label: str, dims: Dict[
         if case.flops:
             result["flops"] = case.flops(dims)
 
-        args0, constexprs = kernel_arguments(spec, first_inputs, first_outputs, fields, dim_values)
+        args0, constexprs = kernel_arguments(spec, first_inputs, first_outputs, fields, dim_values, tactic)
         variant = selected_variant(spec, args0)
         if variant is None:
             raise BenchError("no plugin variant accepts these arguments")
         for ins, outs in sets[1:]:
-            if selected_variant(spec, kernel_arguments(spec, ins, outs, fields, dim_values)[0]) != variant:
+            if selected_variant(spec, kernel_arguments(spec, ins, outs, fields, dim_values, tactic)[0]) != variant:
                 raise BenchError("input sets select different variants")
         result["variant"] = variant_text(spec, variant)
         if variant not in matched_cache:
             matched_cache[variant] = matched_jit(jit_fn, spec, variant, signature_of(spec, specs))
         jit_matched = matched_cache[variant]
-        options = {"num_warps": spec.num_warps, "num_stages": spec.num_stages}
+        compile_options = spec.tactics[tactic].options_for(gpu.arch)
+        options = {"num_warps": compile_options.num_warps, "num_stages": compile_options.num_stages}
+        if compile_options.maxnreg:
+            options["maxnreg"] = compile_options.maxnreg
 
         def plugin_args(k):
             ins, outs = sets[k]
@@ -592,8 +670,9 @@ def run_case(gpu: _Gpu, case: Case, spec, library: Path, label: str, dims: Dict[
                     [(gpu.to_trt[t.dtype], tuple(t.shape), t.data_ptr()) for t in outs])
 
         packed = [plugin_args(k) for k in range(n_sets)]
-        matched_args = [kernel_arguments(spec, sets[k][0], jit_outs[k], fields, dim_values)[0] for k in range(n_sets)]
-        default_args = [kernel_arguments(spec, sets[k][0], jit_default_outs[k], fields, dim_values)[0]
+        matched_args = [kernel_arguments(spec, sets[k][0], jit_outs[k], fields, dim_values, tactic)[0]
+                        for k in range(n_sets)]
+        default_args = [kernel_arguments(spec, sets[k][0], jit_default_outs[k], fields, dim_values, tactic)[0]
                         for k in range(n_sets)]
 
         # the workspace TensorRT would give (Triton's global scratch, e.g. for device-side TMA descriptors)
@@ -634,7 +713,7 @@ def run_case(gpu: _Gpu, case: Case, spec, library: Path, label: str, dims: Dict[
         result["checks"] = checks
         result["jit_signature_matches_plugin"] = (
             jit_signature(jit_matched, matched_args[0], constexprs)
-            == expected_signature(spec, variant, signature_of(spec, specs)))
+            == expected_signature(spec, variant, signature_of(spec, specs), tactic))
         lib = gpu.lib_bytes[library]
         for key in ("matched", "default"):
             try:
@@ -730,9 +809,13 @@ def run(deadline: Optional[Deadline] = None, rounds: int = ROUNDS, only: Optiona
         for case in CASES:
             if only and not any(o in case.name or o in case.kernel for o in only):
                 continue
+            path = config_path(case, scratch)
+            if path is None:
+                results["skipped"].append(f"{case.name}: PLUGINGEN_PUBLISHED (the published kernels) is not set")
+                continue
             try:
-                spec = load_spec(case)
-                library = plugin_library(case, scratch)
+                spec = load_spec(case, path)
+                library = plugin_library(case, path, scratch)
                 jit_fn = load_jit_function(spec)
             except Exception as exc:  # noqa: BLE001 - one broken case must not hide the others
                 results["cases"].append({"case": case.name, "kernel": case.kernel, "errors": [repr(exc)],
@@ -763,15 +846,24 @@ def run(deadline: Optional[Deadline] = None, rounds: int = ROUNDS, only: Optiona
                 gpu.torch.cuda.empty_cache()
     finally:
         gpu.close()
-    ratios = [c["ratios"]["plugin_vs_jit"] for c in results["cases"] if c.get("ratios", {}).get("plugin_vs_jit")]
-    results["summary"] = {
-        "cases": len(results["cases"]), "ok": sum(1 for c in results["cases"] if c.get("ok")),
-        "plugin_vs_jit_median": median(ratios) if ratios else None,
-        "plugin_vs_jit_max": max(ratios) if ratios else None,
-        "over_target": [f"{c['case']} {c['shape']}" for c in results["cases"]
-                        if (c.get("ratios", {}).get("plugin_vs_jit") or 0) > TARGET_PLUGIN_VS_JIT],
-    }
+    results["summary"] = summarise(results["cases"])
     return results
+
+
+def summarise(cases: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+    """Medians, maxima and the cases over target of plugin ÷ JIT-matched and plugin ÷ JIT-default (the kernel as
+    its user calls it, Triton specialising by itself), and the cases whose JIT-default cubin the plugin lacks."""
+    out: Dict[str, Any] = {"cases": len(cases), "ok": sum(1 for c in cases if c.get("ok"))}
+    for key, name in (("plugin_vs_jit", "plugin_vs_jit"), ("plugin_vs_jit_default", "plugin_vs_jit_default")):
+        ratios = [c["ratios"][key] for c in cases if c.get("ratios", {}).get(key)]
+        out[f"{name}_median"] = median(ratios) if ratios else None
+        out[f"{name}_max"] = max(ratios) if ratios else None
+        out["over_target" if key == "plugin_vs_jit" else "over_target_default"] = [
+            f"{c['case']} {c['shape']}" for c in cases if (c.get("ratios", {}).get(key) or 0) > TARGET_PLUGIN_VS_JIT]
+    out["jit_default_cubin_in_plugin"] = sum(1 for c in cases if c.get("cubin_default_in_plugin"))
+    out["jit_default_cubin_missing"] = [f"{c['case']} {c['shape']}" for c in cases
+                                        if c.get("cubin_default_in_plugin") is False]
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- report
@@ -794,9 +886,12 @@ def markdown(results: Dict[str, Any]) -> str:
             flags.append("error")
         if c.get("cubin_matched_in_plugin") is False:
             flags.append("cubin differs")
+        if c.get("cubin_default_in_plugin") is False:
+            flags.append("JIT-default cubin not in plugin")
         if c.get("jit_signature_matches_plugin") is False:
             flags.append("signature differs")
-        rows.append([c.get("case"), c.get("shape"), c.get("variant", "—"), d.get("plugin"), d.get("jit_matched"),
+        variant = c.get("variant", "—") + (f"; tactic {c['tactic']}" if c.get("tactic") else "")
+        rows.append([c.get("case"), c.get("shape"), variant, d.get("plugin"), d.get("jit_matched"),
                      d.get("jit_default"), d.get("torch"), r.get("plugin_vs_jit"), r.get("plugin_vs_jit_default"),
                      r.get("plugin_vs_torch"), r.get("aa_plugin2_vs_plugin"), rate,
                      ("ok" if c.get("ok") else "FAIL") + (" (" + ", ".join(flags) + ")" if flags else "")])
@@ -807,7 +902,12 @@ def markdown(results: Dict[str, Any]) -> str:
     out += ["", f"plugin ÷ JIT-matched: median {fmt(s.get('plugin_vs_jit_median'))}, max "
                 f"{fmt(s.get('plugin_vs_jit_max'))} (target ≤ {TARGET_PLUGIN_VS_JIT}); over target: "
                 f"{', '.join(s.get('over_target') or []) or 'none'}; {s.get('ok')}/{s.get('cases')} cases pass "
-                "every check."]
+                "every check.",
+            "", f"plugin ÷ JIT-default (Triton specialising by itself, same tactic): median "
+                f"{fmt(s.get('plugin_vs_jit_default_median'))}, max {fmt(s.get('plugin_vs_jit_default_max'))}; over "
+                f"target: {', '.join(s.get('over_target_default') or []) or 'none'}; the JIT-default cubin is in the "
+                f"plugin library for {s.get('jit_default_cubin_in_plugin')}/{s.get('cases')} cases (missing: "
+                f"{', '.join(s.get('jit_default_cubin_missing') or []) or 'none'})."]
     if results.get("skipped"):
         out += ["", "Skipped: " + "; ".join(results["skipped"])]
     errors = [(c.get("case"), c.get("shape"), e.splitlines()[0]) for c in results.get("cases", [])

@@ -134,6 +134,7 @@ def _check_params(meta: dsl.KernelMetaData, fn: Any, set_names: Dict[str, ArgKin
     params: List[KernelArg] = []
     slots: Dict[ArgKind, int] = {}
     seen: Dict[str, Location] = {}
+    read = loader.names_in_body(fn)
     given_args = iter(ios)
     for kparam in all_params:
         if kparam.name in set_names:
@@ -175,7 +176,8 @@ def _check_params(meta: dsl.KernelMetaData, fn: Any, set_names: Dict[str, ArgKin
             name=name, kind=kind, dtype=None if kind is ArgKind.CONSTEXPR else arg.dtype.dtype,
             is_tensor=kind is not ArgKind.CONSTEXPR and arg.dtype.is_tensor, hints=tuple(arg.hints), slot=slot,
             loc=arg.loc, value=arg.value if kind is ArgKind.CONSTEXPR else None,
-            type_var=None if kind is ArgKind.CONSTEXPR else arg.dtype.type_var, alias=getattr(arg, "alias", None)))
+            type_var=None if kind is ArgKind.CONSTEXPR else arg.dtype.type_var, alias=getattr(arg, "alias", None),
+            is_read=kparam.name in read))
     for arg in beside:
         _check_arg_type(arg, chk)
         if arg.hints:

@@ -10,6 +10,7 @@ Any failure inside a user file is a ``ConfigError`` at the deepest line of that 
 """
 from __future__ import annotations
 
+import ast
 import contextlib
 import dataclasses
 import hashlib
@@ -17,7 +18,7 @@ import importlib.util
 import sys
 import types
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Tuple
 
 from . import dsl
 from .errors import ConfigError, Location, PluginGenError
@@ -301,3 +302,14 @@ def load_kernel_def(kernel_file: Path, kernel_name: str, loc: Optional[Location]
 def load_kernel(kernel_file: Path, kernel_name: str, loc: Optional[Location] = None) -> Any:
     """The ``triton.JITFunction`` ``kernel_name`` of ``kernel_file``, without its decorators."""
     return load_kernel_def(kernel_file, kernel_name, loc).fn
+
+
+def names_in_body(fn: Any) -> FrozenSet[str]:
+    """Every name the body of the ``JITFunction`` ``fn`` mentions. A parameter not among them is never read, so no
+    specialisation of it can change the compiled code. A source that does not parse counts every parameter read."""
+    try:
+        [definition] = ast.parse(fn.src).body
+    except (SyntaxError, ValueError):
+        return frozenset(p.name for p in fn.params)
+    return frozenset(node.id for statement in definition.body for node in ast.walk(statement)
+                     if isinstance(node, ast.Name))

@@ -155,6 +155,7 @@ class KernelArg:
     type_var: Optional[str] = None  # typed by a type variable (``tensor[T]``): dtype is None, each signature says
     alias: Optional[str] = None  # an OutputArg that is this InputArg itself (updated in place)
     is_parameter: bool = True  # False: an in-place OutputArg the kernel reaches through its input's parameter
+    is_read: bool = True  # False: the kernel's body never names it (no fact about it changes the compiled code)
 
     @property
     def is_int_scalar(self) -> bool:

@@ -9,15 +9,18 @@ that lattice ahead of time and dispatches, per launch, to the most specialised o
   ``'a[m, k] : k -> stride_am'``; dims that rules tie, like ``k`` of ``a[m, k], b[k, n]``, are one), so the lattice is
   over classes, not arguments: the tutorial matmul has the classes ``m``, ``n``, ``k``, not nine integers. Another
   computed value and each integer ParamArg are a class of their own; all pointers are one class (TensorRT's buffers
-  are aligned). A DimSizeArg whose rule is a constant is a fact already (``config._with_constant_facts``).
+  are aligned). A DimSizeArg whose rule is a constant is a fact already (``config._with_constant_facts``). A class
+  none of whose members the kernel's body names (FMHA's ``batch_size``, which only sizes the grid) is left out: no
+  fact about it changes the code.
 * **Refinements.** A config variant promises something about some arguments; the classes it leaves free
   (every member's hint ``''``) can be refined. The refinements of one config variant, in this order: pointers aligned
   with every free class ``% 16``; then with one class left free, then two, ... (class order: DimSizeArg classes in
-  kernel order, then ParamArgs); then every free class ``== 1``. A config variant whose hint holds for one member of
-  a class promises it for the whole class (same value). The config variants take turns (most specialised first):
-  the first refinement of each, then the second of each, ...
+  kernel order, then ParamArgs), up to all of them: the whole ``% 16`` lattice; then every free class ``== 1``. A
+  config variant whose hint holds for one member of a class promises it for the whole class (same value). The
+  config variants take turns (most specialised first): the first refinement of each, then the second of each, ...
 * **Budget.** ``max_variants`` per (tactic, heuristic values): the config's variants always stay; automatic ones are
-  added in candidate order until the budget is reached. ``None``: PluginGen's exact variant set.
+  added in candidate order until the budget is reached. The default, 16, holds the whole lattice of kernels with up
+  to three classes (matmul: 8 + 1). ``None``: PluginGen's exact variant set.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from . import expr
 from .model import ConfigSpec, Hint, KernelSpec, Variant
 
-DEFAULT_MAX_VARIANTS = 4
+DEFAULT_MAX_VARIANTS = 16
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,7 +45,7 @@ class ValueClass:
 
 def value_classes(spec: KernelSpec) -> Tuple[ValueClass, ...]:
     """The classes a kernel's free arguments fall into: DimSizeArg classes (kernel order of their first member), then
-    integer ParamArgs, then the pointers."""
+    integer ParamArgs, then the pointers; a class none of whose members the kernel's body reads is left out."""
     parent: Dict[Tuple[int, int], Tuple[int, int]] = {}
 
     def find(x):
@@ -80,7 +83,7 @@ def value_classes(spec: KernelSpec) -> Tuple[ValueClass, ...]:
     pointers = tuple(i for i, a in enumerate(spec.args) if a.is_tensor and a.is_parameter)
     if pointers:
         classes.append(ValueClass("pointers", pointers, True))
-    return tuple(classes)
+    return tuple(c for c in classes if any(spec.args[i].is_read for i in c.members))
 
 
 def _promised(variant: Variant, cls: ValueClass) -> Hint:

@@ -66,13 +66,29 @@ def test_odd_shapes_get_the_jits_facts():
     assert spec.select_variant({"x": 3, "y": 5, "out": 7, "n": 1000}) == 3  # misaligned: the generic variant
 
 
-def test_a_hint_on_one_member_holds_for_its_class():
-    """FMHA's config variant with seq_len '16' leaves no free seq_len class to refine; the refinements of the
-    generic variant set facts on whole classes (batch_size, num_heads)."""
+def test_a_class_the_kernel_never_reads_is_not_refined():
+    """FMHA's batch_size and num_heads only size the grid (the body names them in a comment only): no fact about
+    them changes the code, so its classes are s (seq_len) and the pointers, and the one automatic variant is
+    seq_len == 1 (the config's two variants already are seq_len % 16 and seq_len free, pointers aligned)."""
     spec = kernel(FMHA)
-    assert [v.automatic for v in spec.variants].count(True) == 2
-    for variant in spec.variants:
-        assert set(facts(spec, variant)) >= {"Out", "L", "M", "Q", "K", "V"}
+    assert [c.name for c in specialise.value_classes(spec)] == ["s", "pointers"]
+    assert [a.name for a in spec.args if not a.is_read] == ["batch_size", "num_heads"]
+    automatic = [facts(spec, v) for v in spec.variants if v.automatic]
+    assert automatic == [{"Out": "16", "L": "16", "M": "16", "Q": "16", "K": "16", "V": "16", "seq_len": "1"}]
+
+
+def test_the_default_budget_holds_the_whole_lattice_of_three_classes():
+    """The matmul (classes m, n, k): every % 16 point with aligned pointers (8) and all == 1, besides the config's
+    generic variant; each shape runs the variant with exactly the facts that hold, as the JIT specialises."""
+    spec = kernel(MATMUL)
+    assert len(spec.variants) == 10 and sum(v.automatic for v in spec.variants) == 9
+    aligned = {"a": 1 << 20, "b": 2 << 20, "c": 3 << 20, "stride_ak": 1, "stride_bn": 1, "stride_cn": 1}
+    for m, n, k in [(1000, 1024, 1000), (777, 513, 1031), (512, 512, 512), (1, 1, 1), (31, 4096, 7)]:
+        args = dict(aligned, M=m, N=n, K=k, stride_am=k, stride_bk=n, stride_cm=n)
+        got = facts(spec, spec.variants[spec.select_variant(args)])
+        want = {name: ("1" if value == 1 else "16") for name, value in args.items()
+                if value == 1 or value % 16 == 0}
+        assert got == want, (m, n, k)
 
 
 def test_build_log_manifest_and_exact_flag(build_plugin, tmp_path, capsys):

@@ -878,12 +878,18 @@ KernelSet::Loaded KernelSet::function(cu::Context ctx, int32_t variant)
     {
         cu::checkCu(d.ctxGetId(ctx, &id), "cuCtxGetId");
     }
+    Loaded const* last = mLast[variant].load(std::memory_order_acquire);
+    if (last != nullptr && last->context == id) // the common case: the same context as the variant's last launch
+    {
+        return *last;
+    }
     auto const find = [&](Loaded* found) {
         std::lock_guard<std::mutex> lock(mMutex); // held only to look up or insert, never while loading
         for (Loaded const& l : mLoaded)
         {
             if (l.context == id && l.variant == variant)
             {
+                mLast[variant].store(&l, std::memory_order_release);
                 *found = l;
                 return true;
             }
@@ -924,6 +930,7 @@ KernelSet::Loaded KernelSet::function(cu::Context ctx, int32_t variant)
     {
         std::lock_guard<std::mutex> lock(mMutex);
         mLoaded.push_back(loaded);
+        mLast[variant].store(&mLoaded.back(), std::memory_order_release);
     }
     log(Severity::kINFO,
         std::string(mName) + ": loaded variant " + std::to_string(variant) + " (" + mVariants[variant] + ") from the "

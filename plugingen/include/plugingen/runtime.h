@@ -20,11 +20,14 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <initializer_list>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -322,6 +325,7 @@ public:
         , mImages(images)
         , mCount(count)
         , mVariants(variants)
+        , mLast(new std::atomic<Loaded const*>[nbVariants(images, count)]())
     {
     }
 
@@ -343,6 +347,16 @@ private:
         cu::Function function;
     };
 
+    static size_t nbVariants(KernelImage const* images, size_t count)
+    {
+        int32_t most = 0;
+        for (size_t i = 0; i < count; ++i)
+        {
+            most = std::max(most, images[i].variant + 1);
+        }
+        return static_cast<size_t>(most);
+    }
+
     Loaded function(cu::Context ctx, int32_t variant);
     KernelImage const* pick(int32_t variant, int32_t cc) const;
     KernelImage const* pickOrNull(int32_t variant, int32_t cc) const; //!< the image pick() takes; null: none fits
@@ -353,7 +367,8 @@ private:
     char const* const* mVariants;
     std::mutex mMutex; // guards mLoaded
     std::mutex mLoadMutex; // serialises module loads (not lookups)
-    std::vector<Loaded> mLoaded; // one entry per (context, variant); modules live as long as their context
+    std::deque<Loaded> mLoaded; // one entry per (context, variant), never moved; modules live as long as their context
+    std::unique_ptr<std::atomic<Loaded const*>[]> mLast; // per variant: the entry its last launch used (no lock)
 };
 
 // ------------------------------------------------------------------------------------------------- the plugin
