@@ -7,7 +7,10 @@ Measured:
   (default ``-j`` = CPU count), and ``fmha_warm``: the same command again with nothing changed;
 * ``k16_cold_j1`` / ``k16_cold_j2``: a generated 16-kernel config (16 distinct kernel files, two hint variants
   each, ``--arch 80,90`` = 64 kernel images), cold, ``-j 1`` vs ``-j 2`` (runs alternate to cancel drift);
-* ``k16_one_changed``: rebuild after editing the source of one of the 16 kernels; ``k16_warm``: no change.
+* ``k16_one_changed``: rebuild after editing the source of one of the 16 kernels; ``k16_warm``: no change;
+* ``specialise``: the FMHA example and the tutorial-style autotuned matmul (tests/kernels/tuned_matmul_config.py),
+  cold, with the default automatic specialisation vs ``--exact-variants`` (PluginGen's variant set), runs
+  alternating: wall clock, kernel images and library size of each.
 
 Every run's per-stage times come from plugingen's own log lines (``[n/4] stage: ... (1.23s)``); the C++ stage is
 broken down from Ninja's ``.ninja_log`` (per translation unit and the link), and one Triton compile per kernel
@@ -30,6 +33,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from common import ROOT, Deadline, fmt, log, median, ratio, summary, table
 
 FMHA_CONFIG = ROOT / "examples" / "fmha" / "kernel_config.py"
+MATMUL_CONFIG = ROOT / "tests" / "kernels" / "tuned_matmul_config.py"
 ARCHS = "80,90"
 NUM_KERNELS = 16
 TARGETS = {"fmha_cold_s": 20.0, "fmha_warm_s": 2.0, "j2_vs_ideal": 1.3}
@@ -180,13 +184,14 @@ def busy_cpu_seconds() -> Optional[float]:
         return None
 
 
-def run_cli(workspace: Path, config: Path, jobs: Optional[int], archs: str = ARCHS, root: Path = ROOT) -> Dict[str, Any]:
-    """One ``python -m plugingen`` run (of the plugingen in ``root``); wall clock, stage times, per-image AOT times,
-    Ninja breakdown."""
+def run_cli(workspace: Path, config: Path, jobs: Optional[int], archs: str = ARCHS, root: Path = ROOT,
+            extra: Sequence[str] = ()) -> Dict[str, Any]:
+    """One ``python -m plugingen`` run (of the plugingen in ``root``, with ``extra`` options); wall clock, stage
+    times, per-image AOT times, Ninja breakdown."""
     log_file = workspace / "build" / ".ninja_log"
     before = len(log_file.read_text().splitlines()) if log_file.is_file() else 0
     command = [sys.executable, "-m", "plugingen", "--workspace", str(workspace), "--kernel_config", str(config),
-               "--arch", archs, "-v"]
+               "--arch", archs, "-v", *extra]
     if jobs is not None:
         command += ["-j", str(jobs)]
     load = os.getloadavg()[0]
@@ -346,6 +351,9 @@ def run(reps: int = 3, deadline: Optional[Deadline] = None, scratch: Optional[Pa
         results["fmha_cold"] = _median_runs(cold)
         results["fmha_warm"] = _median_runs(warm)
         results["fmha_triton_stages"] = profile_triton_stages(FMHA_CONFIG, None, [80, 90])
+        if not deadline.expired:
+            log("build: automatic specialisation vs --exact-variants (FMHA, tuned matmul; cold, alternating)")
+            results["specialise"] = compare_specialisation(scratch, reps)
         results["cmake_configure_s"] = profile_cmake_configure(scratch / f"fmha-{reps - 1}" / "src")
 
         if deadline.expired:
@@ -389,6 +397,30 @@ def run(reps: int = 3, deadline: Optional[Deadline] = None, scratch: Optional[Pa
     finally:
         if owned:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def compare_specialisation(scratch: Path, reps: int) -> Dict[str, Any]:
+    """FMHA and the tuned matmul cold, default automatic specialisation vs ``--exact-variants``, alternating."""
+    out: Dict[str, Any] = {}
+    for name, config in (("fmha", FMHA_CONFIG), ("tuned_matmul", MATMUL_CONFIG)):
+        runs: Dict[str, List[Dict[str, Any]]] = {"default": [], "exact": []}
+        for rep in range(reps):
+            for mode, extra in (("default", ()), ("exact", ("--exact-variants",))):
+                workspace = scratch / f"spec-{name}-{mode}"
+                shutil.rmtree(workspace, ignore_errors=True)
+                run = run_cli(workspace, config, None, extra=extra)
+                output = workspace / "output"
+                run["images"] = sum(len(k["images"]) for k in
+                                    json.loads((output / "manifest.json").read_text())["kernels"])
+                run["library_bytes"] = (output / "libtriton_plugins.so").stat().st_size
+                runs[mode].append(run)
+                log(f"  {name} {mode} {rep}: {run['wall_s']:.2f}s, {run['images']} images")
+        medians = {mode: _median_runs(r) for mode, r in runs.items()}
+        out[name] = {mode: {"wall_s": m["wall_s"], "wall": m["wall"], "images": m["runs"][0]["images"],
+                            "library_bytes": m["runs"][0]["library_bytes"], "stages_median_s": m["stages_median_s"]}
+                     for mode, m in medians.items()}
+        out[name]["ratio"] = ratio(medians["default"]["wall_s"], medians["exact"]["wall_s"])
+    return out
 
 
 def _scaling(j1: Dict[str, Any], j2: Dict[str, Any]) -> Dict[str, Any]:
@@ -449,6 +481,15 @@ def markdown(results: Dict[str, Any]) -> str:
                     f"{fmt(this['wall_s'])} s (build stage {fmt(this['stages_median_s'].get('build'))} s) vs "
                     f"{fmt(other['wall_s'])} s (build stage {fmt(other['stages_median_s'].get('build'))} s): "
                     f"ratio {fmt(vs['ratio'])}."]
+    if "specialise" in results:
+        out += ["", "Automatic specialisation (default) vs `--exact-variants` (PluginGen's variant set), cold, "
+                    "alternating runs:", ""]
+        out.append(table(["config", "default s", "exact s", "ratio", "images (default / exact)",
+                          "library MB (default / exact)"],
+                         [[name, r["default"]["wall_s"], r["exact"]["wall_s"], r["ratio"],
+                           f"{r['default']['images']} / {r['exact']['images']}",
+                           f"{r['default']['library_bytes'] / 1e6:.2f} / {r['exact']['library_bytes'] / 1e6:.2f}"]
+                          for name, r in results["specialise"].items()]))
     if "k16_scaling" in results:
         sc = results["k16_scaling"]
         model = sc.get("model_j2") or {}

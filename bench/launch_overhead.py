@@ -27,7 +27,7 @@ VECTOR_ADD = ROOT / "examples" / "vector_add" / "kernel_config.py"
 PLUGIN = "vector_add_kernelPlugin"
 N = 1024
 ARCH = 90
-TARGET_PLUGIN_VS_RAW = 1.5
+TARGET_PLUGIN_VS_RAW = 1.10  # issue 12: the launch-overhead part of enqueue
 CUDA_INCLUDE_CANDIDATES = ("/usr/local/cuda/include",)
 
 

@@ -250,3 +250,42 @@ def test_common_helpers():
     assert common.fmt(None) == "—" and common.fmt(1.23456) == "1.23" and common.fmt(True) == "yes"
     assert common.result_stem({"gpu_name": "NVIDIA H100 80GB HBM3"}).endswith("-nvidia-h100-80gb-hbm3")
     assert common.result_stem({"cpu_usable": 2}).endswith("-cpu-2c")
+
+
+_UNREAD_KERNEL = '''
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def k(x, unread, n, B: tl.constexpr):
+    o = tl.arange(0, B)
+    tl.store(x + o, tl.load(x + o, mask=o < n) + 1, mask=o < n)
+'''
+
+
+def test_instructions_ignore_only_parameter_offsets(tmp_path, monkeypatch):
+    """The JIT compiles an unread argument equal to 1 as a constant (dropped from the parameter list): the cubin
+    differs, the instructions (parameter offsets aside) do not; a fact about a read argument changes them."""
+    import importlib.util
+
+    import triton
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    monkeypatch.setenv("TRITON_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "unread_kernel.py").write_text(_UNREAD_KERNEL)
+    spec = importlib.util.spec_from_file_location("unread_kernel", tmp_path / "unread_kernel.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    target = GPUTarget("cuda", 90, 32)
+
+    def cubin(signature, constants, attrs=None):
+        source = ASTSource(module.k, dict(signature, B="constexpr"), dict(constants, B=128), attrs or {})
+        return bytes(triton.compile(source, target=target).asm["cubin"])
+
+    base = cubin({"x": "*fp32", "unread": "i32", "n": "i32"}, {})
+    dropped = cubin({"x": "*fp32", "unread": "constexpr", "n": "i32"}, {"unread": 1})
+    n_is_one = cubin({"x": "*fp32", "unread": "i32", "n": "constexpr"}, {"n": 1})
+    assert base != dropped and kp.instructions(base) == kp.instructions(dropped)
+    assert kp.instructions(base) != kp.instructions(n_is_one)

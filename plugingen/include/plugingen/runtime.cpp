@@ -878,7 +878,8 @@ KernelSet::Loaded KernelSet::function(cu::Context ctx, int32_t variant)
     {
         cu::checkCu(d.ctxGetId(ctx, &id), "cuCtxGetId");
     }
-    Loaded const* last = mLast[variant].load(std::memory_order_acquire);
+    bool const known = variant >= 0 && static_cast<size_t>(variant) < mNbVariants; // else pick() below fails
+    Loaded const* last = known ? mLast[variant].load(std::memory_order_acquire) : nullptr;
     if (last != nullptr && last->context == id) // the common case: the same context as the variant's last launch
     {
         return *last;
@@ -889,7 +890,7 @@ KernelSet::Loaded KernelSet::function(cu::Context ctx, int32_t variant)
         {
             if (l.context == id && l.variant == variant)
             {
-                mLast[variant].store(&l, std::memory_order_release);
+                mLast[variant].store(&l, std::memory_order_release); // `variant` is known: it has an image
                 *found = l;
                 return true;
             }

@@ -325,7 +325,8 @@ public:
         , mImages(images)
         , mCount(count)
         , mVariants(variants)
-        , mLast(new std::atomic<Loaded const*>[nbVariants(images, count)]())
+        , mNbVariants(nbVariants(images, count))
+        , mLast(new std::atomic<Loaded const*>[mNbVariants]())
     {
     }
 
@@ -368,6 +369,7 @@ private:
     std::mutex mMutex; // guards mLoaded
     std::mutex mLoadMutex; // serialises module loads (not lookups)
     std::deque<Loaded> mLoaded; // one entry per (context, variant), never moved; modules live as long as their context
+    size_t mNbVariants; // 1 + the highest variant of an image
     std::unique_ptr<std::atomic<Loaded const*>[]> mLast; // per variant: the entry its last launch used (no lock)
 };
 
