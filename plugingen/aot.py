@@ -8,6 +8,7 @@ and the Triton version, so an unchanged rebuild compiles nothing.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import hashlib
 import inspect
@@ -18,14 +19,29 @@ import re
 import signal
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
-from . import loader
+from . import loader, triton_compat
 from .errors import BuildError, Location
 from .model import CompiledConfig, CompiledKernel, ConfigSpec, Image, KernelSpec, LaunchParam, Point
 
-DEFAULT_ARCHS: Tuple[int, ...] = (80, 86, 89, 90)
+DEFAULT_ARCHS: Tuple[int, ...] = (80, 86, 89, 90, 100, 120)  # Ampere to Blackwell (data centre and GeForce)
 SUPPORTED_ARCHS: Tuple[int, ...] = (75, 80, 86, 87, 89, 90, 100, 103, 120, 121)
+FIRST_ARCH_SPECIFIC = 90  # Triton compiles sm_90 and newer as sm_90a, sm_100a, ...: code only that SM can run
+DEFAULT_PTX_ARCH = 80  # the portable PTX's arch when every --arch is arch-specific
+
+
+def is_arch_specific(arch: int) -> bool:
+    return arch >= FIRST_ARCH_SPECIFIC
+
+
+def ptx_arch(spec: KernelSpec, signature: int, archs: Sequence[int], requested: Optional[int] = None) -> int:
+    """The arch whose PTX a library embeds for GPUs none of its cubins fit: ``requested`` (``--ptx-arch``), else
+    the lowest of ``archs`` when that is portable, else ``DEFAULT_PTX_ARCH``; never below what the signature needs
+    (fp8: sm_89)."""
+    lowest = min(archs)
+    chosen = requested if requested is not None else DEFAULT_PTX_ARCH if is_arch_specific(lowest) else lowest
+    return max(chosen, spec.min_arch(signature))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,7 +52,7 @@ class _Job:
     constexprs: Tuple[Tuple[str, object], ...]
     divisible: Tuple[int, ...]
     arch: int
-    options: Tuple[Tuple[str, int], ...]  # Triton compile options: num_warps, num_stages (, maxnreg)
+    options: Tuple[Tuple[str, object], ...]  # Triton compile options: num_warps, num_stages, fp fusion (, maxnreg)
     key: str
     label: str  # what the point specialises, for the build log
 
@@ -47,7 +63,8 @@ def _job_for(spec: KernelSpec, point: Point, arch: int, triton_version: str) -> 
     divisible = [index for index, (*_, div16) in enumerate(signature) if div16]
     signature = [(name, kind) for name, kind, _, _ in signature]
     chosen = spec.tactics[point.tactic].options_for(arch)
-    options = [("num_warps", chosen.num_warps), ("num_stages", chosen.num_stages)]
+    options = [("num_warps", chosen.num_warps), ("num_stages", chosen.num_stages),
+               ("enable_fp_fusion", triton_compat.fp_fusion())]
     if chosen.maxnreg:
         options.append(("maxnreg", chosen.maxnreg))
     job = dict(kernel=spec.kernel_name, fn=spec.source_key, signature=signature, constexprs=constexprs,
@@ -58,6 +75,15 @@ def _job_for(spec: KernelSpec, point: Point, arch: int, triton_version: str) -> 
 
 
 _PTX_ENTRY = re.compile(r"\.entry\s+(\w+)\s*\((.*?)\)", re.S)
+_PTX_TARGET = re.compile(r"^\s*\.target\s+(sm_\d+a?)", re.M)
+
+
+def ptx_target(ptx: str) -> str:
+    """The SM a PTX module is compiled for: ``sm_80``, or ``sm_90a`` (arch-specific)."""
+    match = _PTX_TARGET.search(ptx)
+    if not match:
+        raise BuildError("Triton produced PTX without a .target")
+    return match.group(1)
 _PTX_PARAM = re.compile(r"\.param\s+(?:\.align\s+\d+\s+)?\.([busf])(\d+)(?:\s+\.ptr(?:\s+\.\w+)*)?(?:\s+\.align\s+\d+)?"
                         r"\s+\w+(?:\[(\d+)\])?")
 
@@ -77,8 +103,27 @@ def ptx_params(ptx: str) -> Tuple[str, List[int]]:
     return match.group(1), sizes
 
 
-def _compile_job(job: _Job) -> Dict[str, object]:
-    """Run in a worker process: compile one variant for one arch."""
+@contextlib.contextmanager
+def _stderr_discarded() -> Iterator[None]:
+    """File descriptor 2 goes nowhere meanwhile (MLIR prints its pass failures there, beside the exception)."""
+    saved = os.dup(2)
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _compile_job(job: _Job, quiet: bool = False) -> Dict[str, object]:
+    """Run in a worker process: compile one variant for one arch (``quiet``: an optional image, whose failure is a
+    one-line notice, without Triton's own output)."""
+    with _stderr_discarded() if quiet else contextlib.nullcontext():
+        return _compile(job)
+
+
+def _compile(job: _Job) -> Dict[str, object]:
     import triton
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
@@ -90,8 +135,12 @@ def _compile_job(job: _Job) -> Dict[str, object]:
     try:
         compiled = triton.compile(source, target=GPUTarget("cuda", job.arch, 32), options=dict(job.options))
     except Exception as exc:  # Triton raises many types; all mean "this kernel does not compile"
-        text = (getattr(exc, "error_message", None) or str(exc)).strip() or type(exc).__name__
-        raise BuildError(f"Triton failed to compile '{job.kernel_name}' for sm_{job.arch}: {text.splitlines()[-1]}",
+        lines = [line.strip() for line in (getattr(exc, "error_message", None) or str(exc)).splitlines()]
+        lines = [line for line in lines if line and not line.startswith("Repro command")] or [type(exc).__name__]
+        # ptxas's own reason ("ptxas /tmp/x.ptx, line 40; error : Feature ... requires ..."), else Triton's last line
+        reason = next((line for line in lines if re.search(r"\berror\s*:", line)), lines[-1])
+        summary = re.sub(r"^ptxas \S+, line \d+; error\s*:\s*", "ptxas: ", reason)
+        raise BuildError(f"Triton failed to compile '{job.kernel_name}' for sm_{job.arch}: {summary}",
                          _triton_error_location(exc, fn, job.kernel_file))
     md = compiled.metadata
     if getattr(md, "profile_scratch_size", 0):
@@ -119,7 +168,8 @@ def _triton_error_location(exc: Exception, fn, kernel_file: str) -> Location:
     return Location(kernel_file, first + def_index + node.lineno - 1, getattr(node, "col_offset", -1) + 1)
 
 
-def _launch_params(spec: KernelSpec, point: Point, ptx: str) -> Tuple[str, Tuple[LaunchParam, ...]]:
+def _launch_params(spec: KernelSpec, point: Point, ptx: str,
+                   triton_version: str) -> Tuple[str, Tuple[LaunchParam, ...]]:
     entry, sizes = ptx_params(ptx)
     passed = spec.launched(point.variant)
     if len(sizes) < len(passed):
@@ -131,12 +181,14 @@ def _launch_params(spec: KernelSpec, point: Point, ptx: str) -> Tuple[str, Tuple
         if size != expected:
             raise BuildError(f"compiled '{spec.kernel_name}' takes '{arg.name}' as {size} bytes, expected {expected}")
         params.append(LaunchParam(arg.name, size, False))
-    hidden_names = ("global_scratch", "profile_scratch")
-    for index, size in enumerate(sizes[len(passed):]):
-        if size != 8:
-            raise BuildError(f"compiled '{spec.kernel_name}' has an unexpected hidden parameter of {size} bytes")
-        name = hidden_names[index] if index < len(hidden_names) else f"hidden{index}"
-        params.append(LaunchParam(name, 8, True))
+    hidden = triton_compat.abi(triton_version).hidden
+    extra = sizes[len(passed):]
+    if len(extra) != len(hidden) or any(size != 8 for size in extra):
+        raise BuildError(f"Triton {triton_version} compiled '{spec.kernel_name}' with {len(extra)} parameter(s) "
+                         f"after the config's ({', '.join(map(str, extra)) or 'none'} bytes); plugingen knows this "
+                         f"Triton to add {len(hidden)} pointer(s) ({', '.join(hidden)})",
+                         hint=f"build with a Triton plugingen supports ({triton_compat.supported_range()})")
+    params += [LaunchParam(name, 8, True) for name in hidden]
     return entry, tuple(params)
 
 
@@ -157,11 +209,14 @@ def _store(cache_dir: Path, key: str, result: Dict[str, object]) -> None:
 
 def compile_kernels(config: ConfigSpec, archs: Sequence[int], cache_dir: Path, jobs: int,
                     progress: Callable[[str], None] = lambda _: None,
-                    notice: Callable[[str], None] = lambda _: None) -> CompiledConfig:
+                    notice: Callable[[str], None] = lambda _: None,
+                    requested_ptx_arch: Optional[int] = None) -> CompiledConfig:
     """Compile every kernel's points (signature x tactic x heuristic values x hint variant) for every arch that can
-    run them (cached), ``jobs`` Triton compiles at a time; ``notice`` hears of archs left out."""
+    run them, and for the portable PTX's arch (``ptx_arch``; only its PTX is kept where it is not one of ``archs``),
+    cached, ``jobs`` Triton compiles at a time; ``notice`` hears of archs left out."""
     import triton
 
+    triton_compat.require_supported(triton.__version__)
     archs = tuple(sorted(set(archs)))
     planned: List[Tuple[KernelSpec, Point, int, _Job]] = []
     for spec in config.kernels:
@@ -177,11 +232,15 @@ def compile_kernels(config: ConfigSpec, archs: Sequence[int], cache_dir: Path, j
                 notice(f"{what}kernel '{spec.kernel_name}' needs sm_{spec.min_arch(signature)} or newer (fp8): "
                        f"not compiled for {skipped}")
         for point in spec.points():
-            for arch in spec.archs_of(point.signature, archs):
+            ptx = ptx_arch(spec, point.signature, archs, requested_ptx_arch)
+            for arch in sorted({ptx, *spec.archs_of(point.signature, archs)}):
                 try:
                     planned.append((spec, point, arch, _job_for(spec, point, arch, triton.__version__)))
                 except KeyError as exc:
                     raise BuildError(f"kernel '{spec.kernel_name}': {exc.args[0]}", spec.loc)
+    # the portable PTX of an arch not among --arch is optional: a kernel that compiles only for newer SMs (TMA on
+    # Triton 3.3) goes without it, and other GPUs get the plugin's clear no-image error
+    optional = {job.key for spec, point, arch, job in planned if arch not in spec.archs_of(point.signature, archs)}
     results: Dict[str, Dict[str, object]] = {}
     todo = []
     for *_, job in planned:
@@ -192,45 +251,61 @@ def compile_kernels(config: ConfigSpec, archs: Sequence[int], cache_dir: Path, j
             todo.append(job)
     progress(f"{len(planned)} kernel images, {len(planned) - len(todo)} cached, compiling {len(todo)}")
     if todo:
-        _run_jobs(todo, jobs, cache_dir, results, progress)
+        _run_jobs(todo, jobs, cache_dir, results, progress, optional)
     compiled = []
     for spec in config.kernels:
         images = []
+        failed = sorted({(arch, results[job.key]["error"]) for s, point, arch, job in planned
+                         if s is spec and "error" in results[job.key]})
+        for arch, message in failed[:1]:
+            notice(f"kernel '{spec.kernel_name}' does not compile for sm_{arch} ({message}): the library has no "
+                   "portable PTX of it, so only the --arch GPUs run it (--ptx-arch picks another arch)")
         for s, point, arch, job in planned:
-            if s is not spec:
+            if s is not spec or "error" in results[job.key]:
                 continue
             result = results[job.key]
-            entry, params = _launch_params(spec, point, result["ptx"])
-            lowest = spec.archs_of(point.signature, archs)[0]
+            entry, params = _launch_params(spec, point, result["ptx"], triton.__version__)
+            target = ptx_target(result["ptx"])
+            if arch == ptx_arch(spec, point.signature, archs, requested_ptx_arch) and target.endswith("a"):
+                raise BuildError(f"Triton compiled the PTX of '{spec.kernel_name}' for {target}, which only that SM "
+                                 "can JIT-compile", hint="pass --ptx-arch with an arch below 90")
             images.append(Image(
-                point=point, arch=arch, entry=entry, cubin=bytes.fromhex(result["cubin"]),
-                ptx=result["ptx"] if arch == lowest else "", shared=int(result["shared"]),
-                num_warps=int(result["num_warps"]), params=params, scratch=int(result.get("scratch", 0)),
-                scratch_align=int(result.get("scratch_align", 1))))
+                point=point, arch=arch, entry=entry,
+                cubin=bytes.fromhex(result["cubin"]) if arch in spec.archs_of(point.signature, archs) else b"",
+                ptx=result["ptx"] if arch == ptx_arch(spec, point.signature, archs, requested_ptx_arch) else "",
+                target=target, shared=int(result["shared"]), num_warps=int(result["num_warps"]), params=params,
+                scratch=int(result.get("scratch", 0)), scratch_align=int(result.get("scratch_align", 1))))
         compiled.append(CompiledKernel(spec, tuple(images)))
     return CompiledConfig(config, tuple(compiled), archs, triton.__version__)
 
 
 def _run_jobs(todo: List[_Job], jobs: int, cache_dir: Path, results: Dict[str, Dict[str, object]],
-              progress: Callable[[str], None]) -> None:
-    def finish(job: _Job, result: Dict[str, object], seconds: float) -> None:
+              progress: Callable[[str], None], optional: Set[str]) -> None:
+    """Compile ``todo``; a job in ``optional`` that fails gets ``{"error": message}`` (cached too) instead of
+    failing the build."""
+    def finish(job: _Job, run: Callable[[], Dict[str, object]], start: float) -> None:
+        try:
+            result = run()
+        except BuildError as exc:
+            if job.key not in optional:
+                raise
+            result = {"error": exc.message}
         _store(cache_dir, job.key, result)
         results[job.key] = result
-        progress(f"compiled {job.kernel_name} sm_{job.arch} [{job.label}] in {seconds:.2f}s")
+        progress(f"compiled {job.kernel_name} sm_{job.arch} [{job.label}] in {time.perf_counter() - start:.2f}s")
 
     if jobs <= 1 or len(todo) == 1:
         for job in todo:
-            start = time.perf_counter()
-            finish(job, _compile_job(job), time.perf_counter() - start)
+            finish(job, lambda: _compile_job(job, job.key in optional), time.perf_counter())
         return
     # fork: workers inherit the imported Triton and the environment; no CUDA is ever initialised here
     context = multiprocessing.get_context("fork")
     with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context,
                                                 initializer=_ignore_interrupts) as pool:
         start = time.perf_counter()
-        futures = {pool.submit(_compile_job, job): job for job in todo}
+        futures = {pool.submit(_compile_job, job, job.key in optional): job for job in todo}
         for future in concurrent.futures.as_completed(futures):
-            finish(futures[future], future.result(), time.perf_counter() - start)
+            finish(futures[future], future.result, start)
 
 
 def _ignore_interrupts() -> None:

@@ -13,17 +13,47 @@ from . import __version__, aot, specialise
 from .errors import PluginGenError
 
 
+def _arch(item: str) -> int:
+    """``90``, ``sm_90``, ``90a`` (the same: Triton compiles sm_90 and newer arch-specifically) -> 90."""
+    digits = item.strip().lower().removeprefix("sm_").removeprefix("sm")
+    specific = digits.endswith("a")
+    digits = digits.removesuffix("a")
+    valid = ", ".join(map(str, aot.SUPPORTED_ARCHS))
+    if not digits.isdigit() or int(digits) not in aot.SUPPORTED_ARCHS:
+        raise argparse.ArgumentTypeError(f"unknown arch '{item}' (supported: {valid}; 90a, 100a, ... name the same "
+                                         "arch-specific targets as 90, 100, ...)")
+    if specific and not aot.is_arch_specific(int(digits)):
+        raise argparse.ArgumentTypeError(f"'{item}': sm_{digits} has no arch-specific target (those start at "
+                                         f"sm_{aot.FIRST_ARCH_SPECIFIC}a)")
+    return int(digits)
+
+
 def _archs(text: str) -> List[int]:
-    archs = []
-    for item in text.replace(",", " ").split():
-        digits = item.lower().removeprefix("sm_").removeprefix("sm")
-        if not digits.isdigit() or int(digits) not in aot.SUPPORTED_ARCHS:
-            valid = ", ".join(map(str, aot.SUPPORTED_ARCHS))
-            raise argparse.ArgumentTypeError(f"unknown arch '{item}' (supported: {valid})")
-        archs.append(int(digits))
+    archs = [_arch(item) for item in text.replace(",", " ").split()]
     if not archs:
         raise argparse.ArgumentTypeError("empty arch list")
     return archs
+
+
+def _ptx_arch(text: str) -> int:
+    arch = _arch(text)
+    if aot.is_arch_specific(arch):
+        raise argparse.ArgumentTypeError(f"--ptx-arch {text}: Triton compiles sm_{aot.FIRST_ARCH_SPECIFIC} and newer "
+                                         "arch-specifically, which no other GPU can JIT-compile; give an arch below "
+                                         f"{aot.FIRST_ARCH_SPECIFIC} (default: the lowest --arch if below, else "
+                                         f"{aot.DEFAULT_PTX_ARCH})")
+    return arch
+
+
+def _add_arch_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--arch", type=_archs, action="extend", default=None,
+                        help="target SMs, e.g. '80,90,100,120' (repeatable; default: %s; 90a = 90: Triton compiles "
+                             "sm_90 and newer as arch-specific cubins, each run only by its own SM)"
+                             % ",".join(map(str, aot.DEFAULT_ARCHS)))
+    parser.add_argument("--ptx-arch", type=_ptx_arch, default=None, metavar="SM",
+                        help="the arch of the portable PTX embedded for GPUs no cubin fits (below %d; default: the "
+                             "lowest --arch when below %d, else %d)"
+                             % (aot.FIRST_ARCH_SPECIFIC, aot.FIRST_ARCH_SPECIFIC, aot.DEFAULT_PTX_ARCH))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,9 +66,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="folder for all generated files; results land in WORKSPACE/output")
     parser.add_argument("--kernel_config", "--kernel-config", required=True, type=Path,
                         help="Python file defining KERNELS = [KernelMetaData(...), ...]")
-    parser.add_argument("--arch", type=_archs, action="extend", default=None,
-                        help="target SMs, e.g. '80,90' (repeatable; default: %s); PTX of the lowest is embedded "
-                             "for newer GPUs" % ",".join(map(str, aot.DEFAULT_ARCHS)))
+    _add_arch_options(parser)
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
                         help="parallel Triton compiles and C++ jobs (default: CPU count)")
     parser.add_argument("--trt-include-dir", "--trt_include_dir", default=None,
@@ -64,8 +92,7 @@ def _check_parser() -> argparse.ArgumentParser:
         prog="plugingen check", description="Validate a kernel_config.py (running its kernel files, compiling nothing) "
                                             "and print the plugin each kernel becomes.")
     parser.add_argument("--kernel_config", "--kernel-config", required=True, type=Path)
-    parser.add_argument("--arch", type=_archs, action="extend", default=None,
-                        help="target SMs to check for (default: %s)" % ",".join(map(str, aot.DEFAULT_ARCHS)))
+    _add_arch_options(parser)
     parser.add_argument("--strict", action="store_true", help="treat config warnings as errors")
     parser.add_argument("--max-variants", type=int, default=specialise.DEFAULT_MAX_VARIANTS, metavar="N")
     parser.add_argument("--exact-variants", action="store_true")
@@ -107,7 +134,7 @@ def _check(argv: List[str]) -> int:
         print(str(warning), file=sys.stderr)
     from .report import describe_config
 
-    print(describe_config(spec, archs))
+    print(describe_config(spec, archs, args.ptx_arch))
     print(f"\nplugingen check: {args.kernel_config}: {len(spec.kernels)} kernel(s), no errors "
           f"({time.perf_counter() - start:.2f}s; nothing compiled)")
     return 0
@@ -150,7 +177,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     from .pipeline import Options, run
 
     options = Options(workspace=workspace, kernel_config=args.kernel_config,
-                      archs=tuple(args.arch or aot.DEFAULT_ARCHS), jobs=args.jobs,
+                      archs=tuple(args.arch or aot.DEFAULT_ARCHS), ptx_arch=args.ptx_arch, jobs=args.jobs,
                       trt_include_dir=args.trt_include_dir,
                       cache_dir=args.cache_dir.expanduser().absolute() if args.cache_dir else None,
                       strict=args.strict, env=dict(os.environ),

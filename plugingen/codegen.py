@@ -390,9 +390,11 @@ def _images(kernel: CompiledKernel) -> List[Dict[str, object]]:
     for index, point in enumerate(kernel.spec.points()):
         for image in kernel.images_of(point):
             common = dict(variant=index, arch=image.arch, entry=image.entry, shared=image.shared,
-                          threads=image.num_warps * 32, scratch=image.scratch)
-            images.append(dict(common, kind="cubin", is_ptx="false", size=len(image.cubin),
-                               lines=_literal_lines(image.cubin)))
+                          threads=image.num_warps * 32, scratch=image.scratch, target=image.target,
+                          specific="true" if image.target.endswith("a") else "false")
+            if image.cubin:
+                images.append(dict(common, kind="cubin", is_ptx="false", size=len(image.cubin),
+                                   lines=_literal_lines(image.cubin)))
             if image.ptx:  # the literal's terminating NUL ends the PTX text
                 ptx = image.ptx.encode()
                 images.append(dict(common, kind="PTX", is_ptx="true", size=len(ptx) + 1, lines=_literal_lines(ptx)))

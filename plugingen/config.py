@@ -689,11 +689,13 @@ def _check_meta(meta: dsl.KernelMetaData, config_file: Path, arch: int, src: Sou
             launch_values = [v for v in dim_sizes if not v.is_argument]
             constraints = _check_constraints(meta, params, tactics, launch_values, src, chk)
             grid = _check_grid(meta, params, tactics, launch_values, constraints, src, chk)
+    with chk.collecting():
+        source_key = loader.source_key(kdef.fn, kernel_file)
     if len(chk.errors) > errors:
         return None
     return KernelSpec(
         kernel_name=meta.kernel_name, plugin_name=f"{meta.kernel_name}Plugin", version=str(meta.version),
-        namespace=meta.namespace, kernel_file=kernel_file, source_key=kdef.fn.cache_key, args=tuple(params),
+        namespace=meta.namespace, kernel_file=kernel_file, source_key=source_key, args=tuple(params),
         output_shapes=outputs, dim_size_values=dim_sizes, grid=grid, tactics=tactics, heuristics=heuristics,
         variants=variants, reset_to_zero=decorators.reset_to_zero, constraints=constraints, signatures=signatures,
         loc=meta.loc)

@@ -20,7 +20,7 @@ import types
 from pathlib import Path
 from typing import Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Tuple
 
-from . import dsl
+from . import dsl, triton_compat
 from .errors import ConfigError, Location, PluginGenError
 
 
@@ -170,17 +170,13 @@ OUTSIDE_A_BUILD = 80  # the target kernel files see when loaded outside a build 
 def build_target(arch: int) -> Iterator[BuildTargetDriver]:
     """Run user files against ``arch``: Triton's active driver, and torch.cuda's device queries where torch is
     already imported or the file imports it (``run_file`` patches then)."""
-    from triton.runtime import driver
-
-    saved = driver._active
     target = BuildTargetDriver(arch)
-    driver.set_active(target)
-    _targets.append(target)
-    try:
-        yield target
-    finally:
-        _targets.pop()
-        driver._active = saved
+    with triton_compat.active_driver(target):
+        _targets.append(target)
+        try:
+            yield target
+        finally:
+            _targets.pop()
 
 
 @contextlib.contextmanager
@@ -313,3 +309,21 @@ def names_in_body(fn: Any) -> FrozenSet[str]:
         return frozenset(p.name for p in fn.params)
     return frozenset(node.id for statement in definition.body for node in ast.walk(statement)
                      if isinstance(node, ast.Name))
+
+
+def source_key(fn: Any, kernel_file: Path) -> str:
+    """Triton's hash of the kernel's source and of the jit functions it calls; a clear error when this Triton cannot
+    read the kernel (a name from a newer Triton, ``tl.make_tensor_descriptor`` on 3.3)."""
+    try:
+        return fn.cache_key
+    except Exception as exc:  # Triton's dependency walk raises whatever resolving a name raises
+        import inspect
+        import triton
+
+        try:
+            line = inspect.getsourcelines(fn.fn)[1]
+        except (OSError, TypeError):
+            line = 0
+        raise ConfigError(f"Triton {triton.__version__} cannot read kernel '{fn.__name__}': "
+                          f"{type(exc).__name__}: {exc}", Location(str(kernel_file), line),
+                          "the kernel may be written for another Triton version") from None

@@ -563,8 +563,9 @@ class Image:
     point: Point
     arch: int
     entry: str  # kernel symbol in the cubin
-    cubin: bytes
-    ptx: str  # kept for the lowest arch only (JIT fallback for newer GPUs), else ''
+    cubin: bytes  # b'' for an arch compiled only for its PTX (--ptx-arch not among --arch)
+    ptx: str  # kept for the PTX arch only (portable: the JIT fallback for other GPUs), else ''
+    target: str  # what Triton compiled for: 'sm_80', or 'sm_90a' (arch-specific: runs only on that SM)
     shared: int  # dynamic shared memory bytes
     num_warps: int
     params: Tuple[LaunchParam, ...]
@@ -624,8 +625,8 @@ class CompiledConfig:
                 "variant_origins": ["automatic" if v.automatic else "config" for v in s.variants],
                 "images": [{"signature": i.point.signature, "tactic": i.point.tactic + 1, "heuristics": list(i.point.choice),
                             "variant": s.variants.index(i.point.variant), "index": points.index(i.point),
-                            "arch": i.arch, "entry": i.entry, "shared": i.shared, "scratch": i.scratch,
-                            "ptx": bool(i.ptx)} for i in kernel.images],
+                            "arch": i.arch, "target": i.target, "entry": i.entry, "shared": i.shared,
+                            "scratch": i.scratch, "cubin": bool(i.cubin), "ptx": bool(i.ptx)} for i in kernel.images],
             })
         return {"plugingen": tool_version, "triton": self.triton_version, "config": self.config.config_file.name,
                 "archs": list(self.archs), "trt_headers": trt_headers, "kernels": kernels}

@@ -20,6 +20,7 @@ class Options:
     workspace: Path
     kernel_config: Path
     archs: Tuple[int, ...] = aot.DEFAULT_ARCHS
+    ptx_arch: Optional[int] = None  # the portable PTX's arch (aot.ptx_arch); None: from archs
     jobs: int = 1
     trt_include_dir: Optional[str] = None
     cache_dir: Optional[Path] = None  # default WORKSPACE/cache/aot
@@ -84,9 +85,11 @@ def run(options: Options) -> Result:
     stage = _Stage(2, "aot")
     compiled = aot.compile_kernels(spec, options.archs, cache_dir, options.jobs,
                                    progress=lambda msg: log.debug("aot: %s", msg),
-                                   notice=lambda msg: log.info("%s", msg))
-    images = sum(len(k.images) for k in compiled.kernels)
-    stage.done(f"{images} image(s) for sm_{', sm_'.join(map(str, compiled.archs))}")
+                                   notice=lambda msg: log.info("%s", msg), requested_ptx_arch=options.ptx_arch)
+    cubins = sum(bool(i.cubin) for k in compiled.kernels for i in k.images)
+    ptx = sorted({i.target for k in compiled.kernels for i in k.images if i.ptx})
+    stage.done(f"{cubins} cubin(s) for sm_{', sm_'.join(map(str, compiled.archs))}; "
+               + (f"portable PTX for {', '.join(ptx)}" if ptx else "no portable PTX"))
 
     stage = _Stage(3, "codegen")
     sources = codegen.generate(compiled)

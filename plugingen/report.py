@@ -9,18 +9,18 @@ import platform
 import subprocess
 from typing import List, Mapping, Optional, Sequence, Tuple
 
-from . import __version__, aot, expr, toolchain
+from . import __version__, aot, expr, toolchain, triton_compat
 from .errors import PluginGenError
 from .model import ConfigSpec, KernelSpec
 
 
 # ------------------------------------------------------------------------------------------------ check
-def describe_config(spec: ConfigSpec, archs: Sequence[int]) -> str:
+def describe_config(spec: ConfigSpec, archs: Sequence[int], ptx_arch: Optional[int] = None) -> str:
     """Every kernel's plugin: names, fields, tensors, rules, grid, what is compiled and for which archs."""
-    return "\n\n".join(describe_kernel(k, tuple(sorted(archs))) for k in spec.kernels)
+    return "\n\n".join(describe_kernel(k, tuple(sorted(archs)), ptx_arch) for k in spec.kernels)
 
 
-def describe_kernel(spec: KernelSpec, archs: Tuple[int, ...]) -> str:
+def describe_kernel(spec: KernelSpec, archs: Tuple[int, ...], requested_ptx_arch: Optional[int] = None) -> str:
     rules = {shape.output: expr.render_rule(shape.rule) for shape in spec.output_shapes}
     values = {v.target: expr.render_rule(v.rule) for v in spec.dim_size_values}
     lines = [f"{spec.kernel_name} ({spec.kernel_file.name}) -> plugin '{spec.plugin_name}' version {spec.version} "
@@ -52,7 +52,9 @@ def describe_kernel(spec: KernelSpec, archs: Tuple[int, ...]) -> str:
     row("variants", [spec.describe(v) for v in spec.variants], None)
     points = spec.points()
     per_arch = [sum(arch in spec.archs_of(p.signature, archs) for p in points) for arch in archs]
-    row("images", [f"sm_{arch}: {count}" for arch, count in zip(archs, per_arch)])
+    ptx = sorted({aot.ptx_arch(spec, p.signature, archs, requested_ptx_arch) for p in points})
+    row("images", [f"sm_{arch}{'a' if aot.is_arch_specific(arch) else ''}: {count}"
+                   for arch, count in zip(archs, per_arch)] + [f"portable PTX sm_{', sm_'.join(map(str, ptx))}"])
     return "\n".join(lines)
 
 
@@ -88,6 +90,21 @@ def _module(name: str, what: str, needed: bool, fix: str, version: str = "__vers
     return Finding(what, True, f"{getattr(module, version, '?')} ({module.__file__})", needed)
 
 
+def _triton() -> Finding:
+    supported = triton_compat.supported_range()
+    found = _module("triton", "Triton", True, f"pip install 'triton>={supported.split()[0]}'")
+    if not found.ok:
+        return found
+    import triton
+
+    try:
+        release = triton_compat.require_supported(triton.__version__)
+    except PluginGenError as exc:
+        return Finding("Triton", False, exc.message, True, exc.hint)
+    note = "" if release <= triton_compat.NEWEST else f"; newer than the newest proven ({supported})"
+    return dataclasses.replace(found, detail=found.detail + (note or f"; supported: {supported}"))
+
+
 def _compiler_version(cxx: str) -> str:
     try:
         done = subprocess.run([cxx, "--version"], capture_output=True, text=True, timeout=30)
@@ -116,7 +133,7 @@ def _gpus() -> Finding:
 def diagnose(env: Mapping[str, str], trt_include_dir: Optional[str] = None) -> List[Finding]:
     """What a build and a test run would find on this machine."""
     findings = [Finding("plugingen", True, f"{__version__} on Python {platform.python_version()}", True),
-                _module("triton", "Triton", True, "pip install -e . (brings the Triton plugingen supports)")]
+                _triton()]
     findings.append(_tool("C++ compiler", lambda: _compiler_version(toolchain.find_cxx(env)), "install g++"))
     findings.append(_tool("CMake", toolchain.find_cmake, "pip install cmake"))
     ninja = toolchain.find_ninja()

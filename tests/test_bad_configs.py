@@ -448,7 +448,18 @@ def test_cache_dir_is_a_file(copied_workspace, tmp_path, capsys):
 def test_unknown_arch(good_workspace, capsys):
     rc, stderr = build(capsys, good_workspace, HERE / "good_config.py", "--arch", "81")
     assert rc == 2
-    assert "argument --arch: unknown arch '81' (supported: 75, 80, 86, 87, 89, 90, 100, 103, 120, 121)" in stderr
+    assert "argument --arch: unknown arch '81' (supported: 75, 80, 86, 87, 89, 90, 100, 103, 120, 121;" in stderr
+    good_workspace.assert_output_intact()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--arch", "80a"], "argument --arch: '80a': sm_80 has no arch-specific target (those start at sm_90a)"),
+    (["--arch", "90", "--ptx-arch", "90a"], "argument --ptx-arch: --ptx-arch 90a: Triton compiles sm_90 and newer "
+                                            "arch-specifically, which no other GPU can JIT-compile"),
+])
+def test_arch_specific_mistakes(good_workspace, capsys, args, message):
+    rc, stderr = build(capsys, good_workspace, HERE / "good_config.py", *args)
+    assert rc == 2 and message in stderr and len(error_lines(stderr)) == 1
     good_workspace.assert_output_intact()
 
 

@@ -33,10 +33,10 @@ def test_check_prints_the_plugin_abi_and_compiles_nothing(tmp_path):
                  "  computed:      DimSizeArg n: i32 from 'x[d] : d -> n'",
                  "  grid:          (cdiv(n, BLOCK), 1, 1)",
                  "  variants:      x % 16 == 0, y % 16 == 0, out % 16 == 0, n % 16 == 0",
-                 "                 x % 16 == 0, y % 16 == 0, out % 16 == 0, n == 1",  # automatic (--max-variants 4)
+                 "                 x % 16 == 0, y % 16 == 0, out % 16 == 0, n == 1",  # automatic
                  "                 x % 16 == 0, y % 16 == 0, out % 16 == 0",
                  "                 generic (no hints)",
-                 "  images:        sm_80: 12, sm_90: 12",
+                 "  images:        sm_80: 12, sm_90a: 12, portable PTX sm_80",
                  "  computed:      launch value rows from 'x[r, c] : r -> rows'",
                  "  output:        rms: tensor[fp32] from 'x[r, c] -> y[r, c], rms[r]'"]:
         assert line in out.splitlines(), out
@@ -53,7 +53,8 @@ def test_check_shows_tactics_in_place_outputs_and_fp8_archs():
     inplace = plugingen("check", "--kernel_config", str(TEST_KERNELS / "inplace_ops_config.py")).stdout
     assert "  output:        x_out: tensor[fp32] from 'x[*] -> x_out[*]', in place: is input 'x'" in inplace
     fp8 = plugingen("check", "--kernel_config", str(TEST_KERNELS / "fp8_cast_config.py"), "--arch", "80,90").stdout
-    assert ["  images:        sm_80: 0, sm_90: 8", "  images:        sm_80: 0, sm_90: 4"] == [
+    assert ["  images:        sm_80: 0, sm_90a: 8, portable PTX sm_89",
+            "  images:        sm_80: 0, sm_90a: 4, portable PTX sm_89"] == [
         line for line in fp8.splitlines() if line.startswith("  images:")]
 
 

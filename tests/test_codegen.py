@@ -26,8 +26,8 @@ def fake_compiled(config_path, archs=(80, 90), scratch=0, max_variants=None):
             params += (LaunchParam("global_scratch", 8, True), LaunchParam("profile_scratch", 8, True))
             for arch in archs:
                 images.append(Image(point, arch, kernel.kernel_name, bytes(range(40)),
-                                    "// ptx\n" if arch == archs[0] else "", 1024, 4, params,
-                                    scratch if arch >= 90 else 0, 128 if scratch else 1))
+                                    "// ptx\n" if arch == archs[0] else "", f"sm_{arch}{'a' if arch >= 90 else ''}",
+                                    1024, 4, params, scratch if arch >= 90 else 0, 128 if scratch else 1))
         compiled.append(CompiledKernel(kernel, tuple(images)))
     return CompiledConfig(spec, tuple(compiled), tuple(archs), "3.6.0")
 

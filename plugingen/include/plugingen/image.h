@@ -10,7 +10,7 @@ namespace plugingen
 struct KernelImage
 {
     int32_t variant; // the compiled variant: a tactic, heuristic values and a hint variant (Kernel::kVariants)
-    int32_t arch; // 90 = sm_90 (Triton compiles sm_90 as sm_90a)
+    int32_t arch; // 90 = sm_90
     bool isPtx;
     unsigned char const* data;
     size_t size; // PTX includes its terminating NUL
@@ -18,5 +18,39 @@ struct KernelImage
     uint32_t sharedBytes;
     uint32_t threads;
     uint32_t scratchBytes; // Triton's global scratch per program; taken from the workspace
+    bool archSpecific; // compiled for sm_90a, sm_100a, ... (Triton does so from sm_90): only that SM can run it
 };
+
+//! Whether a device of compute capability `cc` (10 * major + minor) can run `image`: an arch-specific image only
+//! on its own SM; a portable cubin on its major's later minors (sm_80 on sm_86); portable PTX on any later SM.
+inline bool imageRuns(KernelImage const& image, int32_t cc)
+{
+    if (image.archSpecific)
+    {
+        return image.arch == cc;
+    }
+    return image.isPtx ? image.arch <= cc : image.arch / 10 == cc / 10 && image.arch <= cc;
+}
+
+//! The image of `variant` a device of capability `cc` loads: the newest cubin it runs, else the PTX it can
+//! JIT-compile; null when none fits.
+inline KernelImage const* pickImage(KernelImage const* images, size_t count, int32_t variant, int32_t cc)
+{
+    KernelImage const* cubin = nullptr;
+    KernelImage const* ptx = nullptr;
+    for (size_t i = 0; i < count; ++i)
+    {
+        KernelImage const& image = images[i];
+        if (image.variant != variant || !imageRuns(image, cc))
+        {
+            continue;
+        }
+        KernelImage const*& best = image.isPtx ? ptx : cubin;
+        if (best == nullptr || image.arch > best->arch)
+        {
+            best = &image;
+        }
+    }
+    return cubin != nullptr ? cubin : ptx;
+}
 } // namespace plugingen

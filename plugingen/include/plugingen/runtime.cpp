@@ -847,7 +847,7 @@ int32_t KernelSet::viableTactics(int32_t const* tacticOf, int32_t nbTactics, int
         for (size_t i = 0; i < mCount; ++i)
         {
             int32_t const variant = mImages[i].variant;
-            if (fits[tacticOf[variant]] && &mImages[i] == pickOrNull(variant, device.cc)
+            if (fits[tacticOf[variant]] && &mImages[i] == pickImage(mImages, mCount, variant, device.cc)
                 && static_cast<int64_t>(mImages[i].sharedBytes) > device.sharedOptin)
             {
                 fits[tacticOf[variant]] = false;
@@ -940,47 +940,31 @@ KernelSet::Loaded KernelSet::function(cu::Context ctx, int32_t variant)
     return loaded;
 }
 
-KernelImage const* KernelSet::pick(int32_t variant, int32_t cc) const
+std::string noImageMessage(
+    char const* kernelName, KernelImage const* images, size_t count, int32_t variant, int32_t cc)
 {
-    KernelImage const* best = pickOrNull(variant, cc);
-    if (best == nullptr)
+    std::string built;
+    for (size_t i = 0; i < count; ++i)
     {
-        std::string built;
-        for (size_t i = 0; i < mCount; ++i)
+        KernelImage const& image = images[i];
+        if (image.variant == variant)
         {
-            if (mImages[i].variant == variant && !mImages[i].isPtx)
-            {
-                built += (built.empty() ? "sm_" : ", sm_") + std::to_string(mImages[i].arch);
-            }
+            built += std::string(built.empty() ? "" : ", ") + (image.isPtx ? "PTX for sm_" : "sm_")
+                + std::to_string(image.arch) + (image.archSpecific ? "a" : "") + (image.isPtx ? " and newer" : "");
         }
-        fail(std::string(mName) + " has no cubin for this GPU (sm_" + std::to_string(cc) + "); built for " + built
-            + "; rebuild with --arch " + std::to_string(cc));
     }
-    return best;
+    return std::string(kernelName) + " has no image this GPU (sm_" + std::to_string(cc) + ") can run: built for "
+        + built + " (an sm_90a or newer cubin runs only on its own SM); rebuild with --arch " + std::to_string(cc);
 }
 
-KernelImage const* KernelSet::pickOrNull(int32_t variant, int32_t cc) const
+KernelImage const* KernelSet::pick(int32_t variant, int32_t cc) const
 {
-    KernelImage const* best = nullptr;
-    KernelImage const* ptx = nullptr;
-    for (size_t i = 0; i < mCount; ++i)
+    KernelImage const* image = pickImage(mImages, mCount, variant, cc);
+    if (image == nullptr)
     {
-        KernelImage const& image = mImages[i];
-        if (image.variant != variant)
-        {
-            continue;
-        }
-        if (image.isPtx)
-        {
-            ptx = image.arch <= cc ? &image : ptx;
-            continue;
-        }
-        if (cubinRuns(image.arch, cc) && (best == nullptr || image.arch > best->arch))
-        {
-            best = &image;
-        }
+        fail(noImageMessage(mName, mImages, mCount, variant, cc));
     }
-    return best != nullptr ? best : ptx;
+    return image;
 }
 
 } // namespace plugingen

@@ -305,15 +305,10 @@ using Context = struct CUctx_st*;
 using Function = struct CUfunc_st*;
 } // namespace cu
 
-//! Can an image built for `arch` run on a device of compute capability `cc` (both as 10*major+minor)?
-inline bool cubinRuns(int32_t arch, int32_t cc)
-{
-    if (arch >= 90)
-    {
-        return arch == cc; // sm_90a and newer arch-specific cubins run only on their own SM
-    }
-    return arch / 10 == cc / 10 && arch <= cc;
-}
+//! The error for a GPU of capability `cc` that none of `variant`'s images fits: what was built, and the --arch
+//! that would fit.
+std::string noImageMessage(
+    char const* kernelName, KernelImage const* images, size_t count, int32_t variant, int32_t cc);
 
 //! The images of one kernel and the modules loaded from them, per CUDA context.
 class KernelSet
@@ -359,8 +354,7 @@ private:
     }
 
     Loaded function(cu::Context ctx, int32_t variant);
-    KernelImage const* pick(int32_t variant, int32_t cc) const;
-    KernelImage const* pickOrNull(int32_t variant, int32_t cc) const; //!< the image pick() takes; null: none fits
+    KernelImage const* pick(int32_t variant, int32_t cc) const; //!< pickImage(), or a clear error when none fits
 
     char const* mName;
     KernelImage const* mImages;
