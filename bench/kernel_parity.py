@@ -224,6 +224,14 @@ CASES: List[Case] = [
          lambda torch, ins, f: (lambda: torch.nn.functional.scaled_dot_product_attention(
              ins[0], ins[1], ins[2], scale=f["sm_scale"])),
          _ref_fmha, flops=lambda d: 4.0 * d["b"] * d["h"] * d["s"] * d["s"] * 64),
+    Case("cluster_scale (num_ctas=2)", "tests/kernels/launch_options_config.py", "cluster_scale_kernel", {},
+         _n_shapes() + [("medium, n % 16 = 3", {"n": (1 << 20) + 3})], lambda d: [("fp32", (d["n"],), "randn")],
+         "x * 2", lambda torch, ins, f: (lambda: ins[0] * 2),
+         lambda torch, ins, f, d: [(0, ins[0].double() * 2, 0.0, None)]),
+    Case("pdl_increment (launch_pdl)", "tests/kernels/launch_pdl_config.py", "pdl_increment_kernel", {},
+         _n_shapes(), lambda d: [("fp32", (d["n"],), "randn")],
+         "x + 1", lambda torch, ins, f: (lambda: ins[0] + 1),
+         lambda torch, ins, f, d: [(0, ins[0].double() + 1, 1e-6, None)]),
     Case("tuned_matmul", "tests/kernels/tuned_matmul_config.py", "_matmul_kernel", {}, _MATMUL_SHAPES,
          _matmul_inputs, "leaky_relu(a @ b)", _matmul_op, _ref_matmul, flops=_matmul_flops),
     Case("tutorial matmul", "tests/published/matmul_config.py", "matmul_kernel", {}, _MATMUL_SHAPES,
@@ -675,12 +683,10 @@ def run_case(gpu: _Gpu, case: Case, spec, library: Path, label: str, dims: Dict[
         if variant not in matched_cache:
             matched_cache[variant] = matched_jit(jit_fn, spec, variant, signature_of(spec, specs))
         jit_matched = matched_cache[variant]
-        compile_options = spec.tactics[tactic].options_for(gpu.arch)
-        options = {"num_warps": compile_options.num_warps, "num_stages": compile_options.num_stages,
-                   "maxnreg": compile_options.maxnreg}
         # a kernel parameter named like an option (the tutorial softmax's num_stages) takes the keyword: the JIT
         # then compiles with that value too, so the config must give both the same value to match it
-        options = {k: v for k, v in options.items() if v is not None and k not in constexprs}
+        options = {k: v for k, v in spec.tactics[tactic].options_for(gpu.arch).compile_options()
+                   if k not in constexprs}
 
         def plugin_args(k):
             ins, outs = sets[k]

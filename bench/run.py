@@ -166,8 +166,7 @@ def run_static(scratch: Path) -> Dict[str, Any]:
             cubins: Dict[str, bytes] = {}
             for key, fn in (("matched", kp.matched_jit(jit_fn, spec, variant, signature)), ("default", jit_fn)):
                 binder = create_function_from_signature(fn.signature, fn.params, backend)
-                kwargs = dict(constexprs, num_warps=compile_options.num_warps,
-                              num_stages=compile_options.num_stages, debug=False)
+                kwargs = dict(constexprs, **dict(compile_options.compile_options()), debug=False)
                 bound, specialization, options = binder(*args, **kwargs)
                 options, signature, consts, attrs = fn._pack_args(backend, kwargs, bound, specialization, options)
                 compiled = triton.compile(ASTSource(fn, signature, consts, attrs), target=target,

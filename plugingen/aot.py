@@ -8,15 +8,18 @@ and the Triton version, so an unchanged rebuild compiles nothing.
 from __future__ import annotations
 
 import concurrent.futures
+import concurrent.futures.process
 import contextlib
 import dataclasses
 import hashlib
 import inspect
 import json
+import logging
 import multiprocessing
 import os
 import re
 import signal
+import sys
 import time
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
@@ -52,7 +55,7 @@ class _Job:
     constexprs: Tuple[Tuple[str, object], ...]
     divisible: Tuple[int, ...]
     arch: int
-    options: Tuple[Tuple[str, object], ...]  # Triton compile options: num_warps, num_stages, fp fusion (, maxnreg)
+    options: Tuple[Tuple[str, object], ...]  # Triton compile options (CompileOptions, fp fusion)
     key: str
     label: str  # what the point specialises, for the build log
 
@@ -63,12 +66,9 @@ def _job_for(spec: KernelSpec, point: Point, arch: int, triton_version: str) -> 
     divisible = [index for index, (*_, div16) in enumerate(signature) if div16]
     signature = [(name, kind) for name, kind, _, _ in signature]
     chosen = spec.tactics[point.tactic].options_for(arch)
-    options = [("num_warps", chosen.num_warps), ("num_stages", chosen.num_stages),
-               ("enable_fp_fusion", triton_compat.fp_fusion())]
-    if chosen.maxnreg:
-        options.append(("maxnreg", chosen.maxnreg))
+    options = [*chosen.compile_options(), ("enable_fp_fusion", triton_compat.fp_fusion())]
     job = dict(kernel=spec.kernel_name, fn=spec.source_key, signature=signature, constexprs=constexprs,
-               divisible=divisible, arch=arch, options=options, triton=triton_version, format=3)
+               divisible=divisible, arch=arch, options=options, triton=triton_version, format=4)
     key = hashlib.sha256(json.dumps(job, sort_keys=True, default=repr).encode()).hexdigest()
     return _Job(str(spec.kernel_file), spec.kernel_name, tuple(signature), tuple(constexprs), tuple(divisible), arch,
                 tuple(options), key, spec.describe_point(point))
@@ -104,22 +104,29 @@ def ptx_params(ptx: str) -> Tuple[str, List[int]]:
 
 
 @contextlib.contextmanager
-def _stderr_discarded() -> Iterator[None]:
-    """File descriptor 2 goes nowhere meanwhile (MLIR prints its pass failures there, beside the exception)."""
-    saved = os.dup(2)
+def _output_discarded() -> Iterator[None]:
+    """Standard output and error go nowhere meanwhile, at the descriptors: MLIR prints its pass failures to fd 2 and
+    Triton its ptxas dumps to stdout, beside the exception the BuildError is made from."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
     with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 1)
         os.dup2(null.fileno(), 2)
     try:
         yield
     finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for fd, copy in zip((1, 2), saved):
+            os.dup2(copy, fd)
+            os.close(copy)
 
 
 def _compile_job(job: _Job, quiet: bool = False) -> Dict[str, object]:
-    """Run in a worker process: compile one variant for one arch (``quiet``: an optional image, whose failure is a
-    one-line notice, without Triton's own output)."""
-    with _stderr_discarded() if quiet else contextlib.nullcontext():
+    """Run in a worker process: compile one variant for one arch (``quiet``: without Triton's own output on
+    stderr; a failure is the one-line BuildError either way)."""
+    with _output_discarded() if quiet else contextlib.nullcontext():
         return _compile(job)
 
 
@@ -147,12 +154,13 @@ def _compile(job: _Job) -> Dict[str, object]:
         raise BuildError(f"kernel '{job.kernel_name}' needs {md.profile_scratch_size} bytes of profile scratch per "
                          "program (Triton's instrumentation), which plugins do not provide",
                          hint="unset TRITON_KERNEL_OVERRIDE/instrumentation options")
-    if getattr(md, "launch_cooperative_grid", False) or getattr(md, "launch_pdl", False) or md.num_ctas != 1:
-        raise BuildError(f"kernel '{job.kernel_name}' needs cooperative, PDL or multi-CTA launch, which plugins do "
-                         "not support")
+    cluster = triton_compat.cluster_dims(md)
+    ctas = cluster[0] * cluster[1] * cluster[2]
     return {"entry": md.name, "shared": md.shared, "num_warps": md.num_warps, "cubin": compiled.asm["cubin"].hex(),
-            "ptx": compiled.asm["ptx"], "scratch": getattr(md, "global_scratch_size", 0),
-            "scratch_align": getattr(md, "global_scratch_align", 1)}
+            "ptx": compiled.asm["ptx"], "scratch": getattr(md, "global_scratch_size", 0) * ctas,
+            "scratch_align": getattr(md, "global_scratch_align", 1), "cluster": list(cluster),
+            "pdl": bool(getattr(md, "launch_pdl", False)),
+            "cooperative": bool(getattr(md, "launch_cooperative_grid", False))}
 
 
 def _triton_error_location(exc: Exception, fn, kernel_file: str) -> Location:
@@ -231,9 +239,18 @@ def compile_kernels(config: ConfigSpec, archs: Sequence[int], cache_dir: Path, j
                                      "add --arch 89 or 90")
                 notice(f"{what}kernel '{spec.kernel_name}' needs sm_{spec.min_arch(signature)} or newer (fp8): "
                        f"not compiled for {skipped}")
+        if any(o.launch_pdl for t in spec.tactics for _, o in t.options) and \
+                not triton_compat.abi(triton.__version__).launch_pdl:
+            raise BuildError(f"kernel '{spec.kernel_name}' asks for launch_pdl, which Triton {triton.__version__} "
+                             "does not compile (3.4 or newer does)", spec.loc)
+        clusters = any(o.num_ctas > 1 for t in spec.tactics for _, o in t.options)
+        if clusters:
+            notice(f"kernel '{spec.kernel_name}' runs clusters (num_ctas > 1), which only sm_90 and newer have: the "
+                   "library has no portable PTX of it, so only the --arch GPUs run it")
         for point in spec.points():
             ptx = ptx_arch(spec, point.signature, archs, requested_ptx_arch)
-            for arch in sorted({ptx, *spec.archs_of(point.signature, archs)}):
+            wanted = spec.archs_of(point.signature, archs)
+            for arch in sorted({*wanted} if clusters else {ptx, *wanted}):
                 try:
                     planned.append((spec, point, arch, _job_for(spec, point, arch, triton.__version__)))
                 except KeyError as exc:
@@ -274,7 +291,9 @@ def compile_kernels(config: ConfigSpec, archs: Sequence[int], cache_dir: Path, j
                 cubin=bytes.fromhex(result["cubin"]) if arch in spec.archs_of(point.signature, archs) else b"",
                 ptx=result["ptx"] if arch == ptx_arch(spec, point.signature, archs, requested_ptx_arch) else "",
                 target=target, shared=int(result["shared"]), num_warps=int(result["num_warps"]), params=params,
-                scratch=int(result.get("scratch", 0)), scratch_align=int(result.get("scratch_align", 1))))
+                scratch=int(result.get("scratch", 0)), scratch_align=int(result.get("scratch_align", 1)),
+                cluster=tuple(result.get("cluster", (1, 1, 1))), pdl=bool(result.get("pdl", False)),
+                cooperative=bool(result.get("cooperative", False))))
         compiled.append(CompiledKernel(spec, tuple(images)))
     return CompiledConfig(config, tuple(compiled), archs, triton.__version__)
 
@@ -294,18 +313,26 @@ def _run_jobs(todo: List[_Job], jobs: int, cache_dir: Path, results: Dict[str, D
         results[job.key] = result
         progress(f"compiled {job.kernel_name} sm_{job.arch} [{job.label}] in {time.perf_counter() - start:.2f}s")
 
+    def quiet(job: _Job) -> bool:  # Triton's own diagnostics (MLIR, ptxas dumps) only with -v, never for optional jobs
+        return job.key in optional or not logging.getLogger().isEnabledFor(logging.DEBUG)
+
     if jobs <= 1 or len(todo) == 1:
         for job in todo:
-            finish(job, lambda: _compile_job(job, job.key in optional), time.perf_counter())
+            finish(job, lambda: _compile_job(job, quiet(job)), time.perf_counter())
         return
     # fork: workers inherit the imported Triton and the environment; no CUDA is ever initialised here
     context = multiprocessing.get_context("fork")
     with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context,
                                                 initializer=_ignore_interrupts) as pool:
         start = time.perf_counter()
-        futures = {pool.submit(_compile_job, job, job.key in optional): job for job in todo}
-        for future in concurrent.futures.as_completed(futures):
-            finish(futures[future], future.result, start)
+        futures = {pool.submit(_compile_job, job, quiet(job)): job for job in todo}
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                finish(futures[future], future.result, start)
+        except concurrent.futures.process.BrokenProcessPool:
+            running = sorted({f"{j.kernel_name} sm_{j.arch}" for f, j in futures.items() if not f.done()})
+            raise BuildError(f"a Triton compile crashed its worker process (one of: {', '.join(running)})",
+                             hint="build with -j 1 -v to see which kernel and Triton's own output") from None
 
 
 def _ignore_interrupts() -> None:

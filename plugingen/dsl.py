@@ -214,7 +214,8 @@ class Constexpr:
 
 
 FIELDS = ("kernel_name", "ios", "shape_infer_rules", "version", "kernel_file", "num_warps", "num_stages", "grid_dims",
-          "namespace", "configs", "domains", "constraints", "dtypes", "signatures")
+          "namespace", "configs", "domains", "constraints", "dtypes", "signatures", "num_ctas", "launch_pdl",
+          "launch_cooperative_grid")
 DEFAULT_NUM_WARPS = 1  # PluginGen's defaults, for a kernel without autotune configs
 DEFAULT_NUM_STAGES = 1
 
@@ -227,14 +228,17 @@ class KernelMetaData:
     one compiled image each (``{'BLOCK_SIZE': [64, 128, 256]}``). ``constraints``: conditions like ``'n_cols <= BLOCK'``
     the plugin checks before every launch. ``dtypes``: type variables and the dtypes each takes
     (``{'T': ['fp16', 'bf16', 'fp32']}``), used as ``Type('tensor[T]')``; one signature per combination, or those
-    ``signatures`` lists (``[{'T': 'fp16'}, ...]``)."""
+    ``signatures`` lists (``[{'T': 'fp16'}, ...]``). ``num_ctas``, ``launch_pdl``, ``launch_cooperative_grid``: Triton's
+    launch options of the same names (a cluster of CTAs per program; programmatic dependent launch; a cooperative
+    grid); ``num_ctas`` is set per config where configs give the tactics."""
 
     def __init__(self, kernel_name: str, ios: Sequence[Any] = (), shape_infer_rules: Sequence[str] = (),
                  version: int = 1, kernel_file: str = "", num_warps: Optional[int] = None,
                  num_stages: Optional[int] = None, grid_dims: Sequence[str] = ("1", "1", "1"), namespace: str = "",
                  configs: Optional[Sequence[Any]] = None, domains: Optional[dict] = None,
                  constraints: Sequence[str] = (), dtypes: Optional[dict] = None,
-                 signatures: Optional[Sequence[dict]] = None, **unknown: Any) -> None:
+                 signatures: Optional[Sequence[dict]] = None, num_ctas: Optional[int] = None,
+                 launch_pdl: bool = False, launch_cooperative_grid: bool = False, **unknown: Any) -> None:
         self.loc = _caller_location()
         self.unknown = dict(unknown)  # misspelt fields, reported by config.py at their own line
         self.kernel_name = kernel_name
@@ -245,6 +249,9 @@ class KernelMetaData:
         self.kernel_file = kernel_file
         self.num_warps = num_warps
         self.num_stages = num_stages
+        self.num_ctas = num_ctas
+        self.launch_pdl = launch_pdl
+        self.launch_cooperative_grid = launch_cooperative_grid
         self.grid_dims = grid_dims
         self.namespace = namespace
         self.configs = configs

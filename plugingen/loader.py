@@ -136,6 +136,13 @@ class BuildTargetDriver:
     def is_active() -> bool:
         return True
 
+    def get_benchmarker(self) -> Callable[..., Any]:
+        """Triton 3.3's ``@triton.autotune`` asks for it when applied; plugins are timed by TensorRT instead."""
+        def benchmark(*_: Any, **__: Any) -> Any:
+            raise BuildTargetQuery("benchmarking a kernel needs a GPU; plugingen builds without one (TensorRT times "
+                                   "the plugin's tactics)")
+        return benchmark
+
     def __getattr__(self, name: str) -> Any:
         raise BuildTargetQuery(f"triton.runtime.driver.active.{name} needs a GPU; plugingen builds without one (at "
                                "import, only get_current_target, get_active_torch_device and "

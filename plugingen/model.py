@@ -234,13 +234,22 @@ class Variant:
 
 @dataclasses.dataclass(frozen=True)
 class CompileOptions:
+    """Triton's compile options a tactic sets (the keywords of ``kernel[grid](...)`` that are not arguments)."""
+
     num_warps: int
     num_stages: int
     maxnreg: Optional[int] = None
+    num_ctas: int = 1  # a cluster of num_ctas CTAs per program (sm_90+): launched through cuLaunchKernelEx
+    launch_pdl: bool = False  # programmatic dependent launch (the kernel may start before the previous one ends)
+    launch_cooperative_grid: bool = False  # a cooperative launch (grid-wide synchronisation)
+
+    def compile_options(self) -> Tuple[Tuple[str, object], ...]:
+        """The options for ``triton.compile``: the defaults left out."""
+        return tuple((f.name, getattr(self, f.name)) for f in dataclasses.fields(self)
+                     if f.name in ("num_warps", "num_stages") or getattr(self, f.name) != f.default)
 
     def describe(self) -> str:
-        text = f"num_warps={self.num_warps}, num_stages={self.num_stages}"
-        return text + (f", maxnreg={self.maxnreg}" if self.maxnreg else "")
+        return ", ".join(f"{k}={v}" for k, v in self.compile_options())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -571,6 +580,9 @@ class Image:
     params: Tuple[LaunchParam, ...]
     scratch: int = 0  # Triton's global scratch bytes per program (e.g. device-side TMA descriptors), from the workspace
     scratch_align: int = 1
+    cluster: Tuple[int, int, int] = (1, 1, 1)  # CTAs per program (num_ctas): the launched grid is grid x cluster
+    pdl: bool = False  # launched with programmatic stream serialisation
+    cooperative: bool = False  # launched cooperatively
 
 
 @dataclasses.dataclass(frozen=True)
@@ -614,7 +626,7 @@ class CompiledConfig:
                                  **({"alias": a.alias} if a.alias else {})) for a in s.outputs],
                 "signatures": [{var: d.abbr for var, d in sig.types} for sig in s.signatures if sig.types],
                 "tactics": [{"tactic": i + 1, "meta": dict(t.meta),
-                             "options": {f"sm_{arch}": dataclasses.asdict(o) for arch, o in t.options}}
+                             "options": {f"sm_{arch}": dict(o.compile_options()) for arch, o in t.options}}
                             for i, t in enumerate(s.tactics)],
                 "heuristics": [{"name": h.name, "expr": expr.render(h.expr), "source": h.source,
                                 "values": list(h.domain)} for h in s.heuristics],
@@ -626,7 +638,9 @@ class CompiledConfig:
                 "images": [{"signature": i.point.signature, "tactic": i.point.tactic + 1, "heuristics": list(i.point.choice),
                             "variant": s.variants.index(i.point.variant), "index": points.index(i.point),
                             "arch": i.arch, "target": i.target, "entry": i.entry, "shared": i.shared,
-                            "scratch": i.scratch, "cubin": bool(i.cubin), "ptx": bool(i.ptx)} for i in kernel.images],
+                            "scratch": i.scratch, "cubin": bool(i.cubin), "ptx": bool(i.ptx),
+                            "cluster": list(i.cluster), "pdl": i.pdl, "cooperative": i.cooperative}
+                           for i in kernel.images],
             })
         return {"plugingen": tool_version, "triton": self.triton_version, "config": self.config.config_file.name,
                 "archs": list(self.archs), "trt_headers": trt_headers, "kernels": kernels}

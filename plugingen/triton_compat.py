@@ -20,15 +20,18 @@ PROVEN = ("3.3.0", "3.9.0")  # the oldest and newest releases CI builds every ex
 
 @dataclasses.dataclass(frozen=True)
 class Abi:
-    """What one range of Triton versions appends to a kernel's parameters, in order (all pointers)."""
+    """What one range of Triton versions appends to a kernel's parameters, in order (all pointers), and which
+    launch options it compiles."""
 
     first: Tuple[int, int]  # the first version of the range (the range ends where the next row begins)
     hidden: Tuple[str, ...]
+    launch_pdl: bool  # the launch_pdl option (and tl.extra.cuda.gdc_*)
 
 
 ABI: Tuple[Abi, ...] = (
-    Abi((3, 3), ("global_scratch",)),
-    Abi((3, 5), ("global_scratch", "profile_scratch")),
+    Abi((3, 3), ("global_scratch",), launch_pdl=False),
+    Abi((3, 4), ("global_scratch",), launch_pdl=True),
+    Abi((3, 5), ("global_scratch", "profile_scratch"), launch_pdl=True),
 )
 
 
@@ -88,3 +91,16 @@ def fp_fusion() -> bool:
     truthy = ("1", "true", "on", "yes")
     default = os.environ.get("TRITON_DEFAULT_FP_FUSION", "1").strip().lower() in truthy
     return default and os.environ.get("TRITON_FORCE_DISABLE_FP_FUSION", "").strip().lower() not in truthy
+
+
+def cluster_dims(metadata: Any) -> Tuple[int, int, int]:
+    """The CTAs of one program a compiled kernel needs launched together: Triton 3.3 to 3.5 record
+    ``cluster_dims`` (their launcher multiplies the grid by it), later versions only ``num_ctas`` (a cluster along
+    x, the grid's x multiplied by it). (1, 1, 1): a plain launch."""
+    ctas = int(getattr(metadata, "num_ctas", 1) or 1)
+    if ctas == 1:
+        return (1, 1, 1)
+    dims = tuple(int(d) for d in getattr(metadata, "cluster_dims", ()) or ())
+    if len(dims) == 3 and dims[0] * dims[1] * dims[2] == ctas:
+        return dims  # type: ignore[return-value]
+    return (ctas, 1, 1)

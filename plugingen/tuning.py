@@ -113,12 +113,14 @@ def tactics(decorators: Decorators, params: Sequence[KernelArg], meta: dsl.Kerne
             at: Callable[[str], Location], error: Callable[[str, Location, str], None]) -> Tuple[Tactic, ...]:
     """One tactic per config (plain kernels: one, from ``num_warps``/``num_stages``)."""
     name = meta.kernel_name
+    launch = dict(launch_pdl=meta.launch_pdl, launch_cooperative_grid=meta.launch_cooperative_grid)
     if decorators.configs is None:
         options = CompileOptions(dsl.DEFAULT_NUM_WARPS if meta.num_warps is None else meta.num_warps,
-                                 dsl.DEFAULT_NUM_STAGES if meta.num_stages is None else meta.num_stages)
+                                 dsl.DEFAULT_NUM_STAGES if meta.num_stages is None else meta.num_stages,
+                                 num_ctas=1 if meta.num_ctas is None else meta.num_ctas, **launch)
         _check_options(options, f"kernel '{name}'", at, error)
         return (Tactic((), ((arch, options),)),)
-    for field in ("num_warps", "num_stages"):
+    for field in ("num_warps", "num_stages", "num_ctas"):
         if getattr(meta, field) is not None:
             error(f"{field} of kernel '{name}' is set per config by {decorators.configs_from}", at(field),
                   f"remove {field} from the KernelMetaData")
@@ -139,10 +141,8 @@ def tactics(decorators: Decorators, params: Sequence[KernelArg], meta: dsl.Kerne
             error(f"{what} has a pre_hook; a plugin cannot run Python at launch", decorators.loc, "")
         if getattr(config, "ir_override", None) is not None:
             error(f"{what} has an ir_override, which plugingen does not compile", decorators.loc, "")
-        if getattr(config, "num_ctas", 1) not in (1, None):
-            error(f"{what} asks for num_ctas={config.num_ctas}: clusters need a launch plugingen does not make "
-                  "yet", decorators.loc, "use configs with num_ctas=1")
-        options = CompileOptions(config.num_warps, config.num_stages, getattr(config, "maxnreg", None))
+        options = CompileOptions(config.num_warps, config.num_stages, getattr(config, "maxnreg", None),
+                                 getattr(config, "num_ctas", 1) or 1, **launch)
         _check_options(options, what, lambda field: decorators.loc, error)
         meta_values = tuple((n, kwargs[n]) for n in tuned if n in kwargs)
         for key, value in meta_values:
@@ -163,6 +163,13 @@ def _check_options(options: CompileOptions, what: str, at: Callable[[str], Locat
             error(f"{field} of {what} must be {need}, got {value!r}", at(field), "")
     if options.maxnreg is not None and (not isinstance(options.maxnreg, int) or options.maxnreg <= 0):
         error(f"maxnreg of {what} must be a positive integer, got {options.maxnreg!r}", at("configs"), "")
+    ctas = options.num_ctas
+    if isinstance(ctas, bool) or not isinstance(ctas, int) or not 1 <= ctas <= 16 or ctas & (ctas - 1):
+        error(f"num_ctas of {what} must be a power of two from 1 to 16 (a cluster's CTAs), got {ctas!r}",
+              at("num_ctas"), "")
+    for flag in ("launch_pdl", "launch_cooperative_grid"):
+        if not isinstance(getattr(options, flag), bool):
+            error(f"{flag} of {what} must be True or False, got {getattr(options, flag)!r}", at(flag), "")
 
 
 # ------------------------------------------------------------------------------------------------ heuristics

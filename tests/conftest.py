@@ -1,5 +1,7 @@
 """Shared pytest setup: markers, and building example plugins once per session."""
+import ast
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -34,6 +36,23 @@ def prebuilt_name(config):
     return f"{Path(config).parent.name}-{Path(config).stem}"
 
 
+def _declared(config, name):
+    """A test config's module-level ``NAME = value`` (a literal), read without running the config."""
+    match = re.search(rf"^{name} = (.+)$", Path(config).read_text(), re.M)
+    return ast.literal_eval(match.group(1)) if match else None
+
+
+def config_archs(config):
+    """The archs the tests build a config for: its TEST_ARCHS (kernels only sm_90+ compiles), else TEST_ARCHS."""
+    return _declared(config, "TEST_ARCHS") or TEST_ARCHS
+
+
+def min_triton(config):
+    """The oldest Triton (major, minor) a test config's kernels compile with (its MIN_TRITON), else None."""
+    found = _declared(config, "MIN_TRITON")
+    return tuple(found) if found else None
+
+
 @pytest.fixture(scope="session")
 def aot_cache(tmp_path_factory):
     return tmp_path_factory.mktemp("aot-cache")
@@ -48,10 +67,14 @@ def build_plugin(tmp_path_factory, aot_cache):
 
     prebuilt = os.environ.get("PLUGINGEN_PREBUILT")
 
-    def build(config, archs=TEST_ARCHS):
+    def build(config, archs=None):
+        archs = archs or config_archs(config)
         key = (str(config), archs)
         if prebuilt:  # libraries built elsewhere (the CPU machine) and carried here: never rebuild
-            output = Path(prebuilt) / prebuilt_name(config) / "output"
+            folder = Path(prebuilt) / prebuilt_name(config)
+            if (folder / "SKIPPED").is_file():  # prebuild.py: the Triton it ran is older than the config needs
+                pytest.skip((folder / "SKIPPED").read_text().strip())
+            output = folder / "output"
             assert (output / "libtriton_plugins.so").is_file(), f"no prebuilt library for {config} in {prebuilt}"
             return output
         if key not in built:

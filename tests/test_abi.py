@@ -52,3 +52,41 @@ def test_header_coexists_with_cuda_runtime(tmp_path, first):
 def test_host_compiles_warning_free(tmp_path, trt_major):
     host = ROOT / "plugingen" / "host" / "plugin_host.cpp"
     _compile([f"-DPGH_TRT_MAJOR={trt_major}", "-fsyntax-only", str(host)], tmp_path)
+
+
+@pytest.mark.skipif(not (CUDA_INCLUDE / "cuda.h").exists(), reason="no CUDA driver API header")
+def test_the_runtimes_driver_declarations_match_cuda_h(tmp_path):
+    """runtime.cpp declares the few driver types and constants it needs itself (the plugin has no CUDA build
+    dependency); cuLaunchKernelEx's config and attributes must be laid out exactly as cuda.h's."""
+    source = tmp_path / "driver_abi.cpp"
+    source.write_text("""
+#include <cuda.h>
+#include <cstddef>
+#include "plugingen/runtime.cpp"
+namespace cu = plugingen::cu;
+#define SAME(ours, theirs) static_assert(sizeof(ours) == sizeof(theirs), #ours)
+#define AT(ours, theirs, field) static_assert(offsetof(ours, field) == offsetof(theirs, field), #field)
+SAME(cu::LaunchAttribute, CUlaunchAttribute);
+AT(cu::LaunchAttribute, CUlaunchAttribute, id);
+AT(cu::LaunchAttribute, CUlaunchAttribute, value);
+SAME(cu::LaunchConfig, CUlaunchConfig);
+AT(cu::LaunchConfig, CUlaunchConfig, gridDimX);
+AT(cu::LaunchConfig, CUlaunchConfig, sharedMemBytes);
+AT(cu::LaunchConfig, CUlaunchConfig, hStream);
+AT(cu::LaunchConfig, CUlaunchConfig, attrs);
+AT(cu::LaunchConfig, CUlaunchConfig, numAttrs);
+static_assert(offsetof(CUlaunchAttributeValue, clusterDim) == 0 && sizeof(CUlaunchAttributeValue) == 64, "value");
+static_assert(cu::kLAUNCH_ATTR_COOPERATIVE == CU_LAUNCH_ATTRIBUTE_COOPERATIVE, "cooperative");
+static_assert(cu::kLAUNCH_ATTR_CLUSTER_DIMENSION == CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION, "cluster");
+static_assert(cu::kLAUNCH_ATTR_CLUSTER_SCHEDULING_POLICY
+    == CU_LAUNCH_ATTRIBUTE_CLUSTER_SCHEDULING_POLICY_PREFERENCE, "scheduling");
+static_assert(cu::kLAUNCH_ATTR_PROGRAMMATIC_STREAM_SERIALIZATION
+    == CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION, "pdl");
+static_assert(cu::kCLUSTER_SCHEDULING_SPREAD == CU_CLUSTER_SCHEDULING_POLICY_SPREAD, "spread");
+static_assert(cu::kFUNC_ATTR_NON_PORTABLE_CLUSTER_SIZE_ALLOWED
+    == CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, "non-portable");
+static_assert(cu::kFUNC_ATTR_MAX_DYNAMIC_SHARED == CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, "shared");
+static_assert(cu::kATTR_CC_MAJOR == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, "major");
+static_assert(cu::kATTR_SHARED_OPTIN == CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, "optin");
+""")
+    _compile([f"-I{CUDA_INCLUDE}", "-fsyntax-only", "-Wno-unused-function", str(source)], tmp_path)

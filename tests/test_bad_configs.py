@@ -45,8 +45,8 @@ CASES = {
     "not_a_list_of_kernels": "KERNELS must be a list of KernelMetaData, got KernelMetaData "
                              "(hint: write KERNELS = [KernelMetaData(...), ...])",
     "unknown_field": "KernelMetaData has no field 'grid_dim' (valid: kernel_name, ios, shape_infer_rules, version, "
-                     "kernel_file, num_warps, num_stages, grid_dims, namespace, configs, domains, constraints, dtypes, signatures) (hint: "
-                     "did you mean grid_dims?)",
+                     "kernel_file, num_warps, num_stages, grid_dims, namespace, configs, domains, constraints, dtypes, "
+                     "signatures, num_ctas, launch_pdl, launch_cooperative_grid) (hint: did you mean grid_dims?)",
     "duplicate_kernel_name": "duplicate kernel_name 'add_kernel' (first at line 5) "
                              "(hint: each kernel becomes a plugin class; give each a unique name)",
     "kernel_name_not_identifier": "kernel_name 'add-kernel' is not a valid identifier",

@@ -24,6 +24,8 @@ import triton
 from triton.backends.compiler import GPUTarget
 from triton.compiler import ASTSource
 
+from conftest import config_archs
+
 REPO = Path(__file__).resolve().parent.parent
 # configs of decorated kernels (@triton.autotune / @triton.heuristics): their ios leave out what the decorators set,
 # so they compile through plugingen's own pipeline only (tests/test_tuning.py)
@@ -247,7 +249,7 @@ def _cases() -> List[_Case]:
             for signature in _signatures(meta):
                 for v in range(_num_variants(meta.ios)):
                     for arch in ARCHS:
-                        if arch >= _min_arch(meta, signature):
+                        if arch >= _min_arch(meta, signature) and str(arch) in config_archs(config).split(","):
                             cases.append(_Case(config, k, meta.kernel_name, v, arch, tuple(signature.items())))
     return cases
 
@@ -311,7 +313,9 @@ def test_kernel_compiles(case: _Case) -> None:
     compiled = triton.compile(
         src,
         target=GPUTarget("cuda", case.arch, 32),
-        options={"num_warps": meta.num_warps, "num_stages": meta.num_stages},
+        options={"num_warps": meta.num_warps, "num_stages": meta.num_stages,
+                 **{name: getattr(meta, name) for name in ("num_ctas", "launch_pdl", "launch_cooperative_grid")
+                    if getattr(meta, name, None)}},
     )
     cubin = compiled.asm.get("cubin")
     assert isinstance(cubin, bytes) and cubin[:4] == b"\x7fELF", "no cubin produced"

@@ -55,6 +55,9 @@ CASES = {
     "scale_kernel": Case({"alpha": 3.0}, {"x": ["b", 7]}, {"x_out": ["b", 7]}),
     "fp8_quantize_kernel": Case({"scale": 4.0}, {"x": ["n"]}, {"q": ["n"]}),
     "fp8_dequantize_kernel": Case({"scale": 4.0}, {"q": ["r", "c"]}, {"y": ["r", "c"]}),
+    "cluster_scale_kernel": Case({}, {"x": ["n"]}, {"out": ["n"]}),
+    "cooperative_count_kernel": Case({}, {"x": ["n"], "arrived": [1]}, {"out": ["n"]}),
+    "pdl_increment_kernel": Case({}, {"x": ["n"]}, {"out": ["n"]}),
 }
 #: a concrete size for every dynamic dim name used in CASES.
 DIMS = {"n": 1000, "b": 2, "s": 128, "r": 5, "c": 96, "m": 77}

@@ -209,7 +209,7 @@ def test_manifest_lists_tactics_heuristics_and_launch_values(build_plugin):
     assert kernel["function"] == "matmul_kernel"
     assert [t["tactic"] for t in kernel["tactics"]] == [1, 2, 3, 4]
     assert kernel["tactics"][1]["meta"] == {"BLOCK_M": 128, "BLOCK_N": 64, "BLOCK_K": 32, "GROUP_M": 8}
-    assert kernel["tactics"][1]["options"]["sm_90"] == {"num_warps": 4, "num_stages": 4, "maxnreg": None}
+    assert kernel["tactics"][1]["options"]["sm_90"] == {"num_warps": 4, "num_stages": 4}
     assert kernel["heuristics"] == [{"name": "EVEN_K", "expr": "K % BLOCK_K == 0",
                                      "source": "lambda args: args[\"K\"] % args[\"BLOCK_K\"] == 0",
                                      "values": [False, True]}]

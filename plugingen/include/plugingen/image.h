@@ -19,6 +19,14 @@ struct KernelImage
     uint32_t threads;
     uint32_t scratchBytes; // Triton's global scratch per program; taken from the workspace
     bool archSpecific; // compiled for sm_90a, sm_100a, ... (Triton does so from sm_90): only that SM can run it
+    uint32_t cluster[3]; // CTAs per program (Triton's num_ctas): the launched grid is the grid times this
+    bool pdl; // launched with programmatic stream serialisation (Triton's launch_pdl)
+    bool cooperative; // launched cooperatively (Triton's launch_cooperative_grid)
+
+    bool needsLaunchEx() const
+    {
+        return cluster[0] * cluster[1] * cluster[2] != 1 || pdl || cooperative;
+    }
 };
 
 //! Whether a device of compute capability `cc` (10 * major + minor) can run `image`: an arch-specific image only

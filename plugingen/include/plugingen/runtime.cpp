@@ -574,7 +574,6 @@ int32_t signatureOf(nvinfer1::PluginTensorDesc const* inputs, Signatures const& 
 // ------------------------------------------------------------------------------------------------- CUDA driver
 namespace cu
 {
-using Result = int32_t;
 using Device = int32_t;
 using Module = struct CUmod_st*;
 using Stream = cudaStream_t;
@@ -584,6 +583,37 @@ constexpr int32_t kATTR_CC_MAJOR = 75;
 constexpr int32_t kATTR_CC_MINOR = 76;
 constexpr int32_t kATTR_SHARED_OPTIN = 97;
 constexpr int32_t kFUNC_ATTR_MAX_DYNAMIC_SHARED = 8;
+constexpr int32_t kFUNC_ATTR_NON_PORTABLE_CLUSTER_SIZE_ALLOWED = 14;
+
+// cuLaunchKernelEx's arguments, laid out as cuda.h declares them (CUDA >= 12.0; checked by tests/test_abi.py)
+constexpr int32_t kLAUNCH_ATTR_COOPERATIVE = 2;
+constexpr int32_t kLAUNCH_ATTR_CLUSTER_DIMENSION = 4;
+constexpr int32_t kLAUNCH_ATTR_CLUSTER_SCHEDULING_POLICY = 5;
+constexpr int32_t kLAUNCH_ATTR_PROGRAMMATIC_STREAM_SERIALIZATION = 6;
+constexpr int32_t kCLUSTER_SCHEDULING_SPREAD = 1;
+
+struct LaunchAttribute
+{
+    int32_t id;
+    char pad[4];
+    union
+    {
+        char bytes[64];
+        int32_t flag; // cooperative, programmatic stream serialisation, cluster scheduling policy
+        struct
+        {
+            uint32_t x, y, z;
+        } clusterDim;
+    } value;
+};
+
+struct LaunchConfig
+{
+    uint32_t gridDimX, gridDimY, gridDimZ, blockDimX, blockDimY, blockDimZ, sharedMemBytes;
+    Stream hStream;
+    LaunchAttribute* attrs;
+    uint32_t numAttrs;
+};
 
 struct Driver
 {
@@ -604,6 +634,7 @@ struct Driver
         void**, void**);
     Result (*memsetD8Async)(unsigned long long, unsigned char, size_t, Stream);
     Result (*memcpyDtoDAsync)(unsigned long long, unsigned long long, size_t, Stream);
+    Result (*launchKernelEx)(LaunchConfig const*, Function, void**, void**); // CUDA >= 12.0; null on older drivers
 };
 
 //! The driver's entry points, loaded once; throws when libcuda.so.1 or a required symbol is missing.
@@ -644,6 +675,7 @@ Driver const& driver()
         bind(d.launchKernel, "cuLaunchKernel", true);
         bind(d.memsetD8Async, "cuMemsetD8Async", true);
         bind(d.memcpyDtoDAsync, "cuMemcpyDtoDAsync_v2", true);
+        bind(d.launchKernelEx, "cuLaunchKernelEx", false);
         if (failure.empty())
         {
             Result const r = d.init(0);
@@ -818,12 +850,54 @@ void KernelSet::launch(int32_t variant, uint32_t const grid[3], void** params, c
         fail(std::string(mName) + " needs " + std::to_string(fn.image->scratchBytes)
             + " bytes of workspace per program for Triton's global scratch, and enqueue got no workspace");
     }
-    cu::Result const launched = d.launchKernel(fn.function, grid[0], grid[1], grid[2], fn.image->threads, 1, 1,
-        fn.image->sharedBytes, stream, params, nullptr);
+    KernelImage const& image = *fn.image;
+    cu::Result const launched = image.needsLaunchEx()
+        ? launchEx(image, fn.function, grid, params, stream)
+        : d.launchKernel(fn.function, grid[0], grid[1], grid[2], image.threads, 1, 1, image.sharedBytes, stream, params,
+            nullptr);
     if (launched != cu::kSUCCESS) // the message is built only on failure: enqueue is a hot path
     {
-        cu::checkCu(launched, (std::string("cuLaunchKernel(") + mName + ")").c_str());
+        cu::checkCu(launched,
+            (std::string(image.needsLaunchEx() ? "cuLaunchKernelEx(" : "cuLaunchKernel(") + mName + ")").c_str());
     }
+}
+
+//! A launch with what Triton's own launcher gives such a kernel: the grid times the cluster, the cluster dimension
+//! spread over SMs, programmatic stream serialisation, a cooperative grid.
+cu::Result KernelSet::launchEx(
+    KernelImage const& image, cu::Function function, uint32_t const grid[3], void** params, cudaStream_t stream) const
+{
+    cu::Driver const& d = cu::driver();
+    if (d.launchKernelEx == nullptr)
+    {
+        fail(std::string(mName) + " needs cuLaunchKernelEx (clusters, PDL or a cooperative grid), which this CUDA "
+            "driver lacks (CUDA 12.0 or newer has it)");
+    }
+    cu::LaunchAttribute attrs[4]{};
+    uint32_t count = 0;
+    auto const flag = [&](int32_t id, int32_t value) {
+        attrs[count].id = id;
+        attrs[count].value.flag = value;
+        ++count;
+    };
+    if (image.pdl)
+    {
+        flag(cu::kLAUNCH_ATTR_PROGRAMMATIC_STREAM_SERIALIZATION, 1);
+    }
+    if (image.cooperative)
+    {
+        flag(cu::kLAUNCH_ATTR_COOPERATIVE, 1);
+    }
+    if (image.cluster[0] * image.cluster[1] * image.cluster[2] != 1)
+    {
+        attrs[count].id = cu::kLAUNCH_ATTR_CLUSTER_DIMENSION;
+        attrs[count].value.clusterDim = {image.cluster[0], image.cluster[1], image.cluster[2]};
+        ++count;
+        flag(cu::kLAUNCH_ATTR_CLUSTER_SCHEDULING_POLICY, cu::kCLUSTER_SCHEDULING_SPREAD);
+    }
+    cu::LaunchConfig const config{grid[0] * image.cluster[0], grid[1] * image.cluster[1], grid[2] * image.cluster[2],
+        image.threads, 1, 1, image.sharedBytes, stream, attrs, count};
+    return d.launchKernelEx(&config, function, params, nullptr);
 }
 
 int32_t KernelSet::viableTactics(int32_t const* tacticOf, int32_t nbTactics, int32_t* out) const
@@ -918,6 +992,11 @@ KernelSet::Loaded KernelSet::function(cu::Context ctx, int32_t variant)
             .c_str());
     cu::Function function = nullptr;
     cu::checkCu(d.moduleGetFunction(&function, module, image->entry), "cuModuleGetFunction");
+    if (image->cluster[0] * image->cluster[1] * image->cluster[2] > 8) // CUDA's portable limit; Triton allows 16
+    {
+        cu::checkCu(d.funcSetAttribute(function, cu::kFUNC_ATTR_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, 1),
+            "cuFuncSetAttribute(NON_PORTABLE_CLUSTER_SIZE_ALLOWED)");
+    }
     if (image->sharedBytes > 48 * 1024)
     {
         check(static_cast<int64_t>(image->sharedBytes) <= device.sharedOptin,

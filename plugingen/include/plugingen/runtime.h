@@ -303,6 +303,7 @@ namespace cu
 {
 using Context = struct CUctx_st*;
 using Function = struct CUfunc_st*;
+using Result = int32_t;
 } // namespace cu
 
 //! The error for a GPU of capability `cc` that none of `variant`'s images fits: what was built, and the --arch
@@ -354,6 +355,8 @@ private:
     }
 
     Loaded function(cu::Context ctx, int32_t variant);
+    cu::Result launchEx(KernelImage const& image, cu::Function function, uint32_t const grid[3], void** params,
+        cudaStream_t stream) const;
     KernelImage const* pick(int32_t variant, int32_t cc) const; //!< pickImage(), or a clear error when none fits
 
     char const* mName;
