@@ -125,7 +125,7 @@ def _output_discarded() -> Iterator[None]:
 
 def _compile_job(job: _Job, quiet: bool = False) -> Dict[str, object]:
     """Run in a worker process: compile one variant for one arch (``quiet``: without Triton's own output on
-    stderr; a failure is the one-line BuildError either way)."""
+    stdout and stderr; a failure is the one-line BuildError either way)."""
     with _output_discarded() if quiet else contextlib.nullcontext():
         return _compile(job)
 
@@ -282,18 +282,18 @@ def compile_kernels(config: ConfigSpec, archs: Sequence[int], cache_dir: Path, j
                 continue
             result = results[job.key]
             entry, params = _launch_params(spec, point, result["ptx"], triton.__version__)
-            target = ptx_target(result["ptx"])
-            if arch == ptx_arch(spec, point.signature, archs, requested_ptx_arch) and target.endswith("a"):
-                raise BuildError(f"Triton compiled the PTX of '{spec.kernel_name}' for {target}, which only that SM "
-                                 "can JIT-compile", hint="pass --ptx-arch with an arch below 90")
-            images.append(Image(
+            keeps_ptx = arch == ptx_arch(spec, point.signature, archs, requested_ptx_arch)
+            image = Image(
                 point=point, arch=arch, entry=entry,
                 cubin=bytes.fromhex(result["cubin"]) if arch in spec.archs_of(point.signature, archs) else b"",
-                ptx=result["ptx"] if arch == ptx_arch(spec, point.signature, archs, requested_ptx_arch) else "",
-                target=target, shared=int(result["shared"]), num_warps=int(result["num_warps"]), params=params,
+                ptx=result["ptx"] if keeps_ptx else "", target=ptx_target(result["ptx"]), shared=int(result["shared"]), num_warps=int(result["num_warps"]), params=params,
                 scratch=int(result.get("scratch", 0)), scratch_align=int(result.get("scratch_align", 1)),
                 cluster=tuple(result.get("cluster", (1, 1, 1))), pdl=bool(result.get("pdl", False)),
-                cooperative=bool(result.get("cooperative", False))))
+                cooperative=bool(result.get("cooperative", False)))
+            if keeps_ptx and image.arch_specific:
+                raise BuildError(f"Triton compiled the PTX of '{spec.kernel_name}' for {image.target}, which only "
+                                 "that SM can JIT-compile", hint="pass --ptx-arch with an arch below 90")
+            images.append(image)
         compiled.append(CompiledKernel(spec, tuple(images)))
     return CompiledConfig(config, tuple(compiled), archs, triton.__version__)
 

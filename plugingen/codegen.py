@@ -391,7 +391,7 @@ def _images(kernel: CompiledKernel) -> List[Dict[str, object]]:
         for image in kernel.images_of(point):
             common = dict(variant=index, arch=image.arch, entry=image.entry, shared=image.shared,
                           threads=image.num_warps * 32, scratch=image.scratch, target=image.target,
-                          specific="true" if image.target.endswith("a") else "false",
+                          specific="true" if image.arch_specific else "false",
                           cluster=", ".join(map(str, image.cluster)), pdl="true" if image.pdl else "false",
                           cooperative="true" if image.cooperative else "false")
             if image.cubin:

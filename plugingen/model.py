@@ -584,6 +584,11 @@ class Image:
     pdl: bool = False  # launched with programmatic stream serialisation
     cooperative: bool = False  # launched cooperatively
 
+    @property
+    def arch_specific(self) -> bool:
+        """Compiled for sm_90a and the like: only that SM runs (or JIT-compiles) it."""
+        return self.target.endswith("a")
+
 
 @dataclasses.dataclass(frozen=True)
 class CompiledKernel:
