@@ -26,7 +26,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tupl
 
 from . import loader, triton_compat
 from .errors import BuildError, Location
-from .model import CompiledConfig, CompiledKernel, ConfigSpec, Image, KernelSpec, LaunchParam, Point
+from .model import CompiledConfig, CompiledKernel, ConfigSpec, Image, KernelSpec, LaunchParam, Point, TensorMap
 
 DEFAULT_ARCHS: Tuple[int, ...] = (80, 86, 89, 90, 100, 120)  # Ampere to Blackwell (data centre and GeForce)
 SUPPORTED_ARCHS: Tuple[int, ...] = (75, 80, 86, 87, 89, 90, 100, 103, 120, 121)
@@ -68,7 +68,7 @@ def _job_for(spec: KernelSpec, point: Point, arch: int, triton_version: str) -> 
     chosen = spec.tactics[point.tactic].options_for(arch)
     options = [*chosen.compile_options(), ("enable_fp_fusion", triton_compat.fp_fusion())]
     job = dict(kernel=spec.kernel_name, fn=spec.source_key, signature=signature, constexprs=constexprs,
-               divisible=divisible, arch=arch, options=options, triton=triton_version, format=4)
+               divisible=divisible, arch=arch, options=options, triton=triton_version, format=5)
     key = hashlib.sha256(json.dumps(job, sort_keys=True, default=repr).encode()).hexdigest()
     return _Job(str(spec.kernel_file), spec.kernel_name, tuple(signature), tuple(constexprs), tuple(divisible), arch,
                 tuple(options), key, spec.describe_point(point))
@@ -160,7 +160,8 @@ def _compile(job: _Job) -> Dict[str, object]:
             "ptx": compiled.asm["ptx"], "scratch": getattr(md, "global_scratch_size", 0) * ctas,
             "scratch_align": getattr(md, "global_scratch_align", 1), "cluster": list(cluster),
             "pdl": bool(getattr(md, "launch_pdl", False)),
-            "cooperative": bool(getattr(md, "launch_cooperative_grid", False))}
+            "cooperative": bool(getattr(md, "launch_cooperative_grid", False)),
+            "tensordesc": [dict(m) for m in getattr(md, "tensordesc_meta", None) or ()]}
 
 
 def _triton_error_location(exc: Exception, fn, kernel_file: str) -> Location:
@@ -176,28 +177,78 @@ def _triton_error_location(exc: Exception, fn, kernel_file: str) -> Location:
     return Location(kernel_file, first + def_index + node.lineno - 1, getattr(node, "col_offset", -1) + 1)
 
 
-def _launch_params(spec: KernelSpec, point: Point, ptx: str,
-                   triton_version: str) -> Tuple[str, Tuple[LaunchParam, ...]]:
+def check_blocks(spec: KernelSpec, point: Point) -> None:
+    """Every host tensor descriptor's block at ``point`` is what Triton and TMA accept: powers of two, at most
+    256 per dim (a TMA box), at most 5 dims."""
+    for arg in spec.descriptors:
+        try:
+            block = spec.block_shape(arg, point)
+        except (ValueError, KeyError, ZeroDivisionError, TypeError) as exc:
+            raise BuildError(f"the block_shape of '{arg.name}' cannot be computed at "
+                             f"{spec.describe_point(point)}: {exc}", arg.loc)
+        if not 1 <= len(block) <= 5 or any(d < 1 or d & (d - 1) or d > 256 for d in block):
+            raise BuildError(f"the block of tensor descriptor '{arg.name}' is {list(block)} at "
+                             f"{spec.describe_point(point)}: a TMA block has 1 to 5 dims, each a power of two up to "
+                             "256", arg.loc)
+
+
+def _descriptor_sizes(rank: int, tma: bool, flags: int) -> List[int]:
+    """The byte sizes of the parameters one host tensor descriptor of ``rank`` dims expands to (``Abi``)."""
+    head = [128] if tma else [8] + [8] * (2 * rank) + [1] * flags
+    return head + [4] * rank + [8] * rank
+
+
+def _tensor_map(spec: KernelSpec, arg, meta: Dict[str, object], triton_version: str) -> TensorMap:
+    unknown = sorted(set(meta) - triton_compat.TENSORDESC_KEYS)
+    if unknown:
+        raise BuildError(f"Triton {triton_version} records '{arg.name}' of '{spec.kernel_name}' with descriptor "
+                         f"metadata plugingen does not know ({', '.join(unknown)})",
+                         hint=f"build with a Triton plugingen supports ({triton_compat.supported_range()})")
+    if meta.get("fp4_padded") or meta.get("is_im2col"):
+        raise BuildError(f"Triton lowered descriptor '{arg.name}' of '{spec.kernel_name}' to a padded fp4 or im2col "
+                         "TMA descriptor, which plugins do not build", arg.loc)
+    return TensorMap(triton_compat.tma_data_type(int(meta["elem_type"])), int(meta["swizzle"]),
+                     tuple(int(d) for d in meta["block_size"]))
+
+
+def _launch_params(spec: KernelSpec, point: Point, ptx: str, triton_version: str,
+                   tensordesc: Sequence[Dict[str, object]] = ()
+                   ) -> Tuple[str, Tuple[LaunchParam, ...], Tuple[Optional[TensorMap], ...]]:
+    """The compiled entry's name, its parameters as the plugin passes them (a host tensor descriptor as one, of
+    its expanded size) and each descriptor's TMA encoding (None: decomposed), checked against the PTX."""
     entry, sizes = ptx_params(ptx)
     passed = spec.launched(point.variant)
-    if len(sizes) < len(passed):
-        raise BuildError(f"compiled '{spec.kernel_name}' takes {len(sizes)} parameters, fewer than the "
-                         f"{len(passed)} the config passes")
+    descriptors = [a for a in passed if a.is_descriptor]
+    if tensordesc and len(tensordesc) != len(descriptors):
+        raise BuildError(f"Triton {triton_version} lowered {len(tensordesc)} tensor descriptors of "
+                         f"'{spec.kernel_name}', which takes {len(descriptors)}")
+    maps = tuple(_tensor_map(spec, a, m, triton_version) for a, m in zip(descriptors, tensordesc)) if tensordesc \
+        else (None,) * len(descriptors)
+    flags = triton_compat.abi(triton_version).descriptor_flags or 0
     params = []
-    for arg, size in zip(passed, sizes):
-        expected = 8 if arg.is_tensor else spec.dtype_of(arg, point.signature).size
-        if size != expected:
-            raise BuildError(f"compiled '{spec.kernel_name}' takes '{arg.name}' as {size} bytes, expected {expected}")
-        params.append(LaunchParam(arg.name, size, False))
+    position = 0
+    for arg in passed:
+        if arg.is_descriptor:
+            tensor_map = maps[descriptors.index(arg)]
+            expected_sizes = _descriptor_sizes(len(spec.block_shape(arg, point)), tensor_map is not None, flags)
+        else:
+            expected_sizes = [8 if arg.is_tensor else spec.dtype_of(arg, point.signature).size]
+        found = sizes[position:position + len(expected_sizes)]
+        if found != expected_sizes:
+            what = f"{found[0]} bytes, expected {expected_sizes[0]}" if len(found) == len(expected_sizes) == 1 else \
+                f"parameters of {found} bytes, expected {expected_sizes}"
+            raise BuildError(f"compiled '{spec.kernel_name}' takes '{arg.name}' as {what}")
+        params.append(LaunchParam(arg.name, 0 if arg.is_descriptor else found[0], False))
+        position += len(expected_sizes)
     hidden = triton_compat.abi(triton_version).hidden
-    extra = sizes[len(passed):]
+    extra = sizes[position:]
     if len(extra) != len(hidden) or any(size != 8 for size in extra):
         raise BuildError(f"Triton {triton_version} compiled '{spec.kernel_name}' with {len(extra)} parameter(s) "
                          f"after the config's ({', '.join(map(str, extra)) or 'none'} bytes); plugingen knows this "
                          f"Triton to add {len(hidden)} pointer(s) ({', '.join(hidden)})",
                          hint=f"build with a Triton plugingen supports ({triton_compat.supported_range()})")
     params += [LaunchParam(name, 8, True) for name in hidden]
-    return entry, tuple(params)
+    return entry, tuple(params), maps
 
 
 def _cached(cache_dir: Path, key: str) -> Optional[Dict[str, object]]:
@@ -243,11 +294,16 @@ def compile_kernels(config: ConfigSpec, archs: Sequence[int], cache_dir: Path, j
                 not triton_compat.abi(triton.__version__).launch_pdl:
             raise BuildError(f"kernel '{spec.kernel_name}' asks for launch_pdl, which Triton {triton.__version__} "
                              "does not compile (3.4 or newer does)", spec.loc)
+        if spec.descriptors and triton_compat.abi(triton.__version__).descriptor_flags is None:
+            raise BuildError(f"kernel '{spec.kernel_name}' takes host tensor descriptors "
+                             f"({', '.join(a.name for a in spec.descriptors)}), which Triton {triton.__version__} "
+                             "does not have (3.4 or newer does)", spec.loc)
         clusters = any(o.num_ctas > 1 for t in spec.tactics for _, o in t.options)
         if clusters:
             notice(f"kernel '{spec.kernel_name}' runs clusters (num_ctas > 1), which only sm_90 and newer have: the "
                    "library has no portable PTX of it, so only the --arch GPUs run it")
         for point in spec.points():
+            check_blocks(spec, point)
             ptx = ptx_arch(spec, point.signature, archs, requested_ptx_arch)
             wanted = spec.archs_of(point.signature, archs)
             for arch in sorted({*wanted} if clusters else {ptx, *wanted}):
@@ -281,7 +337,8 @@ def compile_kernels(config: ConfigSpec, archs: Sequence[int], cache_dir: Path, j
             if s is not spec or "error" in results[job.key]:
                 continue
             result = results[job.key]
-            entry, params = _launch_params(spec, point, result["ptx"], triton.__version__)
+            entry, params, maps = _launch_params(spec, point, result["ptx"], triton.__version__,
+                                                 result.get("tensordesc", ()))
             keeps_ptx = arch == ptx_arch(spec, point.signature, archs, requested_ptx_arch)
             image = Image(
                 point=point, arch=arch, entry=entry,
@@ -289,7 +346,8 @@ def compile_kernels(config: ConfigSpec, archs: Sequence[int], cache_dir: Path, j
                 ptx=result["ptx"] if keeps_ptx else "", target=ptx_target(result["ptx"]), shared=int(result["shared"]), num_warps=int(result["num_warps"]), params=params,
                 scratch=int(result.get("scratch", 0)), scratch_align=int(result.get("scratch_align", 1)),
                 cluster=tuple(result.get("cluster", (1, 1, 1))), pdl=bool(result.get("pdl", False)),
-                cooperative=bool(result.get("cooperative", False)))
+                cooperative=bool(result.get("cooperative", False)), tensor_maps=maps,
+                descriptor_flags=triton_compat.abi(triton.__version__).descriptor_flags or 0)
             if keeps_ptx and image.arch_specific:
                 raise BuildError(f"Triton compiled the PTX of '{spec.kernel_name}' for {image.target}, which only "
                                  "that SM can JIT-compile", hint="pass --ptx-arch with an arch below 90")

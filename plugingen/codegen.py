@@ -301,7 +301,12 @@ def argument_lines(spec: KernelSpec) -> List[str]:
     lines = []
     in_place = {source: out for out, source in spec.aliases}
     for arg in spec.args:
-        if arg.kind is ArgKind.INPUT and arg.slot in in_place:  # the kernel updates the output: the input or a copy
+        if arg.is_descriptor:  # the rank is the same at every point (check_blocks ran on each)
+            rank = len(spec.block_shape(arg, spec.points()[0]))
+            side = "input" if arg.kind is ArgKind.INPUT else "output"
+            lines.append(f"plugingen::TensorDescriptor arg_{arg.name} = plugingen::tensorDescriptor("
+                         f"{cpp_string(arg.name)}, {side}s[{arg.slot}], {side}Desc[{arg.slot}], {rank});")
+        elif arg.kind is ArgKind.INPUT and arg.slot in in_place:  # the kernel updates the output: the input or a copy
             lines.append(f"uint64_t arg_{arg.name} = reinterpret_cast<uintptr_t>(outputs[{in_place[arg.slot]}]);")
         elif arg.kind is ArgKind.INPUT:
             lines.append(f"uint64_t arg_{arg.name} = reinterpret_cast<uintptr_t>(inputs[{arg.slot}]);")
@@ -393,14 +398,31 @@ def _images(kernel: CompiledKernel) -> List[Dict[str, object]]:
                           threads=image.num_warps * 32, scratch=image.scratch, target=image.target,
                           specific="true" if image.arch_specific else "false",
                           cluster=", ".join(map(str, image.cluster)), pdl="true" if image.pdl else "false",
-                          cooperative="true" if image.cooperative else "false")
+                          cooperative="true" if image.cooperative else "false",
+                          descriptors=_descriptor_layouts(kernel.spec, image),
+                          descriptor_table=f"kDescriptors{len(images)}" if image.tensor_maps else "nullptr",
+                          first=True)
             if image.cubin:
                 images.append(dict(common, kind="cubin", is_ptx="false", size=len(image.cubin),
                                    lines=_literal_lines(image.cubin)))
             if image.ptx:  # the literal's terminating NUL ends the PTX text
                 ptx = image.ptx.encode()
-                images.append(dict(common, kind="PTX", is_ptx="true", size=len(ptx) + 1, lines=_literal_lines(ptx)))
+                images.append(dict(common, kind="PTX", is_ptx="true", size=len(ptx) + 1, lines=_literal_lines(ptx),
+                                   first=not image.cubin))
     return images
+
+
+def _descriptor_layouts(spec: KernelSpec, image: Image) -> List[str]:
+    """The DescriptorLayout initialisers (image.h) of ``image``'s host tensor descriptors."""
+    launched = [p.name for p in image.params if not p.hidden]
+    layouts = []
+    for arg, tensor_map in zip(spec.descriptors, image.tensor_maps):
+        rank = len(spec.block_shape(arg, image.point))
+        box = tensor_map.box if tensor_map else ()
+        layouts.append(f"{launched.index(arg.name)}, {rank}, {_bool(tensor_map is not None)}, "
+                       f"{tensor_map.elem_type if tensor_map else 0}, {tensor_map.swizzle if tensor_map else 0}, "
+                       f"{{{', '.join(map(str, box)) or '0'}}}, {image.descriptor_flags}")
+    return layouts
 
 
 def _signature(spec: KernelSpec) -> str:

@@ -177,7 +177,7 @@ def _check_params(meta: dsl.KernelMetaData, fn: Any, set_names: Dict[str, ArgKin
             is_tensor=kind is not ArgKind.CONSTEXPR and arg.dtype.is_tensor, hints=tuple(arg.hints), slot=slot,
             loc=arg.loc, value=arg.value if kind is ArgKind.CONSTEXPR else None,
             type_var=None if kind is ArgKind.CONSTEXPR else arg.dtype.type_var, alias=getattr(arg, "alias", None),
-            is_read=kparam.name in read))
+            is_read=kparam.name in read, is_descriptor=kind is not ArgKind.CONSTEXPR and arg.dtype.is_descriptor))
     for arg in beside:
         _check_arg_type(arg, chk)
         if arg.hints:
@@ -198,6 +198,61 @@ def _check_params(meta: dsl.KernelMetaData, fn: Any, set_names: Dict[str, ArgKin
         chk.error(f"kernel '{meta.kernel_name}' has no OutputArg; a plugin needs at least one output",
                   src.field(meta.loc, "ios"))
     return params
+
+
+def _check_descriptors(meta: dsl.KernelMetaData, params: List[KernelArg], tactics: Tuple[Tactic, ...],
+                       chk: _Checker) -> List[KernelArg]:
+    """``params`` with the ``block_shape`` of every host tensor descriptor parsed (expressions over integer
+    constexprs and meta-parameters); errors for one without a block shape, or a block_shape on another argument."""
+    written = {a.name: a for a in meta.ios if isinstance(a, (dsl.InputArg, dsl.OutputArg))}
+    constexprs = {p.name for p in params if p.kind.is_constexpr}
+    result = []
+    for p in params:
+        given = getattr(written.get(p.name), "block_shape", None)
+        if not p.is_descriptor:
+            if given is not None:
+                chk.error(f"{p.kind.value} '{p.name}' has a block_shape but type {p.type_text}; block_shape is for "
+                          "host tensor descriptors", p.loc, f"write Type('tensordesc[...]') if the kernel takes "
+                                                            f"'{p.name}' as a TensorDescriptor")
+            result.append(p)
+            continue
+        if p.hints and any(p.hints):
+            chk.error(f"{p.kind.value} '{p.name}' is a tensor descriptor: hints mean nothing for it (Triton does not "
+                      "specialise descriptors)", p.loc, "drop its hints")
+        if p.alias:
+            chk.error(f"OutputArg '{p.name}' is a tensor descriptor and updates '{p.alias}' in place, which plugingen "
+                      "does not support", p.loc)
+        hooked = [t for t in tactics if p.name in dict(t.block_shapes)]
+        if given is None:
+            if not tactics or len(hooked) != len(tactics):
+                chk.error(f"{p.kind.value} '{p.name}' is a tensor descriptor without a block_shape", p.loc,
+                          "give block_shape=['BLOCK_M', 'BLOCK_K'] (expressions over constexprs and meta-parameters), "
+                          "or set it in the configs' pre_hook")
+            result.append(p)
+            continue
+        if hooked:
+            chk.error(f"{p.kind.value} '{p.name}' has a block_shape and the configs' pre_hook sets one too",
+                      p.loc, "keep one of them")
+        if isinstance(given, (str, bytes)) or not isinstance(given, (list, tuple)) or not 1 <= len(given) <= 5:
+            chk.error(f"block_shape of '{p.name}' must be a list of 1 to 5 dims, got {given!r}", p.loc)
+            result.append(p)
+            continue
+        dims = []
+        with chk.collecting():
+            for index, dim in enumerate(given):
+                text = str(dim) if isinstance(dim, int) and not isinstance(dim, bool) else dim
+                if not isinstance(text, str):
+                    raise ConfigError(f"block_shape[{index}] of '{p.name}' must be an int or an expression, got "
+                                      f"{dim!r}", p.loc)
+                parsed = expr.parse_expr(text, p.loc, what=f"block_shape[{index}] of '{p.name}'")
+                unknown = sorted(expr.names(parsed) - constexprs)
+                if unknown:
+                    raise ConfigError(f"block_shape[{index}] '{text}' of '{p.name}' uses '{unknown[0]}', which is not "
+                                      "a constexpr", p.loc, "a block is fixed at build time: use constexprs and "
+                                                            "meta-parameters (" + ", ".join(sorted(constexprs)) + ")")
+                dims.append(parsed)
+        result.append(dataclasses.replace(p, block_shape=tuple(dims)))
+    return result
 
 
 def _check_arg_type(arg: Any, chk: _Checker) -> None:
@@ -676,6 +731,7 @@ def _check_meta(meta: dsl.KernelMetaData, config_file: Path, arch: int, src: Sou
     if not params:
         return None
     tactics = tuning.tactics(decorators, params, meta, arch, at, error)
+    params = _check_descriptors(meta, params, tactics, chk)
     heuristics = tuning.heuristics(decorators, params, tactics, meta, at("domains"), error)
     variants = _check_hints(params, meta, chk)
     signatures = _check_signatures(meta, params, src, chk)

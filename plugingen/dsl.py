@@ -47,17 +47,22 @@ _DTYPE_ALIASES = {**{d.torch: d.abbr for d in DType},
 
 
 _TENSOR_PREFIX = "tensor["
+_DESCRIPTOR_PREFIX = "tensordesc["
 _TYPE_VAR = re.compile(r"(?!(fp|bf|i|u|int|uint|float)\d)[A-Za-z_][A-Za-z0-9_]*\Z")  # not a misspelt dtype
 
 
 class Type:
     """``Type('fp32')`` is a scalar, ``Type('tensor[fp16]')`` (or ``'*fp16'``) a tensor of fp16; ``Type('tensor[T]')``
-    a tensor whose dtype is the type variable ``T`` of ``KernelMetaData(dtypes={'T': [...]})`` (``dtype`` None)."""
+    a tensor whose dtype is the type variable ``T`` of ``KernelMetaData(dtypes={'T': [...]})`` (``dtype`` None);
+    ``Type('tensordesc[fp16]')`` a tensor of fp16 the kernel takes as a host tensor descriptor (Triton's
+    ``TensorDescriptor``)."""
 
     def __init__(self, text: Union[str, "Type", DType]) -> None:
         self.type_var: Optional[str] = None
+        self.is_descriptor = False
         if isinstance(text, Type):
             self.dtype, self.is_tensor, self.type_var = text.dtype, text.is_tensor, text.type_var
+            self.is_descriptor = text.is_descriptor
             return
         if isinstance(text, DType):
             self.dtype, self.is_tensor = text, False
@@ -69,6 +74,8 @@ class Type:
         self.is_tensor = False
         if spelled.startswith(_TENSOR_PREFIX) and spelled.endswith("]"):
             spelled, self.is_tensor = spelled[len(_TENSOR_PREFIX):-1], True
+        elif spelled.startswith(_DESCRIPTOR_PREFIX) and spelled.endswith("]"):
+            spelled, self.is_tensor, self.is_descriptor = spelled[len(_DESCRIPTOR_PREFIX):-1], True, True
         elif spelled.startswith("*"):
             spelled, self.is_tensor = spelled[1:], True
         self.dtype = _dtype(spelled)
@@ -76,18 +83,18 @@ class Type:
             self.type_var = spelled
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Type) and (self.dtype, self.is_tensor, self.type_var) == (
-            other.dtype, other.is_tensor, other.type_var)
+        return isinstance(other, Type) and (self.dtype, self.is_tensor, self.type_var, self.is_descriptor) == (
+            other.dtype, other.is_tensor, other.type_var, other.is_descriptor)
 
     def __hash__(self) -> int:
-        return hash((self.dtype, self.is_tensor, self.type_var))
+        return hash((self.dtype, self.is_tensor, self.type_var, self.is_descriptor))
 
     def __repr__(self) -> str:
         return f"Type('{self}')"
 
     def __str__(self) -> str:
         name = self.type_var or self.dtype.abbr
-        return f"tensor[{name}]" if self.is_tensor else name
+        return f"{'tensordesc' if self.is_descriptor else 'tensor'}[{name}]" if self.is_tensor else name
 
     def to_triton_sig(self) -> str:
         return ("*" if self.is_tensor else "") + (self.type_var or self.dtype.triton)
@@ -161,20 +168,30 @@ class Argument:
 
 
 class InputArg(Argument):
+    """A plugin input; typed ``tensordesc[...]``, the kernel takes it as a host tensor descriptor whose block is
+    ``block_shape`` (expressions over constexprs and meta-parameters; optional where the configs' pre_hook sets it)."""
+
     kind = ArgKind.INPUT
+    keywords = Argument.keywords + ("block_shape",)
+
+    def __init__(self, name: str, dtype: Union[str, Type, DType], hints: Optional[Sequence[Any]] = None,
+                 block_shape: Optional[Sequence[Any]] = None, **unknown: Any) -> None:
+        super().__init__(name, dtype, hints, **unknown)
+        self.block_shape = block_shape
 
 
 class OutputArg(Argument):
     """A plugin output; ``alias='X'``: the output is InputArg ``X`` itself, updated in place (the kernel gets X's
-    pointer here)."""
+    pointer here); ``block_shape`` as for InputArg."""
 
     kind = ArgKind.OUTPUT
-    keywords = Argument.keywords + ("alias",)
+    keywords = Argument.keywords + ("alias", "block_shape")
 
     def __init__(self, name: str, dtype: Union[str, Type, DType], hints: Optional[Sequence[Any]] = None,
-                 alias: Optional[str] = None, **unknown: Any) -> None:
+                 alias: Optional[str] = None, block_shape: Optional[Sequence[Any]] = None, **unknown: Any) -> None:
         super().__init__(name, dtype, hints, **unknown)
         self.alias = alias
+        self.block_shape = block_shape
 
 
 class ParamArg(Argument):

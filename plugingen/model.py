@@ -24,7 +24,7 @@ from .trt import DataType, PluginFieldType
 
 __all__ = ["Location", "DType", "Hint", "ArgKind", "KernelArg", "OutputShape", "DimSizeValue", "Variant",
            "CompileOptions", "Tactic", "integer_meta", "Heuristic", "Constraint", "Signature", "Point", "KernelSpec", "ConfigSpec",
-           "LaunchParam", "Image", "CompiledKernel", "CompiledConfig"]
+           "LaunchParam", "TensorMap", "Image", "CompiledKernel", "CompiledConfig"]
 
 
 # ------------------------------------------------------------------------------------------------ dtypes
@@ -156,6 +156,8 @@ class KernelArg:
     alias: Optional[str] = None  # an OutputArg that is this InputArg itself (updated in place)
     is_parameter: bool = True  # False: an in-place OutputArg the kernel reaches through its input's parameter
     is_read: bool = True  # False: the kernel's body never names it (no fact about it changes the compiled code)
+    is_descriptor: bool = False  # a tensor the kernel takes as a host tensor descriptor (``tensordesc[...]``)
+    block_shape: Tuple[expr.Expr, ...] = ()  # a descriptor's block, over constexprs (or from the configs' pre_hook)
 
     @property
     def is_int_scalar(self) -> bool:
@@ -171,14 +173,18 @@ class KernelArg:
         if self.kind.is_constexpr:
             return "constexpr"
         name = self.type_var or self.dtype.abbr
-        return f"tensor[{name}]" if self.is_tensor else name
+        return f"{'tensordesc' if self.is_descriptor else 'tensor'}[{name}]" if self.is_tensor else name
 
-    def triton_type(self, dtype: Optional[DType] = None) -> str:
-        """Triton's type of the parameter (``dtype``: what its type variable is in one signature)."""
+    def triton_type(self, dtype: Optional[DType] = None, block: Tuple[int, ...] = ()) -> str:
+        """Triton's type of the parameter (``dtype``: what its type variable is in one signature; ``block``: a
+        descriptor's block shape at one point)."""
         if self.kind.is_constexpr:
             return "constexpr"
         dtype = dtype or self.dtype
-        return ("*" if self.is_tensor else "") + (dtype.triton if dtype else self.type_var)
+        name = dtype.triton if dtype else self.type_var
+        if self.is_descriptor:
+            return f"tensordesc<{name}{list(block)}>"
+        return ("*" if self.is_tensor else "") + name
 
 
 def _is_int(value: object) -> bool:
@@ -261,6 +267,7 @@ class Tactic:
 
     meta: Tuple[Tuple[str, object], ...]
     options: Tuple[Tuple[int, CompileOptions], ...]
+    block_shapes: Tuple[Tuple[str, Tuple[int, ...]], ...] = ()  # descriptor blocks its pre_hook sets
 
     def options_for(self, arch: int) -> CompileOptions:
         """The options for ``arch``; options that are the same for every arch evaluated hold for any arch."""
@@ -485,6 +492,18 @@ class KernelSpec:
         return {a.name: (a.value if a.kind is ArgKind.CONSTEXPR else values[a.name])
                 for a in self.args if a.kind.is_constexpr}
 
+    def block_shape(self, arg: KernelArg, point: Point) -> Tuple[int, ...]:
+        """The block of descriptor ``arg`` at ``point``: its ``block_shape`` expressions over the point's constexprs,
+        else what the tactic's pre_hook set."""
+        if arg.block_shape:
+            values = self.constexprs(point)
+            return tuple(int(expr.evaluate(e, values)) for e in arg.block_shape)
+        return dict(self.tactics[point.tactic].block_shapes)[arg.name]
+
+    @property
+    def descriptors(self) -> Tuple[KernelArg, ...]:
+        return tuple(a for a in self.args if a.is_descriptor)
+
     def describe_point(self, point: Point) -> str:
         """``tactic 2 (BLOCK_M=128, ...), EVEN_K=True, x % 16 == 0`` (plain kernels: the variant alone)."""
         parts = [self.signatures[point.signature].describe()] if len(self.signatures) > 1 else []
@@ -524,6 +543,9 @@ class KernelSpec:
                 out.append((a.name, "constexpr", constexprs[a.name], False))
             elif h is Hint.ONE:
                 out.append((a.name, "constexpr", 1, False))
+            elif a.is_descriptor:
+                out.append((a.name, a.triton_type(self.dtype_of(a, point.signature), self.block_shape(a, point)), None,
+                            False))
             else:
                 out.append((a.name, a.triton_type(self.dtype_of(a, point.signature)), None, h is Hint.DIV16))
         return tuple(out)
@@ -561,8 +583,18 @@ class LaunchParam:
     """One parameter of the compiled kernel's entry, as the PTX declares it."""
 
     name: str  # kernel parameter name, or 'global_scratch' / 'profile_scratch' for Triton's hidden ones
-    size: int  # bytes passed to cuLaunchKernel
+    size: int  # bytes passed to cuLaunchKernel; 0 for a host tensor descriptor (expanded as Image.tensor_maps says)
     hidden: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class TensorMap:
+    """How Triton lowered one host tensor descriptor to TMA (its ``tensordesc_meta`` entry): the plugin encodes a
+    CUtensorMap with these for each launch."""
+
+    elem_type: int  # CUtensorMapDataType
+    swizzle: int  # CUtensorMapSwizzle
+    box: Tuple[int, ...]  # the block one TMA copy moves, outermost dim first
 
 
 @dataclasses.dataclass(frozen=True)
@@ -583,6 +615,9 @@ class Image:
     cluster: Tuple[int, int, int] = (1, 1, 1)  # CTAs per program (num_ctas): the launched grid is grid x cluster
     pdl: bool = False  # launched with programmatic stream serialisation
     cooperative: bool = False  # launched cooperatively
+    # per host tensor descriptor argument (kernel order): its TMA encoding, or None where Triton passes it decomposed
+    tensor_maps: Tuple[Optional[TensorMap], ...] = ()
+    descriptor_flags: int = 0  # the i1 options a decomposed descriptor carries (triton_compat.Abi)
 
     @property
     def arch_specific(self) -> bool:
@@ -644,7 +679,8 @@ class CompiledConfig:
                             "variant": s.variants.index(i.point.variant), "index": points.index(i.point),
                             "arch": i.arch, "target": i.target, "entry": i.entry, "shared": i.shared,
                             "scratch": i.scratch, "cubin": bool(i.cubin), "ptx": bool(i.ptx),
-                            "cluster": list(i.cluster), "pdl": i.pdl, "cooperative": i.cooperative}
+                            "cluster": list(i.cluster), "pdl": i.pdl, "cooperative": i.cooperative,
+                            "descriptors": [dataclasses.asdict(m) if m else "decomposed" for m in i.tensor_maps]}
                            for i in kernel.images],
             })
         return {"plugingen": tool_version, "triton": self.triton_version, "config": self.config.config_file.name,

@@ -80,7 +80,7 @@ def value_classes(spec: KernelSpec) -> Tuple[ValueClass, ...]:
     classes = [ValueClass(names[key], tuple(sorted(members)), False)
                for key, members in sorted(groups.items(), key=lambda item: min(item[1]))]
     classes += [ValueClass(a.name, (index[a.name],), False) for a in spec.fields if a.is_int_scalar]
-    pointers = tuple(i for i, a in enumerate(spec.args) if a.is_tensor and a.is_parameter)
+    pointers = tuple(i for i, a in enumerate(spec.args) if a.is_tensor and a.is_parameter and not a.is_descriptor)
     if pointers:
         classes.append(ValueClass("pointers", pointers, True))
     return tuple(c for c in classes if any(spec.args[i].is_read for i in c.members))

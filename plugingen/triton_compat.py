@@ -11,7 +11,7 @@ import contextlib
 import dataclasses
 import os
 import re
-from typing import Any, Iterator, Tuple
+from typing import Any, Iterator, Optional, Tuple
 
 from .errors import BuildError
 
@@ -20,19 +20,32 @@ PROVEN = ("3.3.0", "3.9.0")  # the oldest and newest releases CI builds every ex
 
 @dataclasses.dataclass(frozen=True)
 class Abi:
-    """What one range of Triton versions appends to a kernel's parameters, in order (all pointers), and which
-    launch options it compiles."""
+    """What one range of Triton versions appends to a kernel's parameters, in order (all pointers), which launch
+    options it compiles, and how its launcher passes a host tensor descriptor that was not lowered to TMA: base
+    pointer, shape and strides (i64), then ``descriptor_flags`` i1 options (padding; rounding to tf32), then the shape
+    (i32) and strides (i64) again. A TMA descriptor is the CUtensorMap, then the shape (i32) and strides (i64)."""
 
     first: Tuple[int, int]  # the first version of the range (the range ends where the next row begins)
     hidden: Tuple[str, ...]
     launch_pdl: bool  # the launch_pdl option (and tl.extra.cuda.gdc_*)
+    descriptor_flags: Optional[int]  # None: no host tensor descriptors (triton.tools.tensor_descriptor)
 
 
 ABI: Tuple[Abi, ...] = (
-    Abi((3, 3), ("global_scratch",), launch_pdl=False),
-    Abi((3, 4), ("global_scratch",), launch_pdl=True),
-    Abi((3, 5), ("global_scratch", "profile_scratch"), launch_pdl=True),
+    Abi((3, 3), ("global_scratch",), launch_pdl=False, descriptor_flags=None),
+    Abi((3, 4), ("global_scratch",), launch_pdl=True, descriptor_flags=0),
+    Abi((3, 5), ("global_scratch", "profile_scratch"), launch_pdl=True, descriptor_flags=1),
+    Abi((3, 7), ("global_scratch", "profile_scratch"), launch_pdl=True, descriptor_flags=2),
 )
+
+# the keys of a compiled kernel's ``tensordesc_meta`` entries (3.4 to 3.9); another key is a surprise, not a guess
+TENSORDESC_KEYS = frozenset({"swizzle", "elem_size", "elem_type", "block_size", "fp4_padded", "is_im2col"})
+
+
+def tma_data_type(device_type: int) -> int:
+    """The CUtensorMapDataType of Triton's device-side TMA element type (its launcher's TMA_DTYPE_DEVICE_TO_HOST:
+    the two enums differ for three values)."""
+    return {8: 10, 9: 8, 10: 9}.get(device_type, device_type)
 
 
 def version(text: str = "") -> Tuple[int, int]:

@@ -137,8 +137,7 @@ def tactics(decorators: Decorators, params: Sequence[KernelArg], meta: dsl.Kerne
         for key in kwargs:
             if key not in by_name:
                 error(f"{what} sets '{key}', which is not a parameter of the kernel", decorators.loc, "")
-        if getattr(config, "pre_hook", None) is not None:
-            error(f"{what} has a pre_hook; a plugin cannot run Python at launch", decorators.loc, "")
+        blocks = _hook_block_shapes(config, what, params, kwargs, decorators.loc, error)
         if getattr(config, "ir_override", None) is not None:
             error(f"{what} has an ir_override, which plugingen does not compile", decorators.loc, "")
         options = CompileOptions(config.num_warps, config.num_stages, getattr(config, "maxnreg", None),
@@ -149,8 +148,75 @@ def tactics(decorators: Decorators, params: Sequence[KernelArg], meta: dsl.Kerne
             if not isinstance(value, (int, float, str)):
                 error(f"{what} sets {key}={value!r}; a meta-parameter is an int, float, bool or str",
                       decorators.loc, "")
-        result.append(Tactic(meta_values, ((arch, options),)))
+        result.append(Tactic(meta_values, ((arch, options),), blocks))
     return tuple(result)
+
+
+class _BuildTimeArgs(dict):
+    """The ``nargs`` a config's pre_hook gets at build time: constexprs, the config's meta-parameters and stand-in
+    descriptors; any other argument exists only at launch."""
+
+    def __missing__(self, key: str) -> Any:
+        raise _LaunchArgument(key)
+
+
+class _LaunchArgument(Exception):
+    pass
+
+
+def _hook_block_shapes(config: Any, what: str, params: Sequence[KernelArg], kwargs: Dict[str, Any], loc: Location,
+                       error: Callable[[str, Location, str], None]) -> Tuple[Tuple[str, Tuple[int, ...]], ...]:
+    """The block shapes a config's pre_hook gives the kernel's host tensor descriptors (Triton's tutorials set
+    ``nargs['a_desc'].block_shape`` from the config's meta-parameters there). The hook runs at build time on
+    stand-in descriptors; one that reads a launch argument or does anything else is an error, as is a hook on a
+    kernel without descriptors: a plugin runs no Python at launch."""
+    hook = getattr(config, "pre_hook", None)
+    if hook is None:
+        return ()
+    descriptors = [p for p in params if p.is_descriptor]
+    if not descriptors:
+        error(f"{what} has a pre_hook; a plugin cannot run Python at launch", loc,
+              "a pre_hook is run at build time only to learn the block shapes of tensordesc arguments")
+        return ()
+    try:
+        from triton.tools.tensor_descriptor import TensorDescriptor
+    except ImportError:
+        error(f"{what} sets tensor descriptors in its pre_hook, which this Triton has no TensorDescriptor for", loc,
+              "build with Triton 3.4 or newer")
+        return ()
+    stand_ins = {}
+    for p in descriptors:
+        stand_in = object.__new__(TensorDescriptor)  # no __post_init__: it has no tensor
+        vars(stand_in).update(base=None, shape=None, strides=None, block_shape=None, padding="zero")
+        stand_ins[p.name] = stand_in
+    nargs = _BuildTimeArgs({p.name: p.value for p in params if p.kind is ArgKind.CONSTEXPR})
+    nargs.update(kwargs)
+    nargs.update(stand_ins)
+    try:
+        hook(nargs)
+    except _LaunchArgument as exc:
+        error(f"{what}: its pre_hook reads '{exc.args[0]}', which exists only at launch", loc,
+              "plugingen runs a pre_hook at build time to learn descriptor block shapes: it may read constexprs and "
+              "meta-parameters only")
+        return ()
+    except Exception as exc:  # the user's code: whatever it raises means it did more than set block shapes
+        error(f"{what}: its pre_hook failed at build time ({type(exc).__name__}: {exc})", loc,
+              "plugingen runs a pre_hook at build time only to learn descriptor block shapes")
+        return ()
+    found = []
+    for name, stand_in in stand_ins.items():
+        state = vars(stand_in)
+        if any(state[k] is not None for k in ("base", "shape", "strides")) or state["padding"] != "zero":
+            error(f"{what}: its pre_hook changes more of descriptor '{name}' than its block_shape", loc,
+                  "a plugin builds descriptors over the whole tensor, padded with zeros")
+        block = state["block_shape"]
+        if block is None:
+            continue
+        if not isinstance(block, (list, tuple)) or not all(isinstance(d, int) for d in block):
+            error(f"{what}: its pre_hook sets the block_shape of '{name}' to {block!r}, not a list of ints", loc, "")
+            continue
+        found.append((name, tuple(int(d) for d in block)))
+    return tuple(found)
 
 
 def _check_options(options: CompileOptions, what: str, at: Callable[[str], Location],

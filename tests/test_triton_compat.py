@@ -30,9 +30,9 @@ def test_a_hidden_parameter_no_row_knows_is_an_error_not_a_guess():
     spec = load_config(EXAMPLES / "vector_add" / "kernel_config.py", max_variants=None).kernels[0]
     point = spec.points()[-1]  # generic: x, y, out, n
     passed = ["u64", "u64", "u64", "u32"]
-    entry, params = aot._launch_params(spec, point, _ptx(passed + ["u64"]), "3.3.0")
+    entry, params, _ = aot._launch_params(spec, point, _ptx(passed + ["u64"]), "3.3.0")
     assert [p.name for p in params if p.hidden] == ["global_scratch"]
-    entry, params = aot._launch_params(spec, point, _ptx(passed + ["u64", "u64"]), "3.9.0")
+    entry, params, _ = aot._launch_params(spec, point, _ptx(passed + ["u64", "u64"]), "3.9.0")
     assert [p.name for p in params if p.hidden] == ["global_scratch", "profile_scratch"]
     with pytest.raises(BuildError, match=r"Triton 3.11.0 compiled 'vector_add_kernel' with 3 parameter\(s\) after "
                                          r"the config's \(8, 8, 8 bytes\); plugingen knows this Triton to add 2"):

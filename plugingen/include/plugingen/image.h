@@ -6,6 +6,21 @@
 
 namespace plugingen
 {
+//! How one host tensor descriptor argument (Triton's TensorDescriptor) reaches a compiled kernel: as a CUtensorMap the
+//! plugin encodes for each launch (then the shape as i32 and the strides as i64), or, where Triton did not lower it
+//! to TMA, decomposed into the base pointer, shape and strides as i64, `flags` zero bytes (padding and rounding
+//! options, per Triton version), then the shape as i32 and strides as i64 again.
+struct DescriptorLayout
+{
+    int32_t param; // its position among the kernel's parameters as the generated code passes them
+    int32_t rank;
+    bool tma;
+    int32_t elemType; // CUtensorMapDataType
+    int32_t swizzle; // CUtensorMapSwizzle
+    uint32_t box[5]; // the block Triton's TMA copies move, outermost dim first
+    int32_t flags;
+};
+
 //! One compiled image of one hint variant: a cubin for one SM, or PTX the driver JIT-compiles.
 struct KernelImage
 {
@@ -22,6 +37,8 @@ struct KernelImage
     uint32_t cluster[3]; // CTAs per program (Triton's num_ctas): the launched grid is the grid times this
     bool pdl; // launched with programmatic stream serialisation (Triton's launch_pdl)
     bool cooperative; // launched cooperatively (Triton's launch_cooperative_grid)
+    DescriptorLayout const* descriptors; // one per host tensor descriptor argument, in parameter order
+    int32_t nbDescriptors;
 
     bool needsLaunchEx() const
     {

@@ -592,6 +592,13 @@ constexpr int32_t kLAUNCH_ATTR_CLUSTER_SCHEDULING_POLICY = 5;
 constexpr int32_t kLAUNCH_ATTR_PROGRAMMATIC_STREAM_SERIALIZATION = 6;
 constexpr int32_t kCLUSTER_SCHEDULING_SPREAD = 1;
 
+// cuTensorMapEncodeTiled's (checked by tests/test_abi.py)
+constexpr size_t kTENSOR_MAP_BYTES = 128;
+constexpr size_t kTENSOR_MAP_ALIGN = 64;
+constexpr int32_t kTENSOR_MAP_INTERLEAVE_NONE = 0;
+constexpr int32_t kTENSOR_MAP_L2_PROMOTION_L2_128B = 2;
+constexpr int32_t kTENSOR_MAP_FLOAT_OOB_FILL_NONE = 0;
+
 struct LaunchAttribute
 {
     int32_t id;
@@ -635,6 +642,11 @@ struct Driver
     Result (*memsetD8Async)(unsigned long long, unsigned char, size_t, Stream);
     Result (*memcpyDtoDAsync)(unsigned long long, unsigned long long, size_t, Stream);
     Result (*launchKernelEx)(LaunchConfig const*, Function, void**, void**); // CUDA >= 12.0; null on older drivers
+    Result (*driverGetVersion)(int32_t*);
+    // CUDA >= 12.0; null on older drivers: (map, data type, rank, address, dims, byte strides, box, element strides,
+    // interleave, swizzle, L2 promotion, out-of-bounds fill)
+    Result (*tensorMapEncodeTiled)(void*, int32_t, uint32_t, void*, uint64_t const*, uint64_t const*, uint32_t const*,
+        uint32_t const*, int32_t, int32_t, int32_t, int32_t);
 };
 
 //! The driver's entry points, loaded once; throws when libcuda.so.1 or a required symbol is missing.
@@ -676,6 +688,8 @@ Driver const& driver()
         bind(d.memsetD8Async, "cuMemsetD8Async", true);
         bind(d.memcpyDtoDAsync, "cuMemcpyDtoDAsync_v2", true);
         bind(d.launchKernelEx, "cuLaunchKernelEx", false);
+        bind(d.driverGetVersion, "cuDriverGetVersion", true);
+        bind(d.tensorMapEncodeTiled, "cuTensorMapEncodeTiled", false);
         if (failure.empty())
         {
             Result const r = d.init(0);
@@ -828,8 +842,198 @@ void failTactic(int32_t tactic, int32_t count)
         + std::to_string(count) + ")");
 }
 
+// ------------------------------------------------------------------------------------------------- descriptors
+TensorDescriptor tensorDescriptor(
+    char const* name, void const* address, nvinfer1::PluginTensorDesc const& desc, int32_t rank)
+{
+    auto const failWith = [&](std::string const& why) {
+        fail(std::string("tensor descriptor '") + name + "': " + why);
+    };
+    int32_t const dims = desc.dims.nbDims;
+    if (rank < 1 || rank > 5 || dims < rank)
+    {
+        failWith("the tensor has " + std::to_string(dims) + " dims, fewer than the descriptor's " + std::to_string(rank));
+    }
+    TensorDescriptor t{};
+    t.base = reinterpret_cast<uintptr_t>(address);
+    t.rank = rank;
+    t.elemSize = static_cast<int32_t>(dataTypeSize(desc.type));
+    t.shape[0] = 1;
+    for (int32_t d = 0; d <= dims - rank; ++d)
+    {
+        t.shape[0] *= desc.dims.d[d];
+    }
+    for (int32_t i = 1; i < rank; ++i)
+    {
+        t.shape[i] = desc.dims.d[dims - rank + i];
+    }
+    t.strides[rank - 1] = 1;
+    for (int32_t i = rank - 2; i >= 0; --i)
+    {
+        t.strides[i] = t.strides[i + 1] * t.shape[i + 1];
+    }
+    for (int32_t i = 0; i < rank; ++i)
+    {
+        if (t.shape[i] < 1 || t.shape[i] > std::numeric_limits<int32_t>::max())
+        {
+            failWith("dim " + std::to_string(i) + " of its shape is " + std::to_string(t.shape[i])
+                + " (a descriptor's dims are 1 to 2147483647)");
+        }
+    }
+    if (t.base % 16 != 0)
+    {
+        failWith("the tensor's address " + std::to_string(t.base) + " is not 16-byte aligned");
+    }
+    for (int32_t i = 0; i + 1 < rank; ++i)
+    {
+        if (t.strides[i] * t.elemSize % 16 != 0)
+        {
+            failWith("rows of " + std::to_string(t.strides[i]) + " elements of " + std::to_string(t.elemSize)
+                + " bytes are not a multiple of 16 bytes (TMA's stride rule): pad the last dim");
+        }
+    }
+    return t;
+}
+
+namespace
+{
+constexpr int32_t kMaxLaunchParams = 256;
+constexpr int32_t kMaxDescriptors = 16;
+
+struct alignas(cu::kTENSOR_MAP_ALIGN) TensorMap
+{
+    unsigned char bytes[cu::kTENSOR_MAP_BYTES];
+};
+
+//! A launch's parameters with every host tensor descriptor expanded as the image's layouts say (on the stack:
+//! enqueue allocates nothing).
+struct ExpandedParams
+{
+    void* params[kMaxLaunchParams];
+    int32_t count{0};
+    TensorMap maps[kMaxDescriptors];
+    int32_t shape32[kMaxDescriptors][5];
+    unsigned char zeroFlag{0}; // padding "zero", no tf32 rounding: the options plugins give descriptors
+
+    void push(void* param, char const* kernel)
+    {
+        if (count == kMaxLaunchParams)
+        {
+            fail(std::string(kernel) + " takes more than " + std::to_string(kMaxLaunchParams) + " parameters");
+        }
+        params[count++] = param;
+    }
+};
+
+//! The CUtensorMap of `t` Triton's launcher would encode for `layout` (tiled, no interleave, L2 promotion 128B).
+void encodeTensorMap(TensorMap& map, DescriptorLayout const& layout, TensorDescriptor const& t, char const* kernel)
+{
+    cu::Driver const& d = cu::driver();
+    if (d.tensorMapEncodeTiled == nullptr)
+    {
+        fail(std::string(kernel) + " takes TMA descriptors, which need cuTensorMapEncodeTiled (CUDA 12.0 or newer)");
+    }
+    int32_t const rank = layout.rank;
+    uint64_t dims[5]{};
+    uint64_t strides[5]{};
+    uint32_t box[5]{};
+    uint32_t const elementStrides[5]{1, 1, 1, 1, 1};
+    for (int32_t i = 0; i < rank; ++i) // the driver counts dims innermost first
+    {
+        dims[rank - 1 - i] = static_cast<uint64_t>(t.shape[i]);
+        box[rank - 1 - i] = layout.box[i];
+    }
+    for (int32_t i = 0; i + 1 < rank; ++i)
+    {
+        strides[rank - 2 - i] = static_cast<uint64_t>(t.strides[i] * t.elemSize);
+    }
+    cu::Result const r = d.tensorMapEncodeTiled(&map, layout.elemType, static_cast<uint32_t>(rank),
+        reinterpret_cast<void*>(t.base), dims, strides, box, elementStrides, cu::kTENSOR_MAP_INTERLEAVE_NONE,
+        layout.swizzle, cu::kTENSOR_MAP_L2_PROMOTION_L2_128B, cu::kTENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    if (r != cu::kSUCCESS)
+    {
+        std::string shape;
+        for (int32_t i = 0; i < rank; ++i)
+        {
+            shape += (i ? ", " : "") + std::to_string(t.shape[i]) + "/" + std::to_string(layout.box[i]);
+        }
+        cu::checkCu(r, (std::string("cuTensorMapEncodeTiled(") + kernel + ", dims/box [" + shape + "])").c_str());
+    }
+    // as Triton's launcher (after CUTLASS): drivers up to 13.1 need bit 21 of the second word cleared for a tensor
+    // smaller than 128 KiB
+    int32_t version = 0;
+    if (d.driverGetVersion(&version) == cu::kSUCCESS && version <= 13010)
+    {
+        uint64_t lastByte = 0;
+        for (int32_t i = 0; i < rank; ++i)
+        {
+            lastByte += static_cast<uint64_t>(t.shape[i] - 1) * static_cast<uint64_t>(t.strides[i] * t.elemSize);
+        }
+        if (lastByte + 1 < 128 * 1024)
+        {
+            uint64_t word;
+            std::memcpy(&word, map.bytes + 8, sizeof(word));
+            word &= ~(uint64_t{1} << 21);
+            std::memcpy(map.bytes + 8, &word, sizeof(word));
+        }
+    }
+}
+
+//! `params` with each host tensor descriptor of `image` expanded into what its compiled entry takes.
+void expandDescriptors(ExpandedParams& out, KernelImage const& image, void** params, int32_t nbParams, char const* kernel)
+{
+    if (image.nbDescriptors > kMaxDescriptors)
+    {
+        fail(std::string(kernel) + " takes more than " + std::to_string(kMaxDescriptors) + " tensor descriptors");
+    }
+    int32_t next = 0;
+    for (int32_t p = 0; p < nbParams; ++p)
+    {
+        if (next == image.nbDescriptors || image.descriptors[next].param != p)
+        {
+            out.push(params[p], kernel);
+            continue;
+        }
+        DescriptorLayout const& layout = image.descriptors[next];
+        auto* t = static_cast<TensorDescriptor*>(params[p]);
+        check(t->rank == layout.rank, "a tensor descriptor's rank differs from the compiled kernel's");
+        if (layout.tma)
+        {
+            encodeTensorMap(out.maps[next], layout, *t, kernel);
+            out.push(&out.maps[next], kernel);
+        }
+        else
+        {
+            out.push(&t->base, kernel);
+            for (int32_t i = 0; i < t->rank; ++i)
+            {
+                out.push(&t->shape[i], kernel);
+            }
+            for (int32_t i = 0; i < t->rank; ++i)
+            {
+                out.push(&t->strides[i], kernel);
+            }
+            for (int32_t f = 0; f < layout.flags; ++f)
+            {
+                out.push(&out.zeroFlag, kernel);
+            }
+        }
+        for (int32_t i = 0; i < t->rank; ++i)
+        {
+            out.shape32[next][i] = static_cast<int32_t>(t->shape[i]);
+            out.push(&out.shape32[next][i], kernel);
+        }
+        for (int32_t i = 0; i < t->rank; ++i)
+        {
+            out.push(&t->strides[i], kernel);
+        }
+        ++next;
+    }
+}
+} // namespace
+
 // ------------------------------------------------------------------------------------------------- kernels
-void KernelSet::launch(int32_t variant, uint32_t const grid[3], void** params, cudaStream_t stream,
+void KernelSet::launch(int32_t variant, uint32_t const grid[3], void** params, int32_t nbParams, cudaStream_t stream,
     uint64_t globalScratch)
 {
     cu::Driver const& d = cu::driver();
@@ -851,6 +1055,12 @@ void KernelSet::launch(int32_t variant, uint32_t const grid[3], void** params, c
             + " bytes of workspace per program for Triton's global scratch, and enqueue got no workspace");
     }
     KernelImage const& image = *fn.image;
+    ExpandedParams expanded;
+    if (image.nbDescriptors != 0)
+    {
+        expandDescriptors(expanded, image, params, nbParams, mName);
+        params = expanded.params;
+    }
     cu::Result const launched = image.needsLaunchEx()
         ? launchEx(image, fn.function, grid, params, stream)
         : d.launchKernel(fn.function, grid[0], grid[1], grid[2], image.threads, 1, 1, image.sharedBytes, stream, params,

@@ -298,6 +298,24 @@ bool never(F&& compute)
 //! room to align its start.
 size_t scratchBytes(Range x, Range y, Range z, size_t perProgram, uint64_t alignment);
 
+// ------------------------------------------------------------------------------------------------- descriptors
+//! A plugin tensor as a kernel's host tensor descriptor argument sees it (Triton's TensorDescriptor): its leading
+//! dims flattened into the first of `rank` dims, contiguous strides in elements.
+struct TensorDescriptor
+{
+    uint64_t base;
+    int32_t rank;
+    int32_t elemSize;
+    int64_t shape[5];
+    int64_t strides[5];
+};
+
+//! The descriptor of rank `rank` of the tensor at `address` described by `desc`, or an error naming `name` when
+//! it breaks Triton's (and TMA's) rules: a 16-byte aligned base, 16-byte aligned strides, no empty dim, dims that
+//! fit the kernel's 32-bit shape parameters, at least `rank` dims.
+TensorDescriptor tensorDescriptor(
+    char const* name, void const* address, nvinfer1::PluginTensorDesc const& desc, int32_t rank);
+
 // ------------------------------------------------------------------------------------------------- kernels
 namespace cu
 {
@@ -331,9 +349,11 @@ public:
     //! without a GPU). `tacticOf[v]` is compiled variant v's tactic index; writes the values to `out`, if given.
     int32_t viableTactics(int32_t const* tacticOf, int32_t nbTactics, int32_t* out) const;
 
-    //! Launches variant `variant` on `stream`; `params` point at each kernel parameter's value; `globalScratch` is
-    //! the kernel's scratch in the workspace (0: no workspace).
-    void launch(int32_t variant, uint32_t const grid[3], void** params, cudaStream_t stream, uint64_t globalScratch);
+    //! Launches variant `variant` on `stream`; `params` point at each of the `nbParams` kernel parameters' value (a
+    //! host tensor descriptor's at its TensorDescriptor, expanded as the image's layout says); `globalScratch` is the
+    //! kernel's scratch in the workspace (0: no workspace).
+    void launch(int32_t variant, uint32_t const grid[3], void** params, int32_t nbParams, cudaStream_t stream,
+        uint64_t globalScratch);
 
 private:
     struct Loaded
@@ -439,8 +459,9 @@ void serializeFields(FieldInfo const* info, size_t count, void* fields, nvinfer1
     static void outputShapes(DimsExprs const* inputs, DimsExprs* outputs, IExprBuilder&);
     static Launch computeLaunch(Fields const&, PluginTensorDesc const* inputs, int32_t tactic);
     static char const* profileViolation(Fields const&, DynamicPluginTensorDesc const* inputs, int32_t tactic);
-    static void launch(KernelSet&, Fields const&, Launch const&, void const* const* inputs, void* const* outputs,
-        uint64_t globalScratch, cudaStream_t);
+    static void launch(KernelSet&, Fields const&, Launch const&, PluginTensorDesc const* inputDesc,
+        PluginTensorDesc const* outputDesc, void const* const* inputs, void* const* outputs, uint64_t globalScratch,
+        cudaStream_t);
 */
 template <typename K>
 class Plugin final : public nvinfer1::IPluginV3,
@@ -653,7 +674,7 @@ public:
                 uint64_t const scratch = K::kScratchBytes == 0
                     ? 0
                     : alignUp(reinterpret_cast<uintptr_t>(workspace), K::kScratchAlign);
-                K::launch(kernels(), mFields, launch, inputs, outputs, scratch, stream);
+                K::launch(kernels(), mFields, launch, inputDesc, outputDesc, inputs, outputs, scratch, stream);
             }
             return int32_t{0};
         });
