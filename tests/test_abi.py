@@ -88,5 +88,11 @@ static_assert(cu::kFUNC_ATTR_NON_PORTABLE_CLUSTER_SIZE_ALLOWED
 static_assert(cu::kFUNC_ATTR_MAX_DYNAMIC_SHARED == CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, "shared");
 static_assert(cu::kATTR_CC_MAJOR == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, "major");
 static_assert(cu::kATTR_SHARED_OPTIN == CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, "optin");
+static_assert(cu::kTENSOR_MAP_BYTES == sizeof(CUtensorMap) && cu::kTENSOR_MAP_ALIGN >= alignof(CUtensorMap), "map");
+static_assert(cu::kTENSOR_MAP_INTERLEAVE_NONE == CU_TENSOR_MAP_INTERLEAVE_NONE, "interleave");
+static_assert(cu::kTENSOR_MAP_L2_PROMOTION_L2_128B == CU_TENSOR_MAP_L2_PROMOTION_L2_128B, "l2");
+static_assert(cu::kTENSOR_MAP_FLOAT_OOB_FILL_NONE == CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE, "fill");
+static_assert(sizeof(CUtensorMapDataType) == sizeof(int32_t) && sizeof(CUtensorMapSwizzle) == sizeof(int32_t)
+    && sizeof(CUtensorMapInterleave) == sizeof(int32_t), "enums passed as int32_t");
 """)
     _compile([f"-I{CUDA_INCLUDE}", "-fsyntax-only", "-Wno-unused-function", str(source)], tmp_path)

@@ -1,5 +1,6 @@
-"""GPU: published kernels built as they are — the Triton tutorials' matmul (autotuned: every tactic), fused softmax
-and layer norm, and TensorRT-LLM's PluginGen FMHA with its own kernel_config.py — against torch, odd sizes too.
+"""GPU: published kernels built as they are — the Triton tutorials' matmul (autotuned: every tactic), fused softmax,
+layer norm, TMA fused attention and persistent warp-specialised TMA matmul (host tensor descriptors), and
+TensorRT-LLM's PluginGen FMHA with its own kernel_config.py — against torch, odd sizes too.
 
 The kernels come from $PLUGINGEN_PUBLISHED (see tests/published/README.md; skipped without it). Each is built in
 a subprocess with CUDA_VISIBLE_DEVICES="" — the build sees no GPU, as on a build machine — then run on the GPU."""
@@ -18,7 +19,7 @@ PUBLISHED = os.environ.get("PLUGINGEN_PUBLISHED")
 if not PUBLISHED:
     pytest.skip("PLUGINGEN_PUBLISHED (a folder with the published kernels) is not set", allow_module_level=True)
 
-from plugingen.testing import PluginRunner  # noqa: E402
+from plugingen.testing import PluginError, PluginRunner  # noqa: E402
 
 pytestmark = pytest.mark.gpu
 CONFIGS = Path(__file__).resolve().parents[1] / "published"
@@ -57,6 +58,18 @@ def softmax(tmp_path_factory):
 @pytest.fixture(scope="module")
 def layernorm(tmp_path_factory):
     with tutorial(tmp_path_factory, "layernorm") as runner:
+        yield runner
+
+
+@pytest.fixture(scope="module")
+def fused_attention(tmp_path_factory):
+    with tutorial(tmp_path_factory, "fused_attention") as runner:
+        yield runner
+
+
+@pytest.fixture(scope="module")
+def persistent_matmul(tmp_path_factory):
+    with tutorial(tmp_path_factory, "persistent_matmul") as runner:
         yield runner
 
 
@@ -117,3 +130,40 @@ def test_trtllm_fmha_config_unchanged(fmha, batch, heads, seq):
     causal = torch.ones(seq, seq, device="cuda", dtype=torch.bool).tril()  # TensorRT-LLM's kernel is causal
     p = torch.softmax(scores.masked_fill(~causal, float("-inf")), -1)
     torch.testing.assert_close(out.float(), p @ v.float(), atol=2e-2, rtol=2e-2)
+
+
+needs_tma = pytest.mark.skipif(torch.cuda.get_device_capability()[0] < 9, reason="TMA tutorials: sm_90 and newer")
+
+
+@needs_tma
+@pytest.mark.parametrize("z,h,n", [(1, 1, 128), (2, 3, 384), (1, 2, 1024)])
+def test_tutorial_tma_fused_attention(fused_attention, z, h, n):
+    q, k, v = (torch.randn(z, h, n, 64, device="cuda", dtype=torch.float16) for _ in range(3))
+    scores = (q.float() @ k.float().transpose(-1, -2)) * 0.125
+    causal = torch.ones(n, n, device="cuda", dtype=torch.bool).tril()
+    scores = scores.masked_fill(~causal, float("-inf"))
+    for tactic in (1, 2):
+        o, m = fused_attention.run("_attn_fwdPlugin", {"sm_scale": 0.125}, [q, k, v], tactic=tactic)
+        torch.cuda.synchronize()
+        torch.testing.assert_close(o.float(), torch.softmax(scores, -1) @ v.float(), atol=2e-2, rtol=2e-2)
+        # M: the row's log-sum-exp in base 2 (the kernel scales by 1/ln 2)
+        torch.testing.assert_close(m, torch.logsumexp(scores, -1) * 1.4426950408889634, atol=1e-3, rtol=1e-3)
+
+
+@needs_tma
+def test_tutorial_tma_fused_attention_refuses_a_partial_block(fused_attention):
+    q = torch.randn(1, 1, 200, 64, device="cuda", dtype=torch.float16)
+    with pytest.raises(PluginError, match=r"constraint 'N_CTX % BLOCK_M == 0' does not hold"):
+        fused_attention.run("_attn_fwdPlugin", {"sm_scale": 0.125}, [q, q, q])
+
+
+@needs_tma
+@pytest.mark.parametrize("m,n,k", [(1, 8, 8), (777, 1032, 520), (1000, 4096, 4096), (129, 264, 1000)])
+def test_tutorial_persistent_warp_specialised_tma_matmul(persistent_matmul, m, n, k):
+    a = torch.randn(m, k, device="cuda", dtype=torch.float16) / 16
+    b = torch.randn(n, k, device="cuda", dtype=torch.float16) / 16  # N x K, as the tutorial passes b
+    want = a.float() @ b.float().T
+    for tactic in (1, 2):
+        c, = persistent_matmul.run("matmul_kernel_tma_persistentPlugin", {}, [a, b], tactic=tactic)
+        torch.cuda.synchronize()
+        torch.testing.assert_close(c.float(), want, atol=1e-2, rtol=1e-2, msg=f"tactic {tactic}")

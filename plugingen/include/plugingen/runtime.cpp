@@ -594,7 +594,7 @@ constexpr int32_t kCLUSTER_SCHEDULING_SPREAD = 1;
 
 // cuTensorMapEncodeTiled's (checked by tests/test_abi.py)
 constexpr size_t kTENSOR_MAP_BYTES = 128;
-constexpr size_t kTENSOR_MAP_ALIGN = 64;
+constexpr size_t kTENSOR_MAP_ALIGN = 128; // at least alignof(CUtensorMap)
 constexpr int32_t kTENSOR_MAP_INTERLEAVE_NONE = 0;
 constexpr int32_t kTENSOR_MAP_L2_PROMOTION_L2_128B = 2;
 constexpr int32_t kTENSOR_MAP_FLOAT_OOB_FILL_NONE = 0;
