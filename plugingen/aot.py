@@ -190,6 +190,11 @@ def check_blocks(spec: KernelSpec, point: Point) -> None:
             raise BuildError(f"the block of tensor descriptor '{arg.name}' is {list(block)} at "
                              f"{spec.describe_point(point)}: a TMA block has 1 to 5 dims, each a power of two up to "
                              "256", arg.loc)
+        first = spec.block_shape(arg, spec.points()[0])
+        if len(block) != len(first):  # the plugin builds each descriptor once, of one rank, for every image
+            raise BuildError(f"the block of tensor descriptor '{arg.name}' has {len(block)} dims at "
+                             f"{spec.describe_point(point)} but {len(first)} at "
+                             f"{spec.describe_point(spec.points()[0])}", arg.loc)
 
 
 def _descriptor_sizes(rank: int, tma: bool, flags: int) -> List[int]:

@@ -128,7 +128,7 @@ def tactics(decorators: Decorators, params: Sequence[KernelArg], meta: dsl.Kerne
     by_name = {p.name: p for p in params}
     result = []
     for index, config in enumerate(_prune(decorators, params, name, error)):
-        what = f"config {index} ({config}) of '{name}'"
+        what = f"config {index} ({_describe(config)}) of '{name}'"
         kwargs = _kwargs(config)
         missing = [n for n in tuned if n not in kwargs]
         if missing:
@@ -150,6 +150,15 @@ def tactics(decorators: Decorators, params: Sequence[KernelArg], meta: dsl.Kerne
                       decorators.loc, "")
         result.append(Tactic(meta_values, ((arch, options),), blocks))
     return tuple(result)
+
+
+def _describe(config: Any) -> str:
+    """``BLOCK=256, num_warps=4, num_stages=3`` (Triton's own ``str(config)`` differs between versions)."""
+    parts = [f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in _kwargs(config).items()]
+    parts += [f"num_warps={config.num_warps}", f"num_stages={config.num_stages}"]
+    parts += [f"{k}={getattr(config, k)}" for k in ("num_ctas", "maxnreg")
+              if getattr(config, k, None) not in (None, 1)]
+    return ", ".join(parts)
 
 
 class _BuildTimeArgs(dict):

@@ -74,7 +74,7 @@ CASES = {
     "arg_name_mismatch": "InputArg 'b' is at the position of kernel parameter 'y' "
                          "(hint: ios must use the kernel's parameter names, in order)",
     "duplicate_arg_name": "duplicate argument name 'x' (first at line 9) at the position of kernel parameter 'y'",
-    "arg_unknown_keyword": "InputArg has no argument 'hint' (valid: name, dtype, hints)",
+    "arg_unknown_keyword": "InputArg has no argument 'hint' (valid: name, dtype, hints, block_shape)",
     "constexpr_for_plain_param": "Constexpr(1024) is given for kernel parameter 'n', which is not tl.constexpr "
                                  "(hint: annotate 'n: tl.constexpr' or pass it as an argument)",
     "arg_for_constexpr_param": "kernel parameter 'BLOCK' is tl.constexpr but ios gives a ParamArg "
@@ -130,7 +130,7 @@ CASES = {
     "autotune_sets_argument": "the autotune configs of kernel 'sets_argument_kernel' set 'n', which is not "
                               "tl.constexpr (hint: configs and heuristics set meta-parameters; run-time values come "
                               "through ios)",
-    "autotune_uneven_configs": "config 1 (BLOCK: 256, num_warps: 4, num_ctas: 1, num_stages: 3, maxnreg: None) of "
+    "autotune_uneven_configs": "config 1 (BLOCK=256, num_warps=4, num_stages=3) of "
                                "'uneven_configs_kernel' does not set WIDE, which other configs set (hint: every config "
                                "must set the same meta-parameters)",
     "autotune_prune_needs_arguments": "early_config_prune of 'pruned_kernel' needs launch arguments (KeyError: 'n'), "

@@ -43,10 +43,30 @@ def model_refuses(spec, shapes, fields):
         return "grid"
     if 0 in grid:
         return None  # nothing to launch: no variant is needed
+    if descriptor_refuses(spec, shapes, expected_output_shapes(spec, shapes)):
+        return "descriptor"
     values = {**{a.name: 0x1000 for a in spec.inputs}, **{a.name: 0x2000 for a in spec.outputs}, **env}
     if spec.select_variant(values) is None:
         return "no variant"
     return None
+
+
+def descriptor_refuses(spec, in_shapes, out_shapes):
+    """Whether a host tensor descriptor's tensor breaks TMA's rules (runtime.cpp tensorDescriptor): fewer dims than
+    the descriptor, a dim (leading dims flattened) outside 1..2^31-1, rows that are not 16-byte multiples."""
+    for arg in spec.descriptors:
+        shape = (in_shapes if arg.kind.value == "InputArg" else out_shapes)[arg.slot]
+        rank = len(spec.block_shape(arg, spec.points()[0]))
+        if len(shape) < rank:
+            return True
+        flat = [1] + list(shape[len(shape) - rank + 1:])
+        for d in shape[:len(shape) - rank + 1]:
+            flat[0] *= d
+        if any(not 1 <= d <= 2**31 - 1 for d in flat):
+            return True
+        if rank > 1 and flat[-1] * spec.dtype_of(arg, 0).size % 16:
+            return True
+    return False
 
 
 def model_refuses_rules(spec, shapes):

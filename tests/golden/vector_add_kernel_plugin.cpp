@@ -101,7 +101,8 @@ struct Kernel
     //! Launches the most specialised hint variant (of launch.variant's signature, tactic and heuristic values) whose
     //! hints hold for these arguments.
     static void launch(plugingen::KernelSet& kernels, Fields const& fields, Launch const& launch,
-        void const* const* inputs, void* const* outputs, uint64_t globalScratch, cudaStream_t stream)
+        PluginTensorDesc const* inputDesc, PluginTensorDesc const* outputDesc, void const* const* inputs,
+        void* const* outputs, uint64_t globalScratch, cudaStream_t stream)
     {
         uint64_t arg_x = reinterpret_cast<uintptr_t>(inputs[0]);
         uint64_t arg_y = reinterpret_cast<uintptr_t>(inputs[1]);
@@ -109,19 +110,21 @@ struct Kernel
         int32_t arg_n = launch.n;
         static_cast<void>(fields);
         static_cast<void>(inputs); // unread when every input is updated in place (the kernel gets the output)
+        static_cast<void>(inputDesc); // read for host tensor descriptors only
+        static_cast<void>(outputDesc);
         uint64_t noScratch = 0; // a hidden scratch pointer the kernel does not use
         static_cast<void>(noScratch);
         // variant 0: x % 16 == 0, y % 16 == 0, out % 16 == 0, n % 16 == 0
         if ((arg_x % 16 == 0) && (arg_y % 16 == 0) && (arg_out % 16 == 0) && (arg_n % 16 == 0))
         {
             void* params[]{&arg_x, &arg_y, &arg_out, &arg_n, &noScratch, &noScratch};
-            return kernels.launch(launch.variant + 0, launch.grid, params, stream, globalScratch);
+            return kernels.launch(launch.variant + 0, launch.grid, params, 6, stream, globalScratch);
         }
         // variant 1: generic (no hints)
         if (true)
         {
             void* params[]{&arg_x, &arg_y, &arg_out, &arg_n, &noScratch, &noScratch};
-            return kernels.launch(launch.variant + 1, launch.grid, params, stream, globalScratch);
+            return kernels.launch(launch.variant + 1, launch.grid, params, 6, stream, globalScratch);
         }
     }
 };
