@@ -96,6 +96,18 @@ def _ref_fmha(torch, ins, fields, dims):
     return [(0, out, 1e-2, ("heads", heads)), (1, l_, 1e-3, ("heads", heads)), (2, m, 1e-3, ("heads", heads))]
 
 
+def _ref_causal_attention(torch, ins, fields, dims):
+    """The tutorial attention's outputs: M (log-sum-exp in base 2, output 0) and o (output 1), causal."""
+    q, k, v = ins
+    heads = min(2, q.shape[0] * q.shape[1])
+    qf, kf, vf = (t.reshape(-1, t.shape[2], t.shape[3])[:heads].double() for t in (q, k, v))
+    s = fields["sm_scale"] * (qf @ kf.transpose(-1, -2))
+    n = s.shape[-1]
+    s = s.masked_fill(~torch.ones(n, n, dtype=torch.bool, device=s.device).tril(), float("-inf"))
+    return [(1, torch.softmax(s, -1) @ vf, 1e-2, ("heads", heads)),
+            (0, torch.logsumexp(s, -1) * 1.4426950408889634, 1e-3, ("heads", heads))]
+
+
 def _layer_norm_op(torch, ins, fields):
     import torch.nn.functional as F
 
@@ -114,6 +126,9 @@ TUNED_CONFIGS = ("tests/kernels/tuned_matmul_config.py", "tests/kernels/tuned_ac
                  "tests/kernels/heuristic_rows_config.py")
 #: configs the parity bench leaves out, and why
 UNTIMED_CONFIGS = {
+    "tests/kernels/tensor_descriptors_portable_config.py": "the portable PTX (descriptors decomposed), where the JIT "
+                                                           "compiles for the GPU's own SM: different code; numerics "
+                                                           "in tests/gpu/test_tensor_descriptors_gpu.py",
     "tests/kernels/inplace_ops_config.py": "in-place: each launch changes its input, so repeated launches differ",
     "tests/kernels/fp8_cast_config.py": "fp8 conversions; numerics in tests/gpu/test_signatures_gpu.py",
 }
@@ -232,6 +247,12 @@ CASES: List[Case] = [
          _n_shapes(), lambda d: [("fp32", (d["n"],), "randn")],
          "x + 1", lambda torch, ins, f: (lambda: ins[0] + 1),
          lambda torch, ins, f, d: [(0, ins[0].double() + 1, 1e-6, None)]),
+    Case("desc_scale (host TMA descriptors)", "tests/kernels/tensor_descriptors_config.py", "desc_scale_kernel",
+         {"alpha": 1.5}, [("1x64x1024", {"b": 1, "r": 64, "c": 1024}), ("4x512x2048", {"b": 4, "r": 512, "c": 2048}),
+                          ("3x37x1000", {"b": 3, "r": 37, "c": 1000}), ("8x1024x4096", {"b": 8, "r": 1024, "c": 4096})],
+         lambda d: [("fp16", (d["b"], d["r"], d["c"]), "randn")],
+         "x * alpha", lambda torch, ins, f: (lambda: ins[0] * f["alpha"]),
+         lambda torch, ins, f, d: [(0, ins[0].double() * f["alpha"], 1e-3, None)]),
     Case("tuned_matmul", "tests/kernels/tuned_matmul_config.py", "_matmul_kernel", {}, _MATMUL_SHAPES,
          _matmul_inputs, "leaky_relu(a @ b)", _matmul_op, _ref_matmul, flops=_matmul_flops),
     Case("tutorial matmul", "tests/published/matmul_config.py", "matmul_kernel", {}, _MATMUL_SHAPES,
@@ -253,6 +274,24 @@ CASES: List[Case] = [
          lambda torch, ins, f, d: [(0, torch.nn.functional.layer_norm(ins[0].double(), (d["cols"],), ins[1].double(),
                                                                       ins[2].double(), f["eps"]), 1e-2, None)],
          published="layernorm.py"),
+    Case("tutorial persistent TMA matmul (warp-specialised)", "tests/published/persistent_matmul_config.py",
+         "matmul_kernel_tma_persistent", {},
+         [("512^3", {"M": 512, "N": 512, "K": 512}), ("777x1032x520", {"M": 777, "N": 1032, "K": 520}),
+          ("4096^3", {"M": 4096, "N": 4096, "K": 4096}), ("8192^3", {"M": 8192, "N": 8192, "K": 8192})],
+         lambda d: [("fp16", (d["M"], d["K"]), "randn"), ("fp16", (d["N"], d["K"]), "randn")],
+         "a @ b.T", lambda torch, ins, f: (lambda: ins[0] @ ins[1].T),
+         lambda torch, ins, f, d: [(0, ins[0].double() @ ins[1].double().T, 1e-2, None)],
+         flops=lambda d: 2.0 * d["M"] * d["N"] * d["K"], published="persistent_matmul.py"),
+    Case("tutorial TMA fused attention (causal)", "tests/published/fused_attention_config.py", "_attn_fwd",
+         {"sm_scale": 0.125},
+         [("1x4x128", {"z": 1, "h": 4, "n": 128}), ("4x16x1024", {"z": 4, "h": 16, "n": 1024}),
+          ("4x16x4096", {"z": 4, "h": 16, "n": 4096})],
+         lambda d: [("fp16", (d["z"], d["h"], d["n"], 64), "randn")] * 3,
+         "F.scaled_dot_product_attention(is_causal=True) (no M)",
+         lambda torch, ins, f: (lambda: torch.nn.functional.scaled_dot_product_attention(
+             ins[0], ins[1], ins[2], is_causal=True, scale=f["sm_scale"])),
+         _ref_causal_attention, flops=lambda d: 2.0 * d["z"] * d["h"] * d["n"] * d["n"] * 64,
+         published="fused_attention.py"),
 ]
 
 
@@ -323,14 +362,20 @@ def kernel_arguments(spec, inputs: Sequence[Any], outputs: Sequence[Any], fields
     constexprs include what ``tactic`` (index) and the heuristics set, as the kernel's decorators would."""
     from plugingen.model import ArgKind
 
+    from plugingen.model import Point
+
     args, constexprs = [], dict(spec.tactics[tactic].meta)
     if spec.heuristics:
         env = spec.launch_env(fields, dims, tactic)
         constexprs.update((h.name, value) for h, value in zip(spec.heuristics, spec.choice(env)))
+    point = Point(tactic, tuple(constexprs[h.name] for h in spec.heuristics), spec.variants[0])
     for a in spec.args:
         if not a.is_parameter:
             continue
-        if a.kind is ArgKind.INPUT:
+        if a.is_descriptor:
+            tensor = (inputs if a.kind is ArgKind.INPUT else outputs)[a.slot]
+            args.append(host_descriptor(tensor, spec.block_shape(a, point)))
+        elif a.kind is ArgKind.INPUT:
             args.append(inputs[a.slot])
         elif a.kind is ArgKind.OUTPUT:
             args.append(outputs[a.slot])
@@ -343,7 +388,19 @@ def kernel_arguments(spec, inputs: Sequence[Any], outputs: Sequence[Any], fields
     return args, constexprs
 
 
+def host_descriptor(tensor: Any, block: Sequence[int]) -> Any:
+    """The TensorDescriptor a user passes the JIT for a plugin's descriptor argument: the whole contiguous tensor,
+    its leading dims flattened to the block's rank (as the plugin builds it)."""
+    from triton.tools.tensor_descriptor import TensorDescriptor
+
+    rank = len(block)
+    shape = [math.prod(tensor.shape[:tensor.dim() - rank + 1])] + list(tensor.shape[tensor.dim() - rank + 1:])
+    strides = [math.prod(shape[i + 1:]) for i in range(rank)]
+    return TensorDescriptor(tensor, shape, strides, list(block))
+
+
 def _address(value: Any) -> Any:
+    value = getattr(value, "base", value)  # a TensorDescriptor: its tensor
     return value.data_ptr() if hasattr(value, "data_ptr") else value
 
 
@@ -390,8 +447,9 @@ def matched_jit(jit_fn, spec, variant_index: int, signature: int = 0):
     annotations = dict(getattr(raw, "__annotations__", {}))
     no_spec, no_align = [], []
     for a, hint in zip(spec.args, variant.hints):
-        if a.kind.is_constexpr or not hint.passed:
-            continue  # the JIT turns an int argument equal to 1 into the constant 1 by itself, like the AOT does
+        if a.kind.is_constexpr or not hint.passed or a.is_descriptor:
+            continue  # the JIT turns an int argument equal to 1 into the constant 1 by itself, like the AOT does;
+            # it never specialises a descriptor
         if a.is_tensor:
             if hint is not Hint.DIV16:
                 no_align.append(a.name)
