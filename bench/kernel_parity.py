@@ -253,6 +253,10 @@ CASES: List[Case] = [
          lambda d: [("fp16", (d["b"], d["r"], d["c"]), "randn")],
          "x * alpha", lambda torch, ins, f: (lambda: ins[0] * f["alpha"]),
          lambda torch, ins, f, d: [(0, ins[0].double() * f["alpha"], 1e-3, None)]),
+    Case("persistent_scale (num_sms grid)", "tests/kernels/persistent_config.py", "persistent_scale_kernel", {},
+         _n_shapes() + [("medium, n % 16 = 3", {"n": (1 << 20) + 3})], lambda d: [("fp32", (d["n"],), "randn")],
+         "x * 3", lambda torch, ins, f: (lambda: ins[0] * 3),
+         lambda torch, ins, f, d: [(0, ins[0].double() * 3, 0.0, None)]),
     Case("tuned_matmul", "tests/kernels/tuned_matmul_config.py", "_matmul_kernel", {}, _MATMUL_SHAPES,
          _matmul_inputs, "leaky_relu(a @ b)", _matmul_op, _ref_matmul, flops=_matmul_flops),
     Case("tutorial matmul", "tests/published/matmul_config.py", "matmul_kernel", {}, _MATMUL_SHAPES,
@@ -345,9 +349,15 @@ def dim_size_values(spec, input_shapes: Sequence[Sequence[int]]) -> Dict[str, in
     return spec.dim_size_env(input_shapes)
 
 
-def launch_env(spec, fields: Dict[str, Any], dims: Dict[str, int], tactic: int = 0) -> Dict[str, int]:
-    """Names a grid expression may use (the model's grid_names) with their values for ``tactic`` (index)."""
-    return spec.launch_env(fields, dims, tactic)
+def launch_env(spec, fields: Dict[str, Any], dims: Dict[str, int], tactic: int = 0,
+               num_sms: Optional[int] = None) -> Dict[str, int]:
+    """Names a grid expression may use (the model's grid_names) with their values for ``tactic`` (index) on a GPU
+    of ``num_sms`` SMs (this GPU's when None and the grid reads it)."""
+    if spec.uses_num_sms and num_sms is None:
+        import torch
+
+        num_sms = torch.cuda.get_device_properties(torch.cuda.current_device()).multi_processor_count
+    return spec.launch_env(fields, dims, tactic, num_sms)
 
 
 def grid_of(spec, env: Dict[str, int]) -> Tuple[int, int, int]:

@@ -15,7 +15,7 @@ import jinja2
 
 from . import __version__, expr
 from .errors import BuildError
-from .model import (ArgKind, CompiledConfig, CompiledKernel, DType, Hint, Image, KernelArg, KernelSpec, Point, Variant,
+from .model import (NUM_SMS, ArgKind, CompiledConfig, CompiledKernel, DType, Hint, Image, KernelArg, KernelSpec, Point, Variant,
                     integer_meta)
 
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -172,6 +172,9 @@ def launch_lines(spec: KernelSpec) -> List[str]:
     lines += scalar_lines
     values.update(scalars)
     lines.extend(_heuristic_lines(spec, values))
+    if spec.uses_num_sms:
+        lines.append("int64_t const v_num_sms = plugingen::smCount(); // the current device's")
+        values[NUM_SMS] = "v_num_sms"
     for constraint in spec.constraints:
         names = sorted(expr.names(constraint.expr))
         shown = ", ".join(f"{{{cpp_string(n)}, {values[n]}}}" for n in names)
@@ -250,6 +253,8 @@ def _range_values(spec: KernelSpec) -> Tuple[List[str], Dict[str, str]]:
     for h in spec.heuristics:
         lines.append(f"plugingen::Range const r_{h.name} = {expr.emit_range(h.expr, values.__getitem__)};")
         values[h.name] = f"r_{h.name}"
+    if spec.uses_num_sms:  # the engine may run on any GPU
+        values[NUM_SMS] = "plugingen::Range{1, plugingen::kMaxSmCount}"
     return lines, values
 
 

@@ -16,7 +16,7 @@ from typing import Any, Dict, Iterator, List, NoReturn, Optional, Sequence, Tupl
 
 from . import aot, dsl, expr, loader, specialise, tuning
 from .errors import ConfigError, ConfigWarning, Location, PluginGenError
-from .model import (ArgKind, ConfigSpec, Constraint, DimSizeValue, DType, Hint, KernelArg, KernelSpec, OutputShape,
+from .model import (NUM_SMS, ArgKind, ConfigSpec, Constraint, DimSizeValue, DType, Hint, KernelArg, KernelSpec, OutputShape,
                     Signature, Tactic, Variant, integer_meta, scalar_names)
 from .sourcemap import SourceMap
 
@@ -488,7 +488,8 @@ def _expression_names(params: List[KernelArg], tactics: Tuple[Tactic, ...],
     meta = integer_meta(tactics)
     usable = {p.name for p in params if p.name in scalar_names(params) and (p.kind is not ArgKind.TUNED
                                                                            or p.name in meta)}
-    return usable | {v.target for v in launch_values}
+    taken = {p.name for p in params} | {v.target for v in launch_values}
+    return usable | {v.target for v in launch_values} | ({NUM_SMS} - taken)
 
 
 def _check_constraints(meta: dsl.KernelMetaData, params: List[KernelArg], tactics: Tuple[Tactic, ...],

@@ -22,7 +22,7 @@ from . import expr
 from .errors import Location
 from .trt import DataType, PluginFieldType
 
-__all__ = ["Location", "DType", "Hint", "ArgKind", "KernelArg", "OutputShape", "DimSizeValue", "Variant",
+__all__ = ["NUM_SMS", "Location", "DType", "Hint", "ArgKind", "KernelArg", "OutputShape", "DimSizeValue", "Variant",
            "CompileOptions", "Tactic", "integer_meta", "Heuristic", "Constraint", "Signature", "Point", "KernelSpec", "ConfigSpec",
            "LaunchParam", "TensorMap", "Image", "CompiledKernel", "CompiledConfig"]
 
@@ -185,6 +185,9 @@ class KernelArg:
         if self.is_descriptor:
             return f"tensordesc<{name}{list(block)}>"
         return ("*" if self.is_tensor else "") + name
+
+
+NUM_SMS = "num_sms"  # the launch value every grid and constraint may use: the device's SM count, read at launch
 
 
 def _is_int(value: object) -> bool:
@@ -434,10 +437,22 @@ class KernelSpec:
             env[value.target] = expr.evaluate(value.rule.expr, dims, lambda t: _volume(input_shapes[slots[t]]))
         return env
 
-    def launch_env(self, fields: Mapping[str, int], dim_sizes: Mapping[str, int], tactic: int = 0) -> Dict[str, int]:
-        """Every name a grid may use, from field values, ``dim_size_env``'s result and a tactic (index), as the
-        plugin computes them; raises ``ValueError`` when a heuristic's value was not compiled."""
+    @property
+    def uses_num_sms(self) -> bool:
+        """Whether a grid axis or constraint reads the device's SM count (``num_sms``, when no argument is so named)."""
+        named = set().union(*(expr.names(e) for e in (*self.grid, *(c.expr for c in self.constraints))))
+        return NUM_SMS in named and all(a.name != NUM_SMS for a in self.args)
+
+    def launch_env(self, fields: Mapping[str, int], dim_sizes: Mapping[str, int], tactic: int = 0,
+                   num_sms: Optional[int] = None) -> Dict[str, int]:
+        """Every name a grid may use, from field values, ``dim_size_env``'s result, a tactic (index) and the device's
+        SM count (needed when ``uses_num_sms``), as the plugin computes them; raises ``ValueError`` when a
+        heuristic's value was not compiled."""
+        if self.uses_num_sms and num_sms is None:
+            raise TypeError(f"{self.kernel_name}'s grid or constraints read num_sms: pass the device's SM count")
         env = dict(dim_sizes)
+        if self.uses_num_sms:
+            env[NUM_SMS] = int(num_sms)
         meta = dict(self.tactics[tactic].meta)
         for a in self.args:
             if a.kind is ArgKind.PARAM and a.is_int_scalar:

@@ -60,6 +60,7 @@ CASES = {
     "pdl_increment_kernel": Case({}, {"x": ["n"]}, {"out": ["n"]}),
     "desc_scale_kernel": Case({"alpha": 1.5}, {"x_desc": ["b", "s", "c"]}, {"y_desc": ["b", "s", "c"]}),
     "desc_add_kernel": Case({}, {"a_desc": ["m", "c"], "b_desc": ["m", "c"]}, {"c_desc": ["m", "c"]}),
+    "persistent_scale_kernel": Case({}, {"x": ["n"]}, {"out": ["n"], "programs": [1]}),
 }
 #: a concrete size for every dynamic dim name used in CASES.
 DIMS = {"n": 1000, "b": 2, "s": 128, "r": 5, "c": 96, "m": 77}

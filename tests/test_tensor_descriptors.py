@@ -174,3 +174,23 @@ def test_the_library_records_tma_layouts_and_refuses_bad_tensors_before_the_driv
             tensor = (DataType.HALF, shape, address)
             with pytest.raises(HostError, match=message):
                 plugin.enqueue([tensor], [tensor])
+
+
+def test_num_sms_is_a_launch_value_read_from_the_device(build_plugin, host_lib):
+    """``min(num_sms, cdiv(n, BLOCK))``: the plugin asks the driver for the current device's SM count at launch
+    (here, with no driver, that is where enqueue stops); the model needs it given."""
+    config = TEST_KERNELS / "persistent_config.py"
+    spec = load_config(config).kernels[0]
+    assert spec.uses_num_sms
+    with pytest.raises(TypeError, match="read num_sms"):
+        spec.launch_env({}, {"n": 5000})
+    assert spec.launch_env({}, {"n": 5000}, num_sms=3)["num_sms"] == 3
+    output = build_plugin(config)
+    assert "int64_t const v_num_sms = plugingen::smCount();" in (output.parent / "src" /
+                                                                 "persistent_scale_kernel_plugin.cpp").read_text()
+    buffer = np.zeros(16, np.float32)
+    with PluginHost(output / "libtriton_plugins.so", host_lib) as host:
+        plugin = host.create("persistent_scale_kernelPlugin", {}, phase=TensorRTPhase.RUNTIME)
+        x = (DataType.FLOAT, (16,), buffer.ctypes.data)
+        with pytest.raises(HostError, match="libcuda.so.1"):
+            plugin.enqueue([x], [x, (DataType.INT32, (1,), buffer.ctypes.data)])

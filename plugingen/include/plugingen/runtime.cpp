@@ -582,6 +582,7 @@ constexpr Result kSUCCESS = 0;
 constexpr int32_t kATTR_CC_MAJOR = 75;
 constexpr int32_t kATTR_CC_MINOR = 76;
 constexpr int32_t kATTR_SHARED_OPTIN = 97;
+constexpr int32_t kATTR_MULTIPROCESSOR_COUNT = 16;
 constexpr int32_t kFUNC_ATTR_MAX_DYNAMIC_SHARED = 8;
 constexpr int32_t kFUNC_ATTR_NON_PORTABLE_CLUSTER_SIZE_ALLOWED = 14;
 
@@ -840,6 +841,25 @@ void failTactic(int32_t tactic, int32_t count)
 {
     fail("tactic " + std::to_string(tactic) + " is not one of this plugin's (0 = default, 1.."
         + std::to_string(count) + ")");
+}
+
+// ------------------------------------------------------------------------------------------------- num_sms
+int64_t smCount()
+{
+    cu::Driver const& d = cu::driver();
+    cu::Context ctx = nullptr;
+    cu::checkCu(d.ctxGetCurrent(&ctx), "cuCtxGetCurrent");
+    check(ctx != nullptr, "num_sms: no CUDA context is current");
+    cu::Device device = 0;
+    cu::checkCu(d.ctxGetDevice(&device), "cuCtxGetDevice");
+    int32_t count = 0;
+    cu::checkCu(d.deviceGetAttribute(&count, cu::kATTR_MULTIPROCESSOR_COUNT, device), "cuDeviceGetAttribute");
+    if (count < 1 || count > kMaxSmCount)
+    {
+        fail("num_sms: the device reports " + std::to_string(count) + " SMs (plugingen bounds workspaces for 1 to "
+            + std::to_string(kMaxSmCount) + ")");
+    }
+    return count;
 }
 
 // ------------------------------------------------------------------------------------------------- descriptors

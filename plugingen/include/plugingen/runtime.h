@@ -298,6 +298,12 @@ bool never(F&& compute)
 //! room to align its start.
 size_t scratchBytes(Range x, Range y, Range z, size_t perProgram, uint64_t alignment);
 
+//! The most SMs a GPU may have: the bound of `num_sms` over a build profile (the engine may run on any GPU).
+constexpr int64_t kMaxSmCount = 1024;
+
+//! The SM count of the current CUDA context's device (the `num_sms` launch value); an error without a context.
+int64_t smCount();
+
 // ------------------------------------------------------------------------------------------------- descriptors
 //! A plugin tensor as a kernel's host tensor descriptor argument sees it (Triton's TensorDescriptor): its leading
 //! dims flattened into the first of `rank` dims, contiguous strides in elements.
