@@ -143,7 +143,7 @@ def test_tutorial_tma_fused_attention(fused_attention, z, h, n):
     causal = torch.ones(n, n, device="cuda", dtype=torch.bool).tril()
     scores = scores.masked_fill(~causal, float("-inf"))
     for tactic in (1, 2):
-        o, m = fused_attention.run("_attn_fwdPlugin", {"sm_scale": 0.125}, [q, k, v], tactic=tactic)
+        m, o = fused_attention.run("_attn_fwdPlugin", {"sm_scale": 0.125}, [q, k, v], tactic=tactic)
         torch.cuda.synchronize()
         torch.testing.assert_close(o.float(), torch.softmax(scores, -1) @ v.float(), atol=2e-2, rtol=2e-2)
         # M: the row's log-sum-exp in base 2 (the kernel scales by 1/ln 2)
