@@ -553,7 +553,7 @@ def _check_grid(meta: dsl.KernelMetaData, params: List[KernelArg], tactics: Tupl
                     f"{p.kind.value} '{name}' of type {p.triton_type()}, not an integer scalar"
                 chk.error(f"grid_dims {axis} '{text}' uses {what}", loc,
                           f"grid expressions may use {', '.join(sorted(usable)) or 'no names here'} (DimSizeArgs, "
-                          "launch values, integer ParamArgs and integer constexprs)")
+                          "launch values, the device's num_sms, integer ParamArgs and integer constexprs)")
             exprs.append(parsed)
     if len(exprs) == 3:
         used = set().union(*(expr.names(e) for e in exprs + [c.expr for c in constraints]))

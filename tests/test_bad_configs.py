@@ -159,7 +159,7 @@ CASES = {
     "numel_in_grid": "grid_dims x 'cdiv(numel(x), 128)': numel() is only available in rules at column 6",
     "kernel_names_collide": "kernels 'copy_kernel' and '_copy_kernel' both become the Python function 'copy_kernel' "
                             "(leading underscores are dropped) (hint: rename one of them)",
-    "constraint_unknown_name": "constraint 'n <= limit': unknown name 'limit' (usable: BLOCK, n)",
+    "constraint_unknown_name": "constraint 'n <= limit': unknown name 'limit' (usable: BLOCK, n, num_sms)",
     "constraint_not_a_condition": "constraint 'n % 16': is not a condition (compare it, e.g. 'n <= 1024')",
     "constraint_syntax_error": "constraint 'n <= ': invalid syntax",
     "rule_from_variable": "rule 'x[d] : d -> y': target 'y' is an InputArg; a ':' rule computes a DimSizeArg or a "
@@ -172,13 +172,14 @@ CASES = {
                              "(hint: add a rule like '<input>[a, b, *] : a * b -> n' to shape_infer_rules)",
     # grid
     "grid_unknown_name": "grid_dims x 'cdiv(size, 256)' uses unknown name 'size' (hint: grid expressions may use "
-                         "BLOCK, n (DimSizeArgs, launch values, integer ParamArgs and integer constexprs))",
+                         "BLOCK, n, num_sms (DimSizeArgs, launch values, the device's num_sms, integer ParamArgs and "
+                         "integer constexprs))",
     "grid_tensor_name": "grid_dims y 'x' uses InputArg 'x' of type *fp32, not an integer scalar (hint: grid "
-                        "expressions may use BLOCK, n (DimSizeArgs, launch values, integer ParamArgs and integer "
-                        "constexprs))",
+                        "expressions may use BLOCK, n, num_sms (DimSizeArgs, launch values, the device's num_sms, "
+                        "integer ParamArgs and integer constexprs))",
     "grid_float_param": "grid_dims y 'alpha' uses ParamArg 'alpha' of type fp32, not an integer scalar (hint: grid "
-                        "expressions may use BLOCK, n (DimSizeArgs, launch values, integer ParamArgs and integer "
-                        "constexprs))",
+                        "expressions may use BLOCK, n, num_sms (DimSizeArgs, launch values, the device's num_sms, "
+                        "integer ParamArgs and integer constexprs))",
     "grid_two_entries": "grid_dims of kernel 'add_kernel' must be 3 expressions (x, y, z), "
                         "got ('cdiv(n, 256)', '1')",
     "grid_one_string": "grid_dims of kernel 'add_kernel' must be 3 expressions (x, y, z), got 'cdiv(n, 256), 1, 1'",

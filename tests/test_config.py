@@ -14,7 +14,7 @@ from conftest import EXAMPLES, TEST_KERNELS, all_configs
 from plugingen import expr
 from plugingen.config import VALID_HINTS, load_config
 from plugingen.loader import load_kernel
-from plugingen.model import Variant
+from plugingen.model import NUM_SMS, Variant
 from plugingen.dsl import ArgKind, DType
 from plugingen.expr import BinOp, Name, Num, OutputPattern, TensorPattern
 
@@ -77,6 +77,7 @@ def test_shipped_config_is_consistent(config):
         usable = {p.name for p in kernel.args if p.is_int_scalar or
                   (p.kind is ArgKind.CONSTEXPR and isinstance(p.value, int))
                   or p.kind in (ArgKind.TUNED, ArgKind.HEURISTIC)} | {v.target for v in kernel.launch_values}
+        usable |= {NUM_SMS} if kernel.uses_num_sms else set()
         assert set().union(*(expr.names(g) for g in kernel.grid)) <= usable
 
 
