@@ -256,7 +256,7 @@ CASES: List[Case] = [
     Case("persistent_scale (num_sms grid)", "tests/kernels/persistent_config.py", "persistent_scale_kernel", {},
          _n_shapes() + [("medium, n % 16 = 3", {"n": (1 << 20) + 3})], lambda d: [("fp32", (d["n"],), "randn")],
          "x * 3", lambda torch, ins, f: (lambda: ins[0] * 3),
-         lambda torch, ins, f, d: [(0, ins[0].double() * 3, 0.0, None)]),
+         lambda torch, ins, f, d: [(0, ins[0].double() * 3, 1e-6, None)]),
     Case("tuned_matmul", "tests/kernels/tuned_matmul_config.py", "_matmul_kernel", {}, _MATMUL_SHAPES,
          _matmul_inputs, "leaky_relu(a @ b)", _matmul_op, _ref_matmul, flops=_matmul_flops),
     Case("tutorial matmul", "tests/published/matmul_config.py", "matmul_kernel", {}, _MATMUL_SHAPES,
