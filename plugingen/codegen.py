@@ -15,8 +15,8 @@ import jinja2
 
 from . import __version__, expr
 from .errors import BuildError
-from .model import (NUM_SMS, ArgKind, CompiledConfig, CompiledKernel, DType, Hint, Image, KernelArg, KernelSpec, Point, Variant,
-                    integer_meta)
+from .model import (NUM_SMS, ArgKind, CompiledConfig, CompiledKernel, DType, Hint, Image, KernelArg, KernelSpec, Point,
+                    Variant, integer_meta)
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _INCLUDE = Path(__file__).parent / "include"

@@ -16,8 +16,8 @@ from typing import Any, Dict, Iterator, List, NoReturn, Optional, Sequence, Tupl
 
 from . import aot, dsl, expr, loader, specialise, tuning
 from .errors import ConfigError, ConfigWarning, Location, PluginGenError
-from .model import (NUM_SMS, ArgKind, ConfigSpec, Constraint, DimSizeValue, DType, Hint, KernelArg, KernelSpec, OutputShape,
-                    Signature, Tactic, Variant, integer_meta, scalar_names)
+from .model import (NUM_SMS, ArgKind, ConfigSpec, Constraint, DimSizeValue, DType, Hint, KernelArg, KernelSpec,
+                    OutputShape, Signature, Tactic, Variant, integer_meta, scalar_names)
 from .sourcemap import SourceMap
 
 VALID_HINTS = tuple(h.value for h in Hint)
@@ -177,7 +177,8 @@ def _check_params(meta: dsl.KernelMetaData, fn: Any, set_names: Dict[str, ArgKin
             is_tensor=kind is not ArgKind.CONSTEXPR and arg.dtype.is_tensor, hints=tuple(arg.hints), slot=slot,
             loc=arg.loc, value=arg.value if kind is ArgKind.CONSTEXPR else None,
             type_var=None if kind is ArgKind.CONSTEXPR else arg.dtype.type_var, alias=getattr(arg, "alias", None),
-            is_read=kparam.name in read, is_descriptor=kind is not ArgKind.CONSTEXPR and arg.dtype.is_descriptor))
+            is_read=kparam.name in read,
+            is_descriptor=kind is not ArgKind.CONSTEXPR and arg.dtype.is_descriptor))
     for arg in beside:
         _check_arg_type(arg, chk)
         if arg.hints:
