@@ -296,16 +296,6 @@ CASES: List[Case] = [
              ins[0], ins[1], ins[2], is_causal=True, scale=f["sm_scale"])),
          _ref_causal_attention, flops=lambda d: 2.0 * d["z"] * d["h"] * d["n"] * d["n"] * 64,
          published="fused_attention.py"),
-    Case("tutorial fused attention (causal, warp-specialised, device descriptors)",
-         "tests/published/fused_attention_ws_config.py", "_attn_fwd", {"sm_scale": 0.125},
-         [("1x4x128", {"z": 1, "h": 4, "n": 128}), ("4x16x1024", {"z": 4, "h": 16, "n": 1024}),
-          ("4x16x4096", {"z": 4, "h": 16, "n": 4096})],
-         lambda d: [("fp16", (d["z"], d["h"], d["n"], 64), "randn")] * 3,
-         "F.scaled_dot_product_attention(is_causal=True) (no M)",
-         lambda torch, ins, f: (lambda: torch.nn.functional.scaled_dot_product_attention(
-             ins[0], ins[1], ins[2], is_causal=True, scale=f["sm_scale"])),
-         _ref_causal_attention, flops=lambda d: 2.0 * d["z"] * d["h"] * d["n"] * d["n"] * 64,
-         published="fused_attention.py"),
 ]
 
 

@@ -36,11 +36,10 @@ def build(tmp: Path, config: Path) -> PluginRunner:
     return PluginRunner(workspace / "output" / "libtriton_plugins.so")
 
 
-def tutorial(tmp_path_factory, name: str, config: str = "") -> PluginRunner:
-    """The tutorial ``name``.py built with tests/published/``config or name``_config.py."""
-    folder = tmp_path_factory.mktemp(config or name)
+def tutorial(tmp_path_factory, name: str) -> PluginRunner:
+    folder = tmp_path_factory.mktemp(name)
     shutil.copy(Path(PUBLISHED) / f"{name}.py", folder / f"{name}.py")
-    shutil.copy(CONFIGS / f"{config or name}_config.py", folder / "kernel_config.py")
+    shutil.copy(CONFIGS / f"{name}_config.py", folder / "kernel_config.py")
     return build(folder, folder / "kernel_config.py")
 
 
@@ -65,12 +64,6 @@ def layernorm(tmp_path_factory):
 @pytest.fixture(scope="module")
 def fused_attention(tmp_path_factory):
     with tutorial(tmp_path_factory, "fused_attention") as runner:
-        yield runner
-
-
-@pytest.fixture(scope="module")
-def fused_attention_ws(tmp_path_factory):
-    with tutorial(tmp_path_factory, "fused_attention", "fused_attention_ws") as runner:
         yield runner
 
 
@@ -143,18 +136,16 @@ needs_tma = pytest.mark.skipif(torch.cuda.get_device_capability()[0] < 9, reason
 
 
 @needs_tma
-@pytest.mark.parametrize("warp_specialised", [False, True], ids=["host-descriptors", "warp-specialised"])
 @pytest.mark.parametrize("z,h,n", [(1, 1, 128), (2, 3, 384), (1, 2, 1024)])
-def test_tutorial_tma_fused_attention(fused_attention, fused_attention_ws, warp_specialised, z, h, n):
-    """Host TMA descriptors (the wrapper's path without warp specialisation), and warp-specialised with the
-    descriptors made on the device (its default on Hopper)."""
-    runner = fused_attention_ws if warp_specialised else fused_attention
+def test_tutorial_tma_fused_attention(fused_attention, z, h, n):
+    """Host TMA descriptors: the tutorial wrapper's path on Hopper without warp specialisation (with it, Triton 3.6's
+    own JIT fails in its NVGPUWarpSpecialization pass for this kernel on sm_90, and so does its AOT)."""
     q, k, v = (torch.randn(z, h, n, 64, device="cuda", dtype=torch.float16) for _ in range(3))
     scores = (q.float() @ k.float().transpose(-1, -2)) * 0.125
     causal = torch.ones(n, n, device="cuda", dtype=torch.bool).tril()
     scores = scores.masked_fill(~causal, float("-inf"))
     for tactic in (1, 2):
-        m, o = runner.run("_attn_fwdPlugin", {"sm_scale": 0.125}, [q, k, v], tactic=tactic)
+        m, o = fused_attention.run("_attn_fwdPlugin", {"sm_scale": 0.125}, [q, k, v], tactic=tactic)
         torch.cuda.synchronize()
         torch.testing.assert_close(o.float(), torch.softmax(scores, -1) @ v.float(), atol=2e-2, rtol=2e-2)
         # M: the row's log-sum-exp in base 2 (the kernel scales by 1/ln 2)
