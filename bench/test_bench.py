@@ -46,32 +46,12 @@ class FakeTensor:
         return len(self.shape)
 
 
-def _output_shapes(spec, shapes):
-    """Each output's shape by its rule (what the plugin's getOutputShapes gives)."""
-    from plugingen import expr
-
-    out = []
-    for shape in spec.output_shapes:
-        first = shapes[shape.input_slots[0]]
-        if shape.pattern.whole:
-            out.append(tuple(first))
-            continue
-        env = {name: shapes[shape.input_slots[i]][pos]
-               for name, (i, pos) in expr.dim_bindings(shape.rule.inputs).items()}
-        dims = [expr.evaluate(d, env) for d in shape.pattern.dims]
-        if shape.pattern.rest:
-            index = next(i for i, p in enumerate(shape.rule.inputs) if p.rest)
-            dims += list(shapes[shape.input_slots[index]][len(shape.rule.inputs[index].dims):])
-        out.append(tuple(dims))
-    return out
-
-
 def _arguments(case, dims, offset=0):
     spec = kp.load_spec(case)
     specs = case.inputs(dims)
     inputs = [FakeTensor(d, 0x7F0000000000 + (i << 32) + offset, shape) for i, (d, shape, _) in enumerate(specs)]
     signature = kp.signature_of(spec, specs)
-    out_shapes = _output_shapes(spec, [shape for _, shape, _ in specs])
+    out_shapes = spec.output_dims([shape for _, shape, _ in specs])
     outputs = [FakeTensor(spec.dtype_of(p, signature).abbr, 0x7E0000000000 + (i << 32), shape)
                for i, (p, shape) in enumerate(zip(spec.outputs, out_shapes))]
     dims_values = kp.dim_size_values(spec, [s for _, s, _ in specs])

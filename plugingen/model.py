@@ -437,6 +437,23 @@ class KernelSpec:
             env[value.target] = expr.evaluate(value.rule.expr, dims, lambda t: _volume(input_shapes[slots[t]]))
         return env
 
+    def output_dims(self, input_shapes) -> Tuple[Tuple[int, ...], ...]:
+        """Each output's shape for concrete input shapes (in input order), as the plugin's getOutputShapes gives it."""
+        out = []
+        for shape in self.output_shapes:
+            rule, pattern = shape.rule, shape.pattern
+            if pattern.whole:
+                out.append(tuple(input_shapes[shape.input_slots[0]]))
+                continue
+            env = {name: input_shapes[shape.input_slots[i]][pos]
+                   for name, (i, pos) in expr.dim_bindings(rule.inputs).items()}
+            dims = [expr.evaluate(d, env) for d in pattern.dims]
+            if pattern.rest:
+                index = next(i for i, p in enumerate(rule.inputs) if p.rest)
+                dims += list(input_shapes[shape.input_slots[index]][len(rule.inputs[index].dims):])
+            out.append(tuple(dims))
+        return tuple(out)
+
     @property
     def uses_num_sms(self) -> bool:
         """Whether a grid axis or constraint reads the device's SM count (``num_sms``, when no argument is so named)."""
