@@ -177,24 +177,28 @@ def _triton_error_location(exc: Exception, fn, kernel_file: str) -> Location:
     return Location(kernel_file, first + def_index + node.lineno - 1, getattr(node, "col_offset", -1) + 1)
 
 
-def check_blocks(spec: KernelSpec, point: Point) -> None:
-    """Every host tensor descriptor's block at ``point`` is what Triton and TMA accept: powers of two, at most
-    256 per dim (a TMA box), at most 5 dims."""
+def check_blocks(spec: KernelSpec) -> None:
+    """Every host tensor descriptor's block at every point is what Triton and TMA accept: powers of two, at most
+    256 per dim (a TMA box), at most 5 dims, and of one rank (the plugin builds each descriptor once, for every
+    image)."""
+    points = spec.points()
     for arg in spec.descriptors:
-        try:
-            block = spec.block_shape(arg, point)
-        except (ValueError, KeyError, ZeroDivisionError, TypeError) as exc:
-            raise BuildError(f"the block_shape of '{arg.name}' cannot be computed at "
-                             f"{spec.describe_point(point)}: {exc}", arg.loc)
-        if not 1 <= len(block) <= 5 or any(d < 1 or d & (d - 1) or d > 256 for d in block):
-            raise BuildError(f"the block of tensor descriptor '{arg.name}' is {list(block)} at "
-                             f"{spec.describe_point(point)}: a TMA block has 1 to 5 dims, each a power of two up to "
-                             "256", arg.loc)
-        first = spec.block_shape(arg, spec.points()[0])
-        if len(block) != len(first):  # the plugin builds each descriptor once, of one rank, for every image
-            raise BuildError(f"the block of tensor descriptor '{arg.name}' has {len(block)} dims at "
-                             f"{spec.describe_point(point)} but {len(first)} at "
-                             f"{spec.describe_point(spec.points()[0])}", arg.loc)
+        for point in points:
+            try:
+                block = spec.block_shape(arg, point)
+            except (ValueError, KeyError, ZeroDivisionError, TypeError) as exc:
+                raise BuildError(f"the block_shape of '{arg.name}' cannot be computed at "
+                                 f"{spec.describe_point(point)}: {exc}", arg.loc)
+            if not 1 <= len(block) <= 5 or any(d < 1 or d & (d - 1) or d > 256 for d in block):
+                raise BuildError(f"the block of tensor descriptor '{arg.name}' is {list(block)} at "
+                                 f"{spec.describe_point(point)}: a TMA block has 1 to 5 dims, each a power of two up "
+                                 "to 256", arg.loc)
+            if point is points[0]:
+                rank = len(block)
+            elif len(block) != rank:
+                raise BuildError(f"the block of tensor descriptor '{arg.name}' has {len(block)} dims at "
+                                 f"{spec.describe_point(point)} but {rank} at {spec.describe_point(points[0])}",
+                                 arg.loc)
 
 
 def _descriptor_sizes(rank: int, tma: bool, flags: int) -> List[int]:
@@ -307,8 +311,8 @@ def compile_kernels(config: ConfigSpec, archs: Sequence[int], cache_dir: Path, j
         if clusters:
             notice(f"kernel '{spec.kernel_name}' runs clusters (num_ctas > 1), which only sm_90 and newer have: the "
                    "library has no portable PTX of it, so only the --arch GPUs run it")
+        check_blocks(spec)
         for point in spec.points():
-            check_blocks(spec, point)
             ptx = ptx_arch(spec, point.signature, archs, requested_ptx_arch)
             wanted = spec.archs_of(point.signature, archs)
             for arch in sorted({*wanted} if clusters else {ptx, *wanted}):
