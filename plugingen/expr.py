@@ -1,17 +1,20 @@
 """The one expression grammar: shape rules, dim-size rules and grid dims.
 
-Expressions are integers, names, ``( )``, binary ``+ -`` (lowest), then ``* / // /// %`` (one level),
-unary ``-`` (binds tighter than ``*``) and the calls ``cdiv(a, b)``, ``min(a, b, ...)``, ``max(a, b, ...)``,
-``next_power_of_2(a)`` and, in rules, ``numel(X)`` (the element count of the left-hand tensor ``X``).
-Binary operators are left-associative. ``/`` and ``//`` are both floor division; ``///`` and ``cdiv`` are
-ceil division. Rules follow PluginGen's syntax::
+Expressions are integers, names, ``( )``, binary ``+ -``, then ``* / // /// %`` (one level),
+unary ``-`` (binds tighter than ``*``), ``**`` (right-associative; ``-2 ** 2`` is ``-(2 ** 2)``) and the calls
+``cdiv(a, b)``, ``min(a, b, ...)``, ``max(a, b, ...)``, ``next_power_of_2(a)`` and, in rules, ``numel(X)`` (the
+element count of the left-hand tensor ``X``). Other binary operators are left-associative. ``/`` and ``//`` are both
+floor division; ``///`` and ``cdiv`` are ceil division. Below ``+ -``, as in Python: comparisons
+``== != < <= > >=`` (chained ``a < b < c`` is ``a < b and b < c``), ``not``, ``and``, ``or`` and, lowest,
+``a if c else b``; conditions must be truth values and ``if else and or not`` are reserved words. Rules follow
+PluginGen's syntax::
 
     A[m, k], B[k, n] -> C[m, n], D[m]      # output-shape rule
     Q[b, h, s, 64] -> O[b, h, s, 64]       # a literal dim: Q's last dim must be 64
     A[m, n, k, *] : m * n -> batch_size    # dim-size rule
 
-Heuristics (``@triton.heuristics`` lambdas) reach the same AST through ``from_python``, which adds comparisons,
-``and``/``or``/``not``, ``True``/``False`` and ``a if c else b``.
+Heuristics (``@triton.heuristics`` lambdas) reach the same AST through ``from_python``, which adds
+``True``/``False``.
 
 Every user mistake raises ``ExprError(message, loc)`` with ``loc`` exactly as the caller passed it and the
 1-based column (characters from the start of the text; newlines count as one) in the one-line message.
@@ -20,6 +23,8 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
+import operator
 import re
 from typing import Any, Callable, Iterator, Mapping, NoReturn, Optional, Union
 
@@ -28,13 +33,14 @@ from plugingen.errors import ExprError, Location
 __all__ = [
     "Num", "Bool", "Name", "Neg", "BinOp", "Call", "Numel", "Compare", "BoolOp", "Not", "IfElse", "Expr",
     "is_bool", "from_python",
-    "parse_expr", "render", "names", "evaluate", "emit_int64", "emit_dim_expr",
+    "parse_expr", "render", "names", "evaluate", "value_range", "emit_int64", "emit_dim_expr",
     "TensorPattern", "OutputPattern", "ShapeRule", "DimSizeRule",
     "parse_rule", "render_rule", "dim_bindings",
 ]
 
 INT64_MAX = 2**63 - 1
-BINARY_OPS = ("+", "-", "*", "//", "cdiv", "%")
+INT64_MIN = -(2**63)
+BINARY_OPS = ("+", "-", "*", "//", "cdiv", "%", "**")
 FUNCTIONS = ("cdiv", "max", "min", "next_power_of_2", "numel")
 COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -80,7 +86,7 @@ class Neg:
 
 @dataclasses.dataclass(frozen=True)
 class BinOp:
-    """``lhs op rhs`` with op in ``+ - * // cdiv %`` (``//`` is floor division, ``cdiv`` ceil division)."""
+    """``lhs op rhs`` with op in ``+ - * // cdiv % **`` (``//`` is floor division, ``cdiv`` ceil division)."""
 
     op: str
     lhs: "Expr"
@@ -226,10 +232,12 @@ class _Tok:
     col: int   # 1-based
 
 
-_TOKEN = re.compile(r"(?P<num>[0-9]+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>->|///|//|[-+*/%()\[\],:])")
+_TOKEN = re.compile(r"(?P<num>[0-9]+)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+                    r"|(?P<op>->|///|//|\*\*|[=!<>]=|[-+*/%()\[\],:<>])")
+_KEYWORDS = ("if", "else", "and", "or", "not")
 _MUL_OPS = {"*": "*", "/": "//", "//": "//", "///": "cdiv", "%": "%"}
 _DIV_OPS = ("//", "cdiv", "%")
-_OPERATORS = ("+", "-", "(", *_MUL_OPS)
+_OPERATORS = ("+", "-", "(", "**", *_MUL_OPS, *COMPARISONS, "if", "and", "or")  # what can follow an operand
 
 
 class _Parser:
@@ -260,7 +268,7 @@ class _Parser:
             m = _TOKEN.match(text, pos)
             if not m:
                 self.fail(f"unexpected character {text[pos]!r}", pos + 1)
-            kind = m.lastgroup if m.lastgroup != "op" else m.group()
+            kind = m.group() if m.lastgroup == "op" or m.group() in _KEYWORDS else m.lastgroup
             yield _Tok(kind, m.group(), pos + 1)
             pos = m.end()
 
@@ -297,11 +305,72 @@ class _Parser:
 
     def name(self, what: str) -> _Tok:
         if not self.at("name"):
+            self.reserved(self.peek())
             self.fail(f"expected {what}", self.peek().col)
         return self.take()
 
-    # -- expressions
+    def reserved(self, tok: _Tok) -> None:
+        if tok.kind in _KEYWORDS:
+            self.fail(f"'{tok.text}' is a reserved word", tok.col)
+
+    def truth(self, value: Expr, col: int) -> Expr:
+        """``value`` (parsed from column ``col``), which is used as a condition."""
+        if not is_bool(value):
+            self.fail(f"'{render(value)}' is used as a truth value but is an integer; compare it (e.g. '!= 0')", col)
+        return value
+
+    # -- expressions, loosest first
     def expr(self) -> Expr:
+        """``then if cond else orelse`` (right-nested) or a disjunction."""
+        then = self.disjunction()
+        if not self.at("if"):
+            return then
+        self.take()
+        col = self.peek().col
+        cond = self.disjunction()
+        if not self.at("else"):
+            self.fail("expected 'else'", self.peek().col)
+        self.take()
+        return IfElse(self.truth(cond, col), then, self.expr())
+
+    def disjunction(self) -> Expr:
+        return self.boolean("or", self.conjunction)
+
+    def conjunction(self) -> Expr:
+        return self.boolean("and", self.negation)
+
+    def boolean(self, op: str, operand: Callable[[], Expr]) -> Expr:
+        """``x op y op ...``: one BoolOp over truth values."""
+        col = self.peek().col
+        first = operand()
+        if not self.at(op):
+            return first
+        args = [self.truth(first, col)]
+        while self.at(op):
+            self.take()
+            col = self.peek().col
+            args.append(self.truth(operand(), col))
+        return BoolOp(op, tuple(args))
+
+    def negation(self) -> Expr:
+        if not self.at("not"):
+            return self.comparison()
+        self.take()
+        col = self.peek().col
+        return Not(self.truth(self.negation(), col))
+
+    def comparison(self) -> Expr:
+        """``a < b <= c`` is ``a < b and b <= c``, as in Python."""
+        operands, ops = [self.additive()], []
+        while self.at(*COMPARISONS):
+            ops.append(self.take().kind)
+            operands.append(self.additive())
+        parts = tuple(Compare(op, a, b) for op, a, b in zip(ops, operands, operands[1:]))
+        if len(parts) > 1:
+            return BoolOp("and", parts)
+        return parts[0] if parts else operands[0]
+
+    def additive(self) -> Expr:
         lhs = self.product()
         while self.at("+", "-"):
             op = self.take().kind
@@ -325,7 +394,15 @@ class _Parser:
         if self.at("-"):
             self.take()
             return Neg(self.unary())
-        return self.primary()
+        return self.power()
+
+    def power(self) -> Expr:
+        """``a ** b``: right-associative, and the exponent may be negated (``2 ** -1``) but not the base."""
+        base = self.primary()
+        if not self.at("**"):
+            return base
+        self.take()
+        return BinOp("**", base, self.unary())
 
     def primary(self) -> Expr:
         tok = self.peek()
@@ -346,6 +423,7 @@ class _Parser:
             inner = self.expr()
             self.close(")", tok, "')'")
             return inner
+        self.reserved(tok)
         self.fail("expected a number, a name or '('", tok.col)
 
     def call(self) -> Expr:
@@ -454,11 +532,12 @@ class _Parser:
                 if int(tok.text) > INT64_MAX:
                     self.fail(f"integer literal {tok.text} does not fit in int64", tok.col)
                 dims.append(int(self.take().text))
-            elif tok.kind in ("name", "num", "(", "-"):
+            elif tok.kind in ("name", "num", "(", "-", "not"):
                 self.fail("dims left of '->' or ':' must be bare names or integers", tok.col)
             elif tok.kind == "end":
                 self.fail("unclosed '['", opener.col)
             else:
+                self.reserved(tok)
                 self.fail("expected a dim name or '*'", tok.col)
             self.next_dim(opener)
         self.take()
@@ -517,7 +596,7 @@ _SYMBOL = {"+": "+", "-": "-", "*": "*", "//": "//", "%": "%"}
 
 
 def _level(e: Expr) -> int:
-    """Binding strength, loosest first: if-else, or, and, not, comparison, + -, * // %, unary -, primary."""
+    """Binding strength, loosest first: if-else, or, and, not, comparison, + -, * // %, unary -, **, primary."""
     if isinstance(e, IfElse):
         return 0
     if isinstance(e, BoolOp):
@@ -527,13 +606,13 @@ def _level(e: Expr) -> int:
     if isinstance(e, Compare):
         return 4
     if isinstance(e, BinOp) and e.op != "cdiv":
-        return 5 if e.op in "+-" else 6
-    return 7 if isinstance(e, Neg) else 8
+        return {"+": 5, "-": 5, "**": 8}.get(e.op, 6)
+    return 7 if isinstance(e, Neg) else 9
 
 
 def render(e: Expr) -> str:
-    """Canonical text with minimal parentheses; ``parse_expr(render(e)) == e`` for the rule grammar's nodes
-    (comparisons, ``and``/``or``/``not`` and if-else render as Python writes them)."""
+    """Canonical text with minimal parentheses, as Python writes it; ``parse_expr(render(e)) == e`` for every node
+    but ``Bool`` (and ``Numel``, which only rules parse)."""
     def wrap(x: Expr, level: int) -> str:
         return f"({render(x)})" if _level(x) < level else render(x)
 
@@ -562,12 +641,9 @@ def render(e: Expr) -> str:
     if e.op == "cdiv":
         return f"cdiv({render(e.lhs)}, {render(e.rhs)})"
     level = _level(e)
-    lhs, rhs = render(e.lhs), render(e.rhs)
-    if _level(e.lhs) < level:
-        lhs = f"({lhs})"
-    if _level(e.rhs) <= level:
-        rhs = f"({rhs})"
-    return f"{lhs} {_SYMBOL[e.op]} {rhs}"
+    if e.op == "**":  # right-associative, and the exponent may be a negation (level 7)
+        return f"{wrap(e.lhs, level + 1)} ** {wrap(e.rhs, 7)}"
+    return f"{wrap(e.lhs, level)} {_SYMBOL[e.op]} {wrap(e.rhs, level + 1)}"
 
 
 def _children(e: Expr) -> tuple:
@@ -604,13 +680,25 @@ def next_power_of_2(n: int) -> int:
     return n + 1
 
 
-_COMPARE = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
-            "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+def _ipow(base: int, exp: int) -> int:
+    """``base ** exp`` as ``plugingen::ipow`` computes it: only on int64, for a non-negative exponent."""
+    if exp < 0:
+        raise ValueError(f"negative exponent in {base} ** {exp}")
+    if (abs(base) >= 2 and exp >= 64) or not INT64_MIN <= base**exp <= INT64_MAX:  # builds no huge power
+        raise OverflowError(f"{base} ** {exp} does not fit in int64")
+    return base**exp
+
+
+_ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul, "//": operator.floordiv,
+               "cdiv": lambda a, b: -(-a // b), "%": operator.mod, "**": _ipow}
+_COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+            ">=": operator.ge}
 
 
 def evaluate(e: Expr, env: Mapping[str, int], numel: Callable[[str], int] = None) -> int:
     """Value with Python semantics (truth values as 1/0); raises ZeroDivisionError / KeyError for a zero divisor /
-    unknown name. ``numel(tensor)`` gives the element counts ``numel(X)`` reads."""
+    unknown name, and, like ``plugingen::ipow``, ValueError / OverflowError for a negative exponent / a power beyond
+    int64. ``numel(tensor)`` gives the element counts ``numel(X)`` reads."""
     def go(x: Expr) -> int:
         return evaluate(x, env, numel)
 
@@ -638,23 +726,13 @@ def evaluate(e: Expr, env: Mapping[str, int], numel: Callable[[str], int] = None
         return int(not go(e.operand))
     if isinstance(e, IfElse):
         return go(e.then) if go(e.cond) else go(e.orelse)
-    a, b = go(e.lhs), go(e.rhs)
-    if e.op == "+":
-        return a + b
-    if e.op == "-":
-        return a - b
-    if e.op == "*":
-        return a * b
-    if e.op == "//":
-        return a // b
-    if e.op == "%":
-        return a % b
-    return -(-a // b)
+    return _ARITHMETIC[e.op](go(e.lhs), go(e.rhs))
 
 
 # --------------------------------------------------------------------------- C++ emission
 
-_CXX_FUNC = {"//": "plugingen::floordiv", "cdiv": "plugingen::ceildiv", "%": "plugingen::mod"}
+_CXX_FUNC = {"//": "plugingen::floordiv", "cdiv": "plugingen::ceildiv", "%": "plugingen::mod",
+             "**": "plugingen::ipow"}
 
 
 def emit_int64(e: Expr, bind: Callable[[str], str], numel: Callable[[str], str] = None) -> str:
@@ -706,39 +784,61 @@ def _emit_int64(e: Expr, bind: Callable[[str], str], numel: Callable[[str], str]
 
 
 _DIM_OP = {"+": "kSUM", "-": "kSUB", "*": "kPROD", "//": "kFLOOR_DIV", "cdiv": "kCEIL_DIV",
-           "min": "kMIN", "max": "kMAX"}
+           "min": "kMIN", "max": "kMAX", "and": "kMIN", "or": "kMAX", "<": "kLESS", "==": "kEQUAL"}
+_DIM_COMPLEMENT = {"<=": ">", ">=": "<", "!=": "=="}  # a <= b is 1 - (a > b)
 
 
 def emit_dim_expr(e: Expr, bind: Callable[[str], str], builder: str = "exprBuilder",
                   numel: Callable[[str], str] = None) -> str:
     """A C++ ``nvinfer1::IDimensionExpr const*`` built through TensorRT's ``IExprBuilder`` named ``builder``.
 
-    ``bind(name)`` (and ``numel(tensor)``) must return an ``IDimensionExpr const*`` expression. ``a % b`` becomes
-    ``a - (a floordiv b) * b`` and ``-a`` becomes ``0 - a`` (TensorRT has neither). Rules have no comparisons,
-    truth values or ``next_power_of_2``."""
+    ``bind(name)`` (and ``numel(tensor)``) must return an ``IDimensionExpr const*`` expression. Truth values are 0
+    and 1. What TensorRT lacks is composed: ``a % b`` is ``a - (a floordiv b) * b``, ``-a`` is ``0 - a``, ``a > b`` is
+    ``b < a``, ``a <= b`` is ``1 - (b < a)``, ``not c`` is ``1 - c``, ``and``/``or`` are min/max,
+    ``a if c else b`` is ``b + c * (a - b)`` and ``a ** 3`` is ``a * a * a``. ``next_power_of_2`` and a power whose
+    exponent is not an integer literal raise ValueError."""
     def op(name: str, a: str, b: str) -> str:
         return f"{builder}.operation(nvinfer1::DimensionOperation::{_DIM_OP[name]}, *({a}), *({b}))"
 
+    def constant(value: int) -> str:
+        return f"{builder}.constant({value})"
+
     def go(x: Expr) -> str:
-        if isinstance(x, Num):
-            return f"{builder}.constant({x.value})"
+        if isinstance(x, (Num, Bool)):
+            return constant(int(x.value))
         if isinstance(x, Name):
             return bind(x.id)
         if isinstance(x, Numel):
             return numel(x.tensor)
-        if not isinstance(x, (BinOp, Call, Neg)) or isinstance(x, Call) and x.func == "next_power_of_2":
-            raise ValueError(f"{render(x)} has no IExprBuilder form")
         if isinstance(x, Neg):
-            return op("-", f"{builder}.constant(0)", go(x.operand))
-        if isinstance(x, Call):
+            return op("-", constant(0), go(x.operand))
+        if isinstance(x, Not):
+            return op("-", constant(1), go(x.operand))
+        if isinstance(x, IfElse):
+            orelse = go(x.orelse)
+            return op("+", orelse, op("*", go(x.cond), op("-", go(x.then), orelse)))
+        if isinstance(x, Compare) and x.op in _DIM_COMPLEMENT:
+            return op("-", constant(1), go(Compare(_DIM_COMPLEMENT[x.op], x.lhs, x.rhs)))
+        if isinstance(x, Compare):
+            a, b = go(x.lhs), go(x.rhs)
+            return op("<", b, a) if x.op == ">" else op(x.op, a, b)
+        if isinstance(x, BoolOp) or isinstance(x, Call) and x.func != "next_power_of_2":
             code = go(x.args[0])
             for arg in x.args[1:]:
-                code = op(x.func, code, go(arg))
+                code = op(x.op if isinstance(x, BoolOp) else x.func, code, go(arg))
             return code
-        a, b = go(x.lhs), go(x.rhs)
-        if x.op == "%":
-            return op("-", a, op("*", op("//", a, b), b))
-        return op(x.op, a, b)
+        if isinstance(x, BinOp) and x.op == "**" and isinstance(x.rhs, Num):
+            base = go(x.lhs)
+            code = base if x.rhs.value else constant(1)
+            for _ in range(x.rhs.value - 1):
+                code = op("*", code, base)
+            return code
+        if isinstance(x, BinOp) and x.op != "**":
+            a, b = go(x.lhs), go(x.rhs)
+            if x.op == "%":
+                return op("-", a, op("*", op("//", a, b), b))
+            return op(x.op, a, b)
+        raise ValueError(f"{render(x)} has no IExprBuilder form")
 
     return go(e)
 
@@ -763,7 +863,7 @@ def render_rule(rule: ShapeRule | DimSizeRule) -> str:
 
 # --------------------------------------------------------------------------- from Python
 
-_PY_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//", ast.Mod: "%"}
+_PY_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//", ast.Mod: "%", ast.Pow: "**"}
 _PY_COMPARE = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 _PY_CALLS = {"min": "min", "max": "max", "next_power_of_2": "next_power_of_2", "cdiv": "cdiv", "int": "int",
              "bool": "bool"}
@@ -774,7 +874,7 @@ def from_python(node: ast.expr, resolve: Callable[[ast.expr], Optional[Expr]],
     """The expression a Python expression (a heuristic's body) computes, over integers and truth values.
 
     ``resolve(node)`` turns a leaf it recognises (``args['K']``, a module constant) into an ``Expr``, or returns
-    None; ``fail(node, why)`` raises for anything outside the grammar: ``+ - * // %``, unary ``-``, comparisons
+    None; ``fail(node, why)`` raises for anything outside the grammar: ``+ - * // % **``, unary ``-``, comparisons
     (chained too), ``and``/``or``/``not`` over truth values, ``a if c else b``, integer and bool constants, and the
     calls ``min``, ``max``, ``cdiv``, ``next_power_of_2`` (also as ``triton.cdiv`` etc.), ``int`` and ``bool``."""
     def go(x: ast.expr) -> Expr:
@@ -836,14 +936,15 @@ def from_python(node: ast.expr, resolve: Callable[[ast.expr], Optional[Expr]],
 
 # --------------------------------------------------------------------------- ranges (sound bounds)
 
-_RANGE_BINARY = {"+": "add", "-": "sub", "*": "mul", "//": "floordiv", "cdiv": "ceildiv", "%": "mod"}
+_RANGE_BINARY = {"+": "add", "-": "sub", "*": "mul", "//": "floordiv", "cdiv": "ceildiv", "%": "mod", "**": "pow"}
 _RANGE_COMPARE = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
 
 
 def emit_range(e: Expr, bind: Callable[[str], str], numel: Callable[[str], str] = None) -> str:
     """A C++ ``plugingen::Range`` (``plugingen/expr.h``) holding every value ``e`` takes when each name ranges over
     ``bind(name)`` (a Range expression): interval arithmetic, sound for every operator of the grammar. A divisor
-    whose range holds 0 makes the helper throw (the bound does not exist)."""
+    whose range holds 0, an exponent's that holds negatives or a bound beyond int64 makes the helper throw (the
+    bound does not exist). ``value_range`` computes the same in Python."""
     def go(x: Expr) -> str:
         if isinstance(x, (Num, Bool)):
             return f"plugingen::Range::exactly({int(x.value)})"
@@ -872,5 +973,125 @@ def emit_range(e: Expr, bind: Callable[[str], str], numel: Callable[[str], str] 
         if isinstance(x, Not):
             return f"plugingen::range::negation({go(x.operand)})"
         return f"plugingen::range::choose({go(x.cond)}, {go(x.then)}, {go(x.orelse)})"
+
+    return go(e)
+
+
+Bounds = tuple[int, int]
+
+
+def _bound(value: int) -> int:
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise ValueError("int64 overflow in a bound")
+    return value
+
+
+def _corners(f: Callable[[int, int], int], a: Bounds, b: Bounds) -> Bounds:
+    values = [_bound(f(x, y)) for x in a for y in b]
+    return min(values), max(values)
+
+
+def _divisor(b: Bounds, what: str) -> None:
+    if b[0] <= 0 <= b[1]:
+        raise ValueError(f"cannot bound {what}: the divisor's range [{b[0]}, {b[1]}] includes 0")
+
+
+def _range_division(f: Callable[[int, int], int], what: str) -> Callable[[Bounds, Bounds], Bounds]:
+    """Floor and ceiling division are monotone in each operand once the divisor keeps one sign."""
+    def divide(a: Bounds, b: Bounds) -> Bounds:
+        _divisor(b, what)
+        return _corners(f, a, b)
+    return divide
+
+
+def _range_mod(a: Bounds, b: Bounds) -> Bounds:
+    _divisor(b, "a modulo")
+    if b[0] == b[1] and a[1] % b[0] - a[0] % b[0] == a[1] - a[0]:  # a within one period: a % b grows with a
+        return a[0] % b[0], a[1] % b[0]
+    if b[0] > 0:
+        return 0, min(a[1], b[1] - 1) if a[0] >= 0 else b[1] - 1
+    return b[0] + 1, 0
+
+
+def _range_pow(a: Bounds, b: Bounds) -> Bounds:
+    """Over the box, ``x ** y`` is extreme at x in {lo, hi, 0} and, for a fixed x, at the two smallest or the two
+    largest y (a negative x alternates the sign)."""
+    if b[0] < 0:
+        raise ValueError(f"cannot bound a power: the exponent's range [{b[0]}, {b[1]}] includes negative values")
+    exponents = (b[0], b[0] + (b[0] < b[1]), b[1] - (b[0] < b[1]), b[1])
+    try:
+        values = [_ipow(x, y) for x in (a[0], a[1], min(max(0, a[0]), a[1])) for y in exponents]
+    except OverflowError as err:
+        raise ValueError(f"int64 overflow in a bound: {err}") from None
+    return min(values), max(values)
+
+
+def _range_next_power_of_2(a: Bounds) -> Bounds:
+    if a[1] > 2**62:  # plugingen::nextPowerOf2 wraps to INT64_MIN
+        raise ValueError("int64 overflow in a bound")
+    return next_power_of_2(a[0]), next_power_of_2(a[1])
+
+
+_RANGE = {
+    "+": lambda a, b: (_bound(a[0] + b[0]), _bound(a[1] + b[1])),
+    "-": lambda a, b: (_bound(a[0] - b[1]), _bound(a[1] - b[0])),
+    "*": lambda a, b: _corners(operator.mul, a, b),
+    "//": _range_division(operator.floordiv, "a floor division"),
+    "cdiv": _range_division(_ARITHMETIC["cdiv"], "a ceiling division"),
+    "%": _range_mod,
+    "**": _range_pow,
+    "min": lambda a, b: (min(a[0], b[0]), min(a[1], b[1])),
+    "max": lambda a, b: (max(a[0], b[0]), max(a[1], b[1])),
+}
+# Truth values as (always, never).
+_RANGE_TRUTH = {
+    "<": lambda a, b: (a[1] < b[0], a[0] >= b[1]),
+    "<=": lambda a, b: (a[1] <= b[0], a[0] > b[1]),
+    ">": lambda a, b: (b[1] < a[0], b[0] >= a[1]),
+    ">=": lambda a, b: (b[1] <= a[0], b[0] > a[1]),
+    "==": lambda a, b: (a[0] == a[1] == b[0] == b[1], a[1] < b[0] or b[1] < a[0]),
+    "!=": lambda a, b: (a[1] < b[0] or b[1] < a[0], a[0] == a[1] == b[0] == b[1]),
+    "and": lambda a, b: (a[0] != 0 and b[0] != 0, a[1] == 0 or b[1] == 0),
+    "or": lambda a, b: (a[0] != 0 or b[0] != 0, a[1] == 0 and b[1] == 0),
+}
+
+
+def _truth(always: bool, never: bool) -> Bounds:
+    return int(always), int(not never)
+
+
+def value_range(e: Expr, bounds: Mapping[str, Bounds], numel: Callable[[str], Bounds] = None) -> Bounds:
+    """``(lo, hi)`` holding every value ``e`` takes when each name ``x`` ranges over ``bounds[x]`` (inclusive):
+    exactly what ``emit_range``'s C++ computes. Truth values are (0, 0), (1, 1) or (0, 1). Raises ValueError where
+    that code throws: a divisor's range holds 0, an exponent's holds negatives, or a bound is beyond int64 (every
+    operand is bounded, even of an untaken branch). ``numel(tensor)`` gives the range of ``numel(X)``."""
+    def go(x: Expr) -> Bounds:
+        if isinstance(x, (Num, Bool)):
+            return int(x.value), int(x.value)
+        if isinstance(x, Name):
+            return tuple(bounds[x.id])
+        if isinstance(x, Numel):
+            return tuple(numel(x.tensor))
+        if isinstance(x, Neg):
+            return _RANGE["-"]((0, 0), go(x.operand))
+        if isinstance(x, Not):
+            a = go(x.operand)
+            return _truth(a[1] == 0, a[0] != 0)
+        if isinstance(x, IfElse):
+            cond, then, orelse = go(x.cond), go(x.then), go(x.orelse)
+            if cond[0] != 0:
+                return then
+            if cond[1] == 0:
+                return orelse
+            return min(then[0], orelse[0]), max(then[1], orelse[1])
+        if isinstance(x, Call) and x.func == "next_power_of_2":
+            return _range_next_power_of_2(go(x.args[0]))
+        if isinstance(x, Call):
+            return functools.reduce(_RANGE[x.func], map(go, x.args))
+        if isinstance(x, BoolOp):
+            return functools.reduce(lambda a, b: _truth(*_RANGE_TRUTH[x.op](a, b)), map(go, x.args))
+        if isinstance(x, Compare):
+            return _truth(*_RANGE_TRUTH[x.op](go(x.lhs), go(x.rhs)))
+        return _RANGE[x.op](go(x.lhs), go(x.rhs))
 
     return go(e)

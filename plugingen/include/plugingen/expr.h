@@ -1,7 +1,8 @@
 //! \file plugingen/expr.h
 //! Run-time int64 helpers used by code that plugingen/expr.py emits.
-//! Division and modulo follow Python (floor) semantics; a zero divisor throws std::domain_error and an
-//! INT64_MIN / -1 overflow throws std::overflow_error (the plugin catches both at the ABI boundary).
+//! Division and modulo follow Python (floor) semantics; a zero divisor or a negative exponent throws
+//! std::domain_error and an INT64_MIN / -1 or power overflow throws std::overflow_error (the plugin catches both at
+//! the ABI boundary).
 #pragma once
 
 #include <algorithm>
@@ -25,6 +26,16 @@ inline void checkDivisor(int64_t a, int64_t b, char const* where)
     {
         throw std::overflow_error(std::string("int64 overflow in ") + where);
     }
+}
+
+inline int64_t checkedMul(int64_t a, int64_t b, char const* where)
+{
+    __int128 const product = __int128{a} * b;
+    if (product > std::numeric_limits<int64_t>::max() || product < std::numeric_limits<int64_t>::min())
+    {
+        throw std::overflow_error(std::string("int64 overflow in ") + where);
+    }
+    return static_cast<int64_t>(product);
 }
 } // namespace detail
 
@@ -57,6 +68,29 @@ inline int64_t mod(int64_t a, int64_t b)
     }
     int64_t const r = a % b;
     return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+}
+
+//! Python's base ** exp, for exp >= 0 and a result in int64.
+inline int64_t ipow(int64_t base, int64_t exp)
+{
+    if (exp < 0)
+    {
+        throw std::domain_error("negative exponent in plugingen::ipow");
+    }
+    int64_t result = 1;
+    while (true) // square and multiply; base is squared only while exponent bits remain, so any overflow is real
+    {
+        if (exp & 1)
+        {
+            result = detail::checkedMul(result, base, "plugingen::ipow");
+        }
+        exp >>= 1;
+        if (exp == 0)
+        {
+            return result;
+        }
+        base = detail::checkedMul(base, base, "plugingen::ipow");
+    }
 }
 
 //! Every value an expression can take over a box of inputs: [lo, hi] (interval arithmetic, for sound bounds).
@@ -147,10 +181,20 @@ inline Range ceildiv(Range a, Range b)
         plugingen::ceildiv(a.hi, b.lo), plugingen::ceildiv(a.hi, b.hi));
 }
 
-//! Python's a % b takes the divisor's sign: [0, |b| - 1] or [-(|b| - 1), 0], and within a's range when a >= 0.
+//! Python's a % b takes the divisor's sign: [0, |b| - 1] or [-(|b| - 1), 0], and within a's range when a >= 0;
+//! exact for a constant b when a stays within one period of b (there a % b grows with a).
 inline Range mod(Range a, Range b)
 {
     detail::checkDivisor(b, "a modulo");
+    if (b.lo == b.hi)
+    {
+        int64_t const lo = plugingen::mod(a.lo, b.lo);
+        int64_t const hi = plugingen::mod(a.hi, b.lo);
+        if (__int128{hi} - lo == __int128{a.hi} - a.lo)
+        {
+            return {lo, hi};
+        }
+    }
     if (b.lo > 0)
     {
         return {0, a.lo >= 0 ? std::min(a.hi, b.hi - 1) : b.hi - 1};
@@ -168,8 +212,33 @@ inline Range max(Range a, Range b)
     return {std::max(a.lo, b.lo), std::max(a.hi, b.hi)};
 }
 
+//! Over the box, base ** exp is extreme at base in {lo, hi, 0} and, for a fixed base, at the two smallest or the
+//! two largest exponents (a negative base alternates the sign).
+inline Range pow(Range base, Range exp)
+{
+    if (exp.lo < 0)
+    {
+        throw std::domain_error("cannot bound a power: the exponent's range [" + std::to_string(exp.lo) + ", "
+            + std::to_string(exp.hi) + "] includes negative values");
+    }
+    Range result{std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min()};
+    for (int64_t const b : {base.lo, base.hi, std::clamp<int64_t>(0, base.lo, base.hi)})
+    {
+        for (int64_t const e : {exp.lo, exp.lo + (exp.lo < exp.hi), exp.hi - (exp.lo < exp.hi), exp.hi})
+        {
+            int64_t const value = plugingen::ipow(b, e);
+            result = {std::min(result.lo, value), std::max(result.hi, value)};
+        }
+    }
+    return result;
+}
+
 inline Range nextPowerOf2(Range a)
 {
+    if (a.hi > (int64_t{1} << 62))
+    {
+        throw std::overflow_error("int64 overflow in a bound"); // plugingen::nextPowerOf2 wraps to INT64_MIN
+    }
     return {plugingen::nextPowerOf2(a.lo), plugingen::nextPowerOf2(a.hi)};
 }
 
