@@ -26,25 +26,12 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tupl
 
 from . import loader, triton_compat
 from .errors import BuildError, Location
-from .model import CompiledConfig, CompiledKernel, ConfigSpec, Image, KernelSpec, LaunchParam, Point, TensorMap
+from .model import CompiledConfig, CompiledKernel, Image, KernelSpec, LaunchParam, Point, TensorMap
+from .plan import DEFAULT_PTX_ARCH, FIRST_ARCH_SPECIFIC, is_arch_specific  # noqa: F401 (the CLI's arch facts)
+from .plan import Plan, PlannedImage
 
 DEFAULT_ARCHS: Tuple[int, ...] = (80, 86, 89, 90, 100, 120)  # Ampere to Blackwell (data centre and GeForce)
 SUPPORTED_ARCHS: Tuple[int, ...] = (75, 80, 86, 87, 89, 90, 100, 103, 120, 121)
-FIRST_ARCH_SPECIFIC = 90  # Triton compiles sm_90 and newer as sm_90a, sm_100a, ...: code only that SM can run
-DEFAULT_PTX_ARCH = 80  # the portable PTX's arch when every --arch is arch-specific
-
-
-def is_arch_specific(arch: int) -> bool:
-    return arch >= FIRST_ARCH_SPECIFIC
-
-
-def ptx_arch(spec: KernelSpec, signature: int, archs: Sequence[int], requested: Optional[int] = None) -> int:
-    """The arch whose PTX a library embeds for GPUs none of its cubins fit: ``requested`` (``--ptx-arch``), else
-    the lowest of ``archs`` when that is portable, else ``DEFAULT_PTX_ARCH``; never below what the signature needs
-    (fp8: sm_89)."""
-    lowest = min(archs)
-    chosen = requested if requested is not None else DEFAULT_PTX_ARCH if is_arch_specific(lowest) else lowest
-    return max(chosen, spec.min_arch(signature))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,8 +52,7 @@ def _job_for(spec: KernelSpec, point: Point, arch: int, triton_version: str) -> 
     constexprs = [(name, value) for name, kind, value, _ in signature if kind == "constexpr"]
     divisible = [index for index, (*_, div16) in enumerate(signature) if div16]
     signature = [(name, kind) for name, kind, _, _ in signature]
-    chosen = spec.tactics[point.tactic].options_for(arch)
-    options = [*chosen.compile_options(), ("enable_fp_fusion", triton_compat.fp_fusion())]
+    options = [*spec.compile_options(point, arch).compile_options(), ("enable_fp_fusion", triton_compat.fp_fusion())]
     job = dict(kernel=spec.kernel_name, fn=spec.source_key, signature=signature, constexprs=constexprs,
                divisible=divisible, arch=arch, options=options, triton=triton_version, format=5)
     key = hashlib.sha256(json.dumps(job, sort_keys=True, default=repr).encode()).hexdigest()
@@ -126,8 +112,10 @@ def _output_discarded() -> Iterator[None]:
 def _compile_job(job: _Job, quiet: bool = False) -> Dict[str, object]:
     """Run in a worker process: compile one variant for one arch (``quiet``: without Triton's own output on
     stdout and stderr; a failure is the one-line BuildError either way)."""
+    start = time.perf_counter()
     with _output_discarded() if quiet else contextlib.nullcontext():
-        return _compile(job)
+        result = _compile(job)
+    return dict(result, seconds=round(time.perf_counter() - start, 3))  # for the next build's estimate
 
 
 def _compile(job: _Job) -> Dict[str, object]:
@@ -177,16 +165,15 @@ def _triton_error_location(exc: Exception, fn, kernel_file: str) -> Location:
     return Location(kernel_file, first + def_index + node.lineno - 1, getattr(node, "col_offset", -1) + 1)
 
 
-def check_blocks(spec: KernelSpec) -> None:
+def check_blocks(spec: KernelSpec, points: Sequence[Point]) -> None:
     """Every host tensor descriptor's block at every point is what Triton and TMA accept: powers of two, at most
     256 per dim (a TMA box), at most 5 dims, and of one rank (the plugin builds each descriptor once, for every
     image)."""
-    points = spec.points()
     for arg in spec.descriptors:
         for point in points:
             try:
                 block = spec.block_shape(arg, point)
-            except (ValueError, KeyError, ZeroDivisionError, TypeError) as exc:
+            except (ArithmeticError, ValueError, KeyError, TypeError) as exc:
                 raise BuildError(f"the block_shape of '{arg.name}' cannot be computed at "
                                  f"{spec.describe_point(point)}: {exc}", arg.loc)
             if not 1 <= len(block) <= 5 or any(d < 1 or d & (d - 1) or d > 256 for d in block):
@@ -275,28 +262,24 @@ def _store(cache_dir: Path, key: str, result: Dict[str, object]) -> None:
     os.replace(tmp, cache_dir / f"{key}.json")  # atomic: parallel builds sharing the cache never see half a file
 
 
-def compile_kernels(config: ConfigSpec, archs: Sequence[int], cache_dir: Path, jobs: int,
+def compile_kernels(plan: Plan, cache_dir: Path, jobs: int,
                     progress: Callable[[str], None] = lambda _: None,
                     notice: Callable[[str], None] = lambda _: None,
-                    requested_ptx_arch: Optional[int] = None) -> CompiledConfig:
-    """Compile every kernel's points (signature x tactic x heuristic values x hint variant) for every arch that can
-    run them, and for the portable PTX's arch (``ptx_arch``; only its PTX is kept where it is not one of ``archs``),
-    cached, ``jobs`` Triton compiles at a time; ``notice`` hears of archs left out."""
+                    status: Callable[[int, int, int], None] = lambda done, total, cached: None) -> CompiledConfig:
+    """Compile every image ``plan`` lists, cached, ``jobs`` Triton compiles at a time; ``notice`` hears of archs left
+    out, ``status`` of (images done, images to compile, images cached) as compiles finish."""
     import triton
 
     triton_compat.require_supported(triton.__version__)
-    archs = tuple(sorted(set(archs)))
-    planned: List[Tuple[KernelSpec, Point, int, _Job]] = []
-    for spec in config.kernels:
+    archs = plan.archs
+    planned: List[Tuple[KernelSpec, PlannedImage, _Job]] = []
+    for kernel in plan.kernels:
+        spec = kernel.spec
         for signature in range(len(spec.signatures)):
             runs_on = spec.archs_of(signature, archs)
             if runs_on != archs:
                 what = f"signature {spec.signatures[signature].describe()} of " if len(spec.signatures) > 1 else ""
                 skipped = ", ".join(f"sm_{a}" for a in archs if a not in runs_on)
-                if not runs_on:
-                    raise BuildError(f"{what}kernel '{spec.kernel_name}' needs sm_{spec.min_arch(signature)} or "
-                                     f"newer (fp8), but the build targets only {skipped}", spec.loc,
-                                     "add --arch 89 or 90")
                 notice(f"{what}kernel '{spec.kernel_name}' needs sm_{spec.min_arch(signature)} or newer (fp8): "
                        f"not compiled for {skipped}")
         if any(o.launch_pdl for t in spec.tactics for _, o in t.options) and \
@@ -307,22 +290,18 @@ def compile_kernels(config: ConfigSpec, archs: Sequence[int], cache_dir: Path, j
             raise BuildError(f"kernel '{spec.kernel_name}' takes host tensor descriptors "
                              f"({', '.join(a.name for a in spec.descriptors)}), which Triton {triton.__version__} "
                              "does not have (3.4 or newer does)", spec.loc)
-        clusters = any(o.num_ctas > 1 for t in spec.tactics for _, o in t.options)
-        if clusters:
+        if any(o.num_ctas > 1 for t in spec.tactics for _, o in t.options):
             notice(f"kernel '{spec.kernel_name}' runs clusters (num_ctas > 1), which only sm_90 and newer have: the "
                    "library has no portable PTX of it, so only the --arch GPUs run it")
-        check_blocks(spec)
-        for point in spec.points():
-            ptx = ptx_arch(spec, point.signature, archs, requested_ptx_arch)
-            wanted = spec.archs_of(point.signature, archs)
-            for arch in sorted({*wanted} if clusters else {ptx, *wanted}):
-                try:
-                    planned.append((spec, point, arch, _job_for(spec, point, arch, triton.__version__)))
-                except KeyError as exc:
-                    raise BuildError(f"kernel '{spec.kernel_name}': {exc.args[0]}", spec.loc)
+        check_blocks(spec, kernel.points)
+        for image in kernel.images:
+            try:
+                planned.append((spec, image, _job_for(spec, image.point, image.arch, triton.__version__)))
+            except KeyError as exc:
+                raise BuildError(f"kernel '{spec.kernel_name}': {exc.args[0]}", spec.loc)
     # the portable PTX of an arch not among --arch is optional: a kernel that compiles only for newer SMs (TMA on
     # Triton 3.3) goes without it, and other GPUs get the plugin's clear no-image error
-    optional = {job.key for spec, point, arch, job in planned if arch not in spec.archs_of(point.signature, archs)}
+    optional = {job.key for _, image, job in planned if not image.cubin}
     results: Dict[str, Dict[str, object]] = {}
     todo = []
     for *_, job in planned:
@@ -333,42 +312,47 @@ def compile_kernels(config: ConfigSpec, archs: Sequence[int], cache_dir: Path, j
             todo.append(job)
     progress(f"{len(planned)} kernel images, {len(planned) - len(todo)} cached, compiling {len(todo)}")
     if todo:
-        _run_jobs(todo, jobs, cache_dir, results, progress, optional)
+        _run_jobs(todo, jobs, cache_dir, results, progress, optional,
+                  lambda done: status(done, len(todo), len({j.key for *_, j in planned}) - len(todo)))
     compiled = []
-    for spec in config.kernels:
+    for kernel in plan.kernels:
+        spec = kernel.spec
         images = []
-        failed = sorted({(arch, results[job.key]["error"]) for s, point, arch, job in planned
+        failed = sorted({(image.arch, results[job.key]["error"]) for s, image, job in planned
                          if s is spec and "error" in results[job.key]})
         for arch, message in failed[:1]:
             notice(f"kernel '{spec.kernel_name}' does not compile for sm_{arch} ({message}): the library has no "
                    "portable PTX of it, so only the --arch GPUs run it (--ptx-arch picks another arch)")
-        for s, point, arch, job in planned:
+        for s, planned_image, job in planned:
             if s is not spec or "error" in results[job.key]:
                 continue
             result = results[job.key]
+            point, arch = planned_image.point, planned_image.arch
             entry, params, maps = _launch_params(spec, point, result["ptx"], triton.__version__,
                                                  result.get("tensordesc", ()))
-            keeps_ptx = arch == ptx_arch(spec, point.signature, archs, requested_ptx_arch)
             image = Image(
                 point=point, arch=arch, entry=entry,
-                cubin=bytes.fromhex(result["cubin"]) if arch in spec.archs_of(point.signature, archs) else b"",
-                ptx=result["ptx"] if keeps_ptx else "", target=ptx_target(result["ptx"]), shared=int(result["shared"]), num_warps=int(result["num_warps"]), params=params,
+                cubin=bytes.fromhex(result["cubin"]) if planned_image.cubin else b"",
+                ptx=result["ptx"] if planned_image.ptx else "", target=ptx_target(result["ptx"]),
+                shared=int(result["shared"]), num_warps=int(result["num_warps"]), params=params,
                 scratch=int(result.get("scratch", 0)), scratch_align=int(result.get("scratch_align", 1)),
                 cluster=tuple(result.get("cluster", (1, 1, 1))), pdl=bool(result.get("pdl", False)),
                 cooperative=bool(result.get("cooperative", False)), tensor_maps=maps,
                 descriptor_flags=triton_compat.abi(triton.__version__).descriptor_flags or 0)
-            if keeps_ptx and image.arch_specific:
+            if planned_image.ptx and image.arch_specific:
                 raise BuildError(f"Triton compiled the PTX of '{spec.kernel_name}' for {image.target}, which only "
                                  "that SM can JIT-compile", hint="pass --ptx-arch with an arch below 90")
             images.append(image)
-        compiled.append(CompiledKernel(spec, tuple(images)))
-    return CompiledConfig(config, tuple(compiled), archs, triton.__version__)
+        compiled.append(CompiledKernel(kernel, tuple(images)))
+    return CompiledConfig(plan.config, tuple(compiled), archs, triton.__version__)
 
 
 def _run_jobs(todo: List[_Job], jobs: int, cache_dir: Path, results: Dict[str, Dict[str, object]],
-              progress: Callable[[str], None], optional: Set[str]) -> None:
+              progress: Callable[[str], None], optional: Set[str], done: Callable[[int], None]) -> None:
     """Compile ``todo``; a job in ``optional`` that fails gets ``{"error": message}`` (cached too) instead of
-    failing the build."""
+    failing the build. ``done`` hears the count of finished compiles after each."""
+    finished = []
+
     def finish(job: _Job, run: Callable[[], Dict[str, object]], start: float) -> None:
         try:
             result = run()
@@ -378,7 +362,9 @@ def _run_jobs(todo: List[_Job], jobs: int, cache_dir: Path, results: Dict[str, D
             result = {"error": exc.message}
         _store(cache_dir, job.key, result)
         results[job.key] = result
+        finished.append(job)
         progress(f"compiled {job.kernel_name} sm_{job.arch} [{job.label}] in {time.perf_counter() - start:.2f}s")
+        done(len(finished))
 
     def quiet(job: _Job) -> bool:  # Triton's own diagnostics (MLIR, ptxas dumps) only with -v, never for optional jobs
         return job.key in optional or not logging.getLogger().isEnabledFor(logging.DEBUG)

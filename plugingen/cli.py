@@ -5,12 +5,41 @@ import argparse
 import logging
 import os
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import List, Optional
 
-from . import __version__, aot, specialise
+from . import __version__, aot, plan, specialise
 from .errors import PluginGenError
+
+
+PROGRESS_SECONDS = 10.0  # without a terminal, a progress line at least this often
+
+
+class Progress:
+    """``aot: 137/480 images, ~2 min left``: rewritten in place on a terminal, else logged every PROGRESS_SECONDS
+    (and at the end)."""
+
+    def __init__(self, tty: bool) -> None:
+        self.tty, self.start, self.shown = tty, time.perf_counter(), None
+
+    def __call__(self, done: int, total: int, cached: int) -> None:
+        now = time.perf_counter()
+        if not self.tty and done < total and self.shown is not None and now - self.shown < PROGRESS_SECONDS:
+            return
+        if self.shown is None and not self.tty and done < total:
+            self.shown = now  # the first line after PROGRESS_SECONDS, not after one compile
+            return
+        self.shown = now
+        left = (now - self.start) / done * (total - done) if done else 0.0
+        eta = f"~{left / 60:.0f} min left" if left >= 90 else f"~{left:.0f} s left"
+        line = f"aot: {done}/{total} images compiled ({cached} cached), {eta if done < total else 'done'}"
+        if self.tty:
+            sys.stderr.write("\r" + line + ("\n" if done == total else ""))
+            sys.stderr.flush()
+        else:
+            logging.getLogger("plugingen").info("%s", line)
 
 
 def _arch(item: str) -> int:
@@ -36,6 +65,8 @@ def _archs(text: str) -> List[int]:
 
 
 def _ptx_arch(text: str) -> int:
+    if text.strip().lower() == "none":
+        return plan.NO_PTX
     arch = _arch(text)
     if aot.is_arch_specific(arch):
         raise argparse.ArgumentTypeError(f"--ptx-arch {text}: Triton compiles sm_{aot.FIRST_ARCH_SPECIFIC} and newer "
@@ -52,15 +83,19 @@ def _add_arch_options(parser: argparse.ArgumentParser) -> None:
                              % ",".join(map(str, aot.DEFAULT_ARCHS)))
     parser.add_argument("--ptx-arch", type=_ptx_arch, default=None, metavar="SM",
                         help="the arch of the portable PTX embedded for GPUs no cubin fits (below %d; default: the "
-                             "lowest --arch when below %d, else %d)"
-                             % (aot.FIRST_ARCH_SPECIFIC, aot.FIRST_ARCH_SPECIFIC, aot.DEFAULT_PTX_ARCH))
+                             "lowest --arch when below %d, else %d; 'none': no PTX, only the --arch GPUs run the "
+                             "plugin)" % (aot.FIRST_ARCH_SPECIFIC, aot.FIRST_ARCH_SPECIFIC, aot.DEFAULT_PTX_ARCH))
+    parser.add_argument("--tuning", type=Path, default=None, metavar="TABLE",
+                        help="a tuning table from 'plugingen tune': compile only the configs that win a bucket of "
+                             "an autotuned kernel's key (plus the first), chosen per launch by that bucket")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="plugingen", description="Build a TensorRT IPluginV3 plugin library and functional.py from Triton kernels "
                                       "and a PluginGen-style kernel_config.py. Needs no GPU and no TensorRT. Also: "
-                                      "'plugingen check --kernel_config CFG' (validate, compile nothing) and "
+                                      "'plugingen check --kernel_config CFG' (validate, print the plan, compile "
+                                      "nothing), 'plugingen tune ...' (on a GPU: a tuning table for --tuning) and "
                                       "'plugingen doctor' (what this machine has for a build).")
     parser.add_argument("--workspace", required=True, type=Path,
                         help="folder for all generated files; results land in WORKSPACE/output")
@@ -93,11 +128,63 @@ def _check_parser() -> argparse.ArgumentParser:
                                             "and print the plugin each kernel becomes.")
     parser.add_argument("--kernel_config", "--kernel-config", required=True, type=Path)
     _add_arch_options(parser)
+    parser.add_argument("--workspace", type=Path, default=None,
+                        help="say how much of the plan the workspace's AOT cache holds (or --cache-dir)")
+    parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--strict", action="store_true", help="treat config warnings as errors")
     parser.add_argument("--max-variants", type=int, default=specialise.DEFAULT_MAX_VARIANTS, metavar="N")
     parser.add_argument("--exact-variants", action="store_true")
     parser.add_argument("-v", "--verbose", action="store_true", help="tracebacks")
     return parser
+
+
+def _tune_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="plugingen tune", description="On a GPU machine: time every config of each autotuned kernel at every "
+                                           "bucket of its autotune key (next power of two of each key value) and "
+                                           "write the tuning table a build with --tuning reads.")
+    parser.add_argument("--workspace", required=True, type=Path,
+                        help="a workspace built from the config without --tuning, for this GPU's arch")
+    parser.add_argument("--kernel_config", "--kernel-config", required=True, type=Path)
+    parser.add_argument("--dims", required=True,
+                        help="the rules' dims to tune over: 'm=1:8192,k=4096,n=4096' (a range is visited at its ends "
+                             "and every power of two between)")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="a field value")
+    parser.add_argument("--kernel", action="append", default=None, help="tune only this kernel (repeatable)")
+    parser.add_argument("--out", type=Path, default=None, help="the table (default WORKSPACE/tuning.json; merged "
+                                                               "into when it exists)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="tracebacks")
+    return parser
+
+
+def _tune(argv: List[str]) -> int:
+    args = _tune_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr, force=True)
+    workspace = args.workspace.expanduser().absolute()
+    os.environ.setdefault("TRITON_CACHE_DIR", str(workspace / "cache" / "triton"))
+    from . import tune
+
+    try:
+        fields = {}
+        for item in args.param:
+            name, _, value = item.partition("=")
+            try:
+                fields[name] = int(value)
+            except ValueError:
+                try:
+                    fields[name] = float(value)
+                except ValueError:
+                    raise PluginGenError(f"--param {item}: not NAME=NUMBER")
+        out = tune.tune(workspace, args.kernel_config.expanduser().absolute(), tune.parse_dims(args.dims), fields,
+                        (args.out or workspace / "tuning.json").expanduser().absolute(), args.kernel)
+    except PluginGenError as exc:
+        if args.verbose:
+            traceback.print_exc()
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(f"plugingen tune: wrote {out}")
+    return 0
 
 
 def _doctor_parser() -> argparse.ArgumentParser:
@@ -125,6 +212,10 @@ def _check(argv: List[str]) -> int:
             if args.strict and spec.warnings:
                 raise config.ConfigErrors([PluginGenError(f"{w.message} (--strict)", w.loc, w.hint)
                                            for w in spec.warnings])
+            from .pipeline import load_tuning
+
+            tuning = load_tuning(args.tuning.expanduser().absolute(), spec) if args.tuning else None
+            planned = plan.make_plan(spec, archs, args.ptx_arch, tuning)
         except PluginGenError as exc:
             if args.verbose:
                 traceback.print_exc()
@@ -134,7 +225,8 @@ def _check(argv: List[str]) -> int:
         print(str(warning), file=sys.stderr)
     from .report import describe_config
 
-    print(describe_config(spec, archs, args.ptx_arch))
+    cache = args.cache_dir or (args.workspace / "cache" / "aot" if args.workspace else None)
+    print(describe_config(spec, planned, cache.expanduser().absolute() if cache else None, args.jobs))
     print(f"\nplugingen check: {args.kernel_config}: {len(spec.kernels)} kernel(s), no errors "
           f"({time.perf_counter() - start:.2f}s; nothing compiled)")
     return 0
@@ -158,6 +250,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _check(argv[1:])
     if argv[:1] == ["doctor"]:
         return _doctor(argv[1:])
+    if argv[:1] == ["tune"]:
+        return _tune(argv[1:])
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(message)s",
                         stream=sys.stderr, force=True)
@@ -181,7 +275,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                       trt_include_dir=args.trt_include_dir,
                       cache_dir=args.cache_dir.expanduser().absolute() if args.cache_dir else None,
                       strict=args.strict, env=dict(os.environ),
-                      max_variants=None if args.exact_variants else args.max_variants)
+                      max_variants=None if args.exact_variants else args.max_variants,
+                      tuning=args.tuning.expanduser().absolute() if args.tuning else None,
+                      status=Progress(sys.stderr.isatty()))
     try:
         result = run(options)
     except PluginGenError as exc:

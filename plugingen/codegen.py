@@ -17,6 +17,7 @@ from . import __version__, expr
 from .errors import BuildError
 from .model import (NUM_SMS, ArgKind, CompiledConfig, CompiledKernel, DType, Hint, Image, KernelArg, KernelSpec, Point,
                     Variant, integer_meta)
+from .plan import KernelPlan
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _INCLUDE = Path(__file__).parent / "include"
@@ -72,20 +73,35 @@ def _bool(value: bool) -> str:
 
 
 # ------------------------------------------------------------------------------------------- shape rules
+def rule_texts(spec: KernelSpec) -> List[str]:
+    """Every rule's text once, in config order: the generated ``kRules`` table the checks' messages quote."""
+    texts = [expr.render_rule(s.rule) for s in spec.output_shapes] + [expr.render_rule(v.rule)
+                                                                      for v in spec.dim_size_values]
+    return list(dict.fromkeys(texts))
+
+
+def _rule_ref(spec: KernelSpec, rule) -> str:
+    return f"kRules[{rule_texts(spec).index(expr.render_rule(rule))}]"
+
+
 def shape_lines(spec: KernelSpec) -> List[str]:
-    """Body of outputShapes: rank checks, then each output's dims as IDimensionExpr built from the rules."""
+    """Body of outputShapes: rank checks (once per rule), then each output's dims as IDimensionExpr built from the
+    rules."""
     lines: List[str] = []
+    done = set()
     for shape in spec.output_shapes:
         rule, pattern = shape.rule, shape.pattern
-        text = cpp_string(expr.render_rule(rule))
-        lines.append(f"// {_where(shape.loc)} '{expr.render_rule(rule)}'")
-        for slot, inp in zip(shape.input_slots, rule.inputs):
+        text = _rule_ref(spec, rule)
+        lines.append(f"// {_where(shape.loc)} '{expr.render_rule(rule)}'" + (" (checked above)" if text in done
+                                                                             else ""))
+        for slot, inp in zip(shape.input_slots, rule.inputs) if text not in done else ():
             lines.append(f"plugingen::checkRank(inputs[{slot}].nbDims, {len(inp.dims)}, {_bool(inp.rest)}, "
                          f"{cpp_string(inp.name)}, {text});")
             for pos, dim in enumerate(inp.dims):
                 if isinstance(dim, int):  # a build-time size that is already known must be the literal
                     lines.append(f"plugingen::checkDimExpr(*inputs[{slot}].d[{pos}], {dim}, {cpp_string(inp.name)}, "
                                  f"{pos}, {text});")
+        done.add(text)
         out = f"outputs[{shape.output}]"
         if pattern.whole:
             lines.append(f"{out} = inputs[{shape.input_slots[0]}];")
@@ -105,8 +121,9 @@ def shape_lines(spec: KernelSpec) -> List[str]:
             source, named = shape.input_slots[index], len(rule.inputs[index].dims)
             count = f"{len(pattern.dims)} + inputs[{source}].nbDims - {named}"
         lines.append(f"{out}.nbDims = {count};")
-        lines.append(f"plugingen::check({out}.nbDims <= nvinfer1::Dims::MAX_DIMS, \"output "
-                     f"'{pattern.name}' would have more than 8 dimensions\");")
+        if pattern.rest:
+            lines.append(f"plugingen::check({out}.nbDims <= nvinfer1::Dims::MAX_DIMS, \"output "
+                         f"'{pattern.name}' would have more than 8 dimensions\");")
         for i, dim in enumerate(pattern.dims):
             lines.append(f"{out}.d[{i}] = {expr.emit_dim_expr(dim, bind, numel=numel)};")
         if pattern.rest:
@@ -117,22 +134,31 @@ def shape_lines(spec: KernelSpec) -> List[str]:
     return lines
 
 
-def _input_checks(rule, slots: Sequence[int], text: str) -> List[str]:
-    """Run-time checks of one rule's left side on concrete shapes: ranks, and equal sizes for a repeated name."""
+def _input_checks(rule, slots: Sequence[int], text: str, done: set) -> List[str]:
+    """Run-time checks of one rule's left side on concrete shapes: ranks, and equal sizes for a repeated name;
+    each check once per launch (``done``: the checks earlier rules made, by what they check)."""
     lines = []
     for slot, inp in zip(slots, rule.inputs):
-        lines.append(f"plugingen::checkRank(in[{slot}].dims.nbDims, {len(inp.dims)}, {_bool(inp.rest)}, "
-                     f"{cpp_string(inp.name)}, {text});")
+        if ("rank", slot, len(inp.dims), inp.rest) not in done:
+            done.add(("rank", slot, len(inp.dims), inp.rest))
+            lines.append(f"plugingen::checkRank(in[{slot}].dims.nbDims, {len(inp.dims)}, {_bool(inp.rest)}, "
+                         f"{cpp_string(inp.name)}, {text});")
     first: Dict[str, str] = {}
     for slot, inp in zip(slots, rule.inputs):
         for pos, name in enumerate(inp.dims):
             here = f"in[{slot}].dims.d[{pos}]"
             if isinstance(name, int):
-                lines.append(f"plugingen::checkDim({here}, {name}, {cpp_string(inp.name)}, {pos}, {text});")
+                check = ("dim", here, name)
+                line = f"plugingen::checkDim({here}, {name}, {cpp_string(inp.name)}, {pos}, {text});"
             elif name in first:
-                lines.append(f"plugingen::checkSameDim({first[name]}, {here}, {cpp_string(name)}, {text});")
+                check = ("same", *sorted((first[name], here)))
+                line = f"plugingen::checkSameDim({first[name]}, {here}, {cpp_string(name)}, {text});"
             else:
                 first[name] = here
+                continue
+            if check not in done:
+                done.add(check)
+                lines.append(line)
     return lines
 
 
@@ -140,19 +166,21 @@ def _tensor_index(rule, tensor: str) -> int:
     return next(i for i, p in enumerate(rule.inputs) if p.name == tensor)
 
 
-def launch_lines(spec: KernelSpec) -> List[str]:
+def launch_lines(plan: KernelPlan) -> List[str]:
     """Body of computeLaunch: check input shapes against every rule, compute DimSizeArgs and launch values, the
-    heuristics (and from them and the tactic, the compiled variant), then the grid."""
+    tuning table's config, the heuristics (and from them and the tactic, the compiled variant), then the grid."""
+    spec = plan.spec
     lines: List[str] = []
+    done: set = set()
     for shape in spec.output_shapes:
         if shape.rule.outputs[0] is shape.pattern:  # one check per rule, at its first output
-            lines.extend(_input_checks(shape.rule, shape.input_slots, cpp_string(expr.render_rule(shape.rule))))
+            lines.extend(_input_checks(shape.rule, shape.input_slots, _rule_ref(spec, shape.rule), done))
     values: Dict[str, str] = {}
     for value in spec.dim_size_values:
         rule = value.rule
         text = expr.render_rule(rule)
         lines.append(f"// {_where(value.loc)} '{text}'")
-        lines.extend(_input_checks(rule, value.input_slots, cpp_string(text)))
+        lines.extend(_input_checks(rule, value.input_slots, _rule_ref(spec, rule), done))
         bindings = expr.dim_bindings(rule.inputs)
 
         def bind(name: str, _slots=value.input_slots, _b=bindings) -> str:
@@ -171,7 +199,8 @@ def launch_lines(spec: KernelSpec) -> List[str]:
     scalar_lines, scalars = _scalar_operands(spec)
     lines += scalar_lines
     values.update(scalars)
-    lines.extend(_heuristic_lines(spec, values))
+    lines.extend(_tuning_lines(plan, values))
+    lines.extend(_heuristic_lines(plan, values))
     if spec.uses_num_sms:
         lines.append("int64_t const v_num_sms = plugingen::smCount(); // the current device's")
         values[NUM_SMS] = "v_num_sms"
@@ -186,7 +215,7 @@ def launch_lines(spec: KernelSpec) -> List[str]:
     grid = ", ".join(expr.emit_int64(axis, values.__getitem__) for axis in spec.grid)
     lines.append(f"// grid ({', '.join(expr.render(axis) for axis in spec.grid)})")
     lines.append(f"launch.empty = !plugingen::makeGrid({grid}, launch.grid);")
-    return lines
+    return lines + _unplanned_lines(spec)
 
 
 def _scalar_operands(spec: KernelSpec) -> Tuple[List[str], Dict[str, str]]:
@@ -258,9 +287,27 @@ def _range_values(spec: KernelSpec) -> Tuple[List[str], Dict[str, str]]:
     return lines, values
 
 
-def _heuristic_lines(spec: KernelSpec, values: Dict[str, str]) -> List[str]:
-    """Each heuristic's value, then the first compiled variant of (tactic, heuristic values) in launch.variant."""
-    points = spec.points()
+def _tuning_lines(plan: KernelPlan, values: Dict[str, str]) -> List[str]:
+    """With a tuning table: the config (tactic) of this launch, by the bucket of its key values on this device."""
+    tuning = plan.tuning
+    if tuning is None:
+        return []
+    rows = [f"{{{arch}, {tactic}, {', '.join(map(str, bucket))}}}" for arch, entries in tuning.tables
+            for bucket, tactic in entries]
+    key = ", ".join(values[name] for name in tuning.key)
+    width = 2 + len(tuning.key)
+    return [f"// tuning table: the config by the bucket of ({', '.join(tuning.key)}) on this device's SM",
+            f"static constexpr int64_t tuned[][{width}]{{{', '.join(rows)}}}; // sm, config, bucket",
+            f"int64_t const key[]{{{key}}};",
+            f"tactic = plugingen::tunedTactic(&tuned[0][0], {len(rows)}, {len(tuning.key)}, key, "
+            "plugingen::currentCc());"]
+
+
+def _heuristic_lines(plan: KernelPlan, values: Dict[str, str]) -> List[str]:
+    """Each heuristic's value, then the first compiled variant of (tactic, heuristic values) in launch.variant (-1
+    when those values were not compiled: refused at launch unless the launch is empty)."""
+    spec = plan.spec
+    points = plan.points
     per_choice = len(spec.variants)
     if len(spec.tactics) == 1 and not spec.heuristics:
         return []
@@ -272,15 +319,12 @@ def _heuristic_lines(spec: KernelSpec, values: Dict[str, str]) -> List[str]:
         values[h.name] = f"h_{h.name}"
         domain = ", ".join(str(int(v)) for v in h.domain)
         lines.append(f"static constexpr int64_t domain_{h.name}[]{{{domain}}};")
-        radix.append((h, f"plugingen::valueIndex(h_{h.name}, domain_{h.name}, {len(h.domain)}, "
-                         f"{cpp_string(h.name)})"))
-    choice = "0"
-    for h, index in radix:
-        choice = index if choice == "0" else f"({choice}) * {len(h.domain)} + {index}"
+        radix.append((h, f"plugingen::valueIndex(h_{h.name}, domain_{h.name}, {len(h.domain)})"))
     combos = 1
     for h in spec.heuristics:
         combos *= len(h.domain)
     # first[tactic * combos + choice]: index of that point's first variant in the image table, -1 if not compiled
+    index = {p: i for i, p in enumerate(points)}
     first = []
     for tactic in range(len(spec.tactics)):
         for combo in range(combos):
@@ -289,25 +333,43 @@ def _heuristic_lines(spec: KernelSpec, values: Dict[str, str]) -> List[str]:
                 digits.append(h.domain[rest % len(h.domain)])
                 rest //= len(h.domain)
             point = Point(tactic, tuple(reversed(digits)), spec.variants[0])
-            first.append(points.index(point) if point in points else -1)
+            first.append(index.get(point, -1))
     assert all(f == -1 or f % per_choice == 0 for f in first)
     lines.append(f"static constexpr int32_t firstVariant[]{{{', '.join(map(str, first))}}}; // [tactic][choice]")
-    lines.append(f"int32_t const choice = {choice};")
-    lines.append(f"launch.variant = firstVariant[tactic * {combos} + choice];")
-    lines.append("plugingen::check(launch.variant >= 0, \"these heuristic values were not compiled for this "
-                 "tactic\");")
+    for h, position in radix:
+        lines.append(f"int32_t const i_{h.name} = {position};")
+    linear = "0"
+    for h in spec.heuristics:
+        linear = f"i_{h.name}" if linear == "0" else f"({linear}) * {len(h.domain)} + i_{h.name}"
+    missing = " || ".join(f"i_{h.name} < 0" for h in spec.heuristics)
+    first_of = f"firstVariant[tactic * {combos} + {linear}]"
+    lines.append(f"launch.variant = {f'{missing} ? -1 : {first_of}' if missing else first_of};")
+    return lines
+
+
+def _unplanned_lines(spec: KernelSpec) -> List[str]:
+    """After the grid: a launch with elements whose heuristic values or tactic have no image is refused, naming
+    the values (an empty launch runs nothing, so it needs none)."""
+    if len(spec.tactics) == 1 and not spec.heuristics:
+        return []
+    lines = ["if (!launch.empty && launch.variant < 0)", "{"]
+    for h in spec.heuristics:
+        lines.append(f"    plugingen::checkDomain(h_{h.name}, domain_{h.name}, {len(h.domain)}, {cpp_string(h.name)});")
+    shown = ", ".join(f"{{{cpp_string(h.name)}, h_{h.name}}}" for h in spec.heuristics)
+    lines.append(f"    plugingen::failUnplanned(tactic, {{{shown}}});")
+    lines.append("}")
     return lines
 
 
 # ------------------------------------------------------------------------------------------- launching
-def argument_lines(spec: KernelSpec) -> List[str]:
+def argument_lines(spec: KernelSpec, point: Point) -> List[str]:
     """The launch's local copy of every passed kernel argument, at its true width (pointers as uint64), except the
-    ParamArgs typed by a type variable (``signature_lines``)."""
+    ParamArgs typed by a type variable (``signature_lines``); ``point``: any compiled one."""
     lines = []
     in_place = {source: out for out, source in spec.aliases}
     for arg in spec.args:
         if arg.is_descriptor:  # the rank is the same at every point (check_blocks ran on each)
-            rank = len(spec.block_shape(arg, spec.points()[0]))
+            rank = len(spec.block_shape(arg, point))
             side = "input" if arg.kind is ArgKind.INPUT else "output"
             lines.append(f"plugingen::TensorDescriptor arg_{arg.name} = plugingen::tensorDescriptor("
                          f"{cpp_string(arg.name)}, {side}s[{arg.slot}], {side}Desc[{arg.slot}], {rank});")
@@ -396,8 +458,11 @@ def _literal_lines(data: bytes, per_line: int = 64) -> List[str]:
 
 
 def _images(kernel: CompiledKernel) -> List[Dict[str, object]]:
+    """The image table's entries (point order, then arch; a cubin before its PTX), each naming the literal that
+    holds its bytes: byte-identical images share one literal (``data``, with ``lines`` only on its first use)."""
     images = []
-    for index, point in enumerate(kernel.spec.points()):
+    literals: Dict[bytes, str] = {}
+    for index, point in enumerate(kernel.plan.points):
         for image in kernel.images_of(point):
             common = dict(variant=index, arch=image.arch, entry=image.entry, shared=image.shared,
                           threads=image.num_warps * 32, scratch=image.scratch, target=image.target,
@@ -407,13 +472,19 @@ def _images(kernel: CompiledKernel) -> List[Dict[str, object]]:
                           descriptors=_descriptor_layouts(kernel.spec, image),
                           descriptor_table=f"kDescriptors{len(images)}" if image.tensor_maps else "nullptr",
                           first=True)
+            blobs = []
             if image.cubin:
-                images.append(dict(common, kind="cubin", is_ptx="false", size=len(image.cubin),
-                                   lines=_literal_lines(image.cubin)))
+                blobs.append(dict(common, kind="cubin", is_ptx="false", data=image.cubin))
             if image.ptx:  # the literal's terminating NUL ends the PTX text
-                ptx = image.ptx.encode()
-                images.append(dict(common, kind="PTX", is_ptx="true", size=len(ptx) + 1, lines=_literal_lines(ptx),
-                                   first=not image.cubin))
+                blobs.append(dict(common, kind="PTX", is_ptx="true", data=image.ptx.encode() + b"\0",
+                                  first=not image.cubin))
+            for blob in blobs:
+                data = blob.pop("data")
+                new = data not in literals
+                name = literals.setdefault(data, f"kImage{len(literals)}")
+                # a PTX literal holds the text; C++ adds the terminating NUL
+                text = data[:-1] if blob["kind"] == "PTX" else data
+                images.append(dict(blob, literal=name, size=len(data), lines=_literal_lines(text) if new else []))
     return images
 
 
@@ -443,17 +514,23 @@ def _plugin_source(env: jinja2.Environment, kernel: CompiledKernel, image_count:
     # one launch block per signature where ParamArgs change type with it (or the entry's parameters differ), else
     # one for all
     signatures = range(len(spec.signatures))
-    params = {(s, v): variant_params([im for im in kernel.images if im.point.signature == s
-                                      and im.point.variant == v]) for s in signatures for v in spec.variants}
-    typed = any(a.type_var for a in spec.fields) or any(params[s, v] != params[0, v] for s, v in params)
+    params = {}
+    for s in signatures:
+        for v in spec.variants:  # a variant no launch selects (plan) has no image and no dispatch
+            images = [im for im in kernel.images if im.point.signature == s and im.point.variant == v]
+            if images:
+                params[s, v] = variant_params(images)
+    typed = any(a.type_var for a in spec.fields) or any(params[s, v] != params.get((0, v)) for s, v in params)
     blocks = [dict(signature=s if typed else None, description=spec.signatures[s].describe() if typed else "",
                    lines=signature_lines(spec, s) if typed else [],
                    variants=[dict(index=i, description=spec.describe(v), condition=variant_condition(spec, v),
-                                  params=params[s, v]) for i, v in enumerate(spec.variants)])
+                                  params=params[s, v], fallback=spec.has_generic and not spec.is_generic(v),
+                                  generic=spec.is_generic(v))
+                             for i, v in enumerate(spec.variants) if (s, v) in params])
               for s in (signatures if typed else [0])]
     no_match, no_match_values = _no_match(spec)
     zeroed = [str(a.slot) for a in spec.outputs if a.name in spec.reset_to_zero]
-    points = spec.points()
+    points = kernel.plan.points
     aliased = dict(spec.aliases)  # output slot -> input slot
     return env.get_template("plugin.cpp.j2").render(
         spec=spec, config_name=config_name, signature=_signature(spec), kernel_loc=spec.kernel_file.name,
@@ -464,13 +541,14 @@ def _plugin_source(env: jinja2.Environment, kernel: CompiledKernel, image_count:
         tactics=[t.describe() for t in spec.tactics], namespace=spec.function_name,
         signatures=[dict(types=[spec.dtype_of(a, s).trt.cpp for a in spec.tensors],
                          description=spec.signatures[s].describe()) for s in range(len(spec.signatures))],
-        points_per_signature=len(points) // len(spec.signatures),
+        points_per_signature=kernel.plan.points_per_signature, tuned=kernel.plan.tuning is not None,
         aliased_inputs=[str(aliased.get(a.slot, -1)) for a in spec.outputs],
         field_table=field_table, scratch_bytes=kernel.scratch, scratch_align=kernel.scratch_align,
-        image_count=image_count, blocks=blocks, shape_lines=shape_lines(spec),
-        launch_lines=launch_lines(spec), argument_lines=argument_lines(spec), no_match=no_match,
+        image_count=image_count, blocks=blocks, shape_lines=shape_lines(spec), rules=rule_texts(spec),
+        launch_lines=launch_lines(kernel.plan), argument_lines=argument_lines(spec, points[0]), no_match=no_match,
         workspace_lines=workspace_lines(spec) if kernel.scratch else [], profile_lines=profile_lines(spec),
-        no_match_values=no_match_values)
+        no_match_values=no_match_values,
+        ends_with_launch=all(b["variants"] and b["variants"][-1]["generic"] for b in blocks))
 
 
 # ------------------------------------------------------------------------------------------- Python modules

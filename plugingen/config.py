@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, NoReturn, Optional, Sequence, Tuple, Union
 
-from . import aot, dsl, expr, loader, specialise, tuning
+from . import aot, domains, dsl, expr, loader, specialise, tuning
 from .errors import ConfigError, ConfigWarning, Location, PluginGenError
 from .model import (NUM_SMS, ArgKind, ConfigSpec, Constraint, DimSizeValue, DType, Hint, KernelArg, KernelSpec,
                     OutputShape, Signature, Tactic, Variant, integer_meta, scalar_names)
@@ -728,7 +728,7 @@ def _check_meta(meta: dsl.KernelMetaData, config_file: Path, arch: int, src: Sou
     if kdef is None:
         return None
     errors = len(chk.errors)
-    decorators = tuning.read_decorators(kdef, meta, at("kernel_name"), at("configs"), error)
+    decorators = tuning.read_decorators(kdef, meta, at("kernel_name"), at("configs"), at("heuristics"), error)
     params = _check_params(meta, kdef.fn, decorators.set_names, src, chk)
     if not params:
         return None
@@ -751,12 +751,26 @@ def _check_meta(meta: dsl.KernelMetaData, config_file: Path, arch: int, src: Sou
         source_key = loader.source_key(kdef.fn, kernel_file)
     if len(chk.errors) > errors:
         return None
-    return KernelSpec(
+    spec = KernelSpec(
         kernel_name=meta.kernel_name, plugin_name=f"{meta.kernel_name}Plugin", version=str(meta.version),
         namespace=meta.namespace, kernel_file=kernel_file, source_key=source_key, args=tuple(params),
         output_shapes=outputs, dim_size_values=dim_sizes, grid=grid, tactics=tactics, heuristics=heuristics,
         variants=variants, reset_to_zero=decorators.reset_to_zero, constraints=constraints, signatures=signatures,
-        loc=meta.loc)
+        loc=meta.loc, tuning_key=decorators.key)
+    with chk.collecting():
+        spec = domains.derive(spec)
+        _check_option_heuristics(spec, chk)
+    return spec if len(chk.errors) == errors else None
+
+
+def _check_option_heuristics(spec: KernelSpec, chk: _Checker) -> None:
+    """A heuristic that sets num_warps or num_stages takes values Triton compiles with."""
+    for h in spec.heuristics:
+        if h.name == "num_warps" and any(v < 1 or v > 32 or v & (v - 1) for v in h.domain):
+            chk.error(f"heuristic 'num_warps' takes {list(h.domain)}; num_warps is a power of two from 1 to 32",
+                      h.loc)
+        if h.name == "num_stages" and any(v < 0 for v in h.domain):
+            chk.error(f"heuristic 'num_stages' takes {list(h.domain)}; num_stages is a non-negative integer", h.loc)
 
 
 def _check_reset(decorators: tuning.Decorators, params: List[KernelArg], meta: dsl.KernelMetaData,

@@ -232,7 +232,7 @@ class Constexpr:
 
 FIELDS = ("kernel_name", "ios", "shape_infer_rules", "version", "kernel_file", "num_warps", "num_stages", "grid_dims",
           "namespace", "configs", "domains", "constraints", "dtypes", "signatures", "num_ctas", "launch_pdl",
-          "launch_cooperative_grid")
+          "launch_cooperative_grid", "heuristics")
 DEFAULT_NUM_WARPS = 1  # PluginGen's defaults, for a kernel without autotune configs
 DEFAULT_NUM_STAGES = 1
 
@@ -241,8 +241,11 @@ class KernelMetaData:
     """One Triton kernel and how it becomes one TensorRT plugin (PluginGen's field names and order: ``FIELDS``).
 
     ``configs``: ``triton.Config`` objects, one TensorRT tactic each (instead of ``num_warps``/``num_stages``, and
-    replacing an ``@triton.autotune``'s list). ``domains``: the values a non-bool ``@triton.heuristics`` entry may take,
-    one compiled image each (``{'BLOCK_SIZE': [64, 128, 256]}``). ``constraints``: conditions like ``'n_cols <= BLOCK'``
+    replacing an ``@triton.autotune``'s list). ``heuristics``: what the kernel's Python caller computes per call, in
+    ``@triton.heuristics``'s form (``{'BLOCK_SIZE': lambda args: triton.next_power_of_2(args['n_cols'])}``; targets
+    are constexpr parameters, ``num_warps`` and ``num_stages``), run after the kernel's own decorators. ``domains``:
+    the values a non-bool heuristic may take, one compiled image each (``{'BLOCK_SIZE': [64, 128, 256]}``; derived
+    from ``constraints`` where they bound its inputs). ``constraints``: conditions like ``'n_cols <= BLOCK'``
     the plugin checks before every launch. ``dtypes``: type variables and the dtypes each takes
     (``{'T': ['fp16', 'bf16', 'fp32']}``), used as ``Type('tensor[T]')``; one signature per combination, or those
     ``signatures`` lists (``[{'T': 'fp16'}, ...]``). ``num_ctas``, ``launch_pdl``, ``launch_cooperative_grid``: Triton's
@@ -255,7 +258,8 @@ class KernelMetaData:
                  configs: Optional[Sequence[Any]] = None, domains: Optional[dict] = None,
                  constraints: Sequence[str] = (), dtypes: Optional[dict] = None,
                  signatures: Optional[Sequence[dict]] = None, num_ctas: Optional[int] = None,
-                 launch_pdl: bool = False, launch_cooperative_grid: bool = False, **unknown: Any) -> None:
+                 launch_pdl: bool = False, launch_cooperative_grid: bool = False, heuristics: Optional[dict] = None,
+                 **unknown: Any) -> None:
         self.loc = _caller_location()
         self.unknown = dict(unknown)  # misspelt fields, reported by config.py at their own line
         self.kernel_name = kernel_name
@@ -273,6 +277,7 @@ class KernelMetaData:
         self.namespace = namespace
         self.configs = configs
         self.domains = domains
+        self.heuristics = heuristics
         self.constraints = list(constraints) if isinstance(constraints, (list, tuple)) else constraints
         self.dtypes = dtypes
         self.signatures = signatures

@@ -16,15 +16,16 @@ from __future__ import annotations
 import dataclasses
 import enum
 from pathlib import Path
-from typing import Dict, Mapping, Optional, Tuple, Union
+from typing import Dict, Mapping, Optional, Sequence, Tuple, Union
 
 from . import expr
 from .errors import Location
 from .trt import DataType, PluginFieldType
 
 __all__ = ["NUM_SMS", "Location", "DType", "Hint", "ArgKind", "KernelArg", "OutputShape", "DimSizeValue", "Variant",
-           "CompileOptions", "Tactic", "integer_meta", "Heuristic", "Constraint", "Signature", "Point", "KernelSpec", "ConfigSpec",
-           "LaunchParam", "TensorMap", "Image", "CompiledKernel", "CompiledConfig"]
+           "CompileOptions", "Tactic", "integer_meta", "COMPILE_OPTION_HEURISTICS", "Heuristic", "Constraint",
+           "Signature", "Point", "KernelSpec", "ConfigSpec",
+           "LaunchParam", "TensorMap", "Image", "Tuning", "CompiledKernel", "CompiledConfig"]
 
 
 # ------------------------------------------------------------------------------------------------ dtypes
@@ -298,16 +299,26 @@ def integer_meta(tactics) -> frozenset:
     return frozenset(n for n, _ in values) - {n for n, v in values if not _is_int(v)}
 
 
+COMPILE_OPTION_HEURISTICS = ("num_warps", "num_stages")  # compile options a heuristic may set per launch, as the JIT
+# takes them per call (where the kernel also has a parameter of that name, the heuristic sets both, as Triton does)
+
+
 @dataclasses.dataclass(frozen=True)
 class Heuristic:
-    """A ``@triton.heuristics`` entry: the constexpr ``name`` = ``expr``, computed per launch (in order, so a later
-    heuristic may read an earlier one), compiled for each value of ``domain``."""
+    """A ``@triton.heuristics`` (or ``KernelMetaData(heuristics=...)``) entry: ``name`` = ``expr``, computed per
+    launch (in order, so a later heuristic may read an earlier one), compiled for each value of ``domain``. ``name``
+    is a constexpr parameter, or a compile option (``num_warps``, ``num_stages``)."""
 
     name: str
     expr: expr.Expr
-    domain: Tuple[object, ...]  # ints or bools; (False, True) for a truth value
+    domain: Optional[Tuple[object, ...]]  # ints or bools; (False, True) for a truth value; None until derived
     source: str  # the lambda as written
     loc: Location = dataclasses.field(compare=False)
+
+    @property
+    def option(self) -> bool:
+        """Whether it sets a compile option (``num_warps``, ``num_stages``)."""
+        return self.name in COMPILE_OPTION_HEURISTICS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -363,6 +374,7 @@ class KernelSpec:
     constraints: Tuple[Constraint, ...]
     signatures: Tuple[Signature, ...]  # at least one (``Signature(())`` without type variables)
     loc: Location = dataclasses.field(compare=False)
+    tuning_key: Tuple[str, ...] = ()  # @triton.autotune's key: the arguments a config is chosen per bucket of
 
     def of_kind(self, kind: ArgKind) -> Tuple[KernelArg, ...]:
         return tuple(a for a in self.args if a.kind is kind)
@@ -495,8 +507,9 @@ class KernelSpec:
 
     # ---- compiled points
     def choices(self, tactic: int) -> Tuple[Tuple[object, ...], ...]:
-        """The heuristic value combinations ``tactic`` can reach: every combination of the domains, except that a
-        heuristic computable at build time (from constexprs and the tactic's meta-parameters) has its one value."""
+        """Every heuristic value combination of ``tactic``'s domains, except that a heuristic computable at build
+        time (from constexprs and the tactic's meta-parameters) has its one value: a superset of what launches
+        reach (``domains.reachable``, which the plan compiles)."""
         known = {a.name: a.value for a in self.args if a.kind is ArgKind.CONSTEXPR}
         known.update(self.tactics[tactic].meta)
         combos: Tuple[Tuple[object, ...], ...] = ((),)
@@ -512,8 +525,8 @@ class KernelSpec:
         return combos
 
     def points(self) -> Tuple[Point, ...]:
-        """Every compiled specialisation, signature-major, then tactic, heuristic values, and variant (most
-        specialised first): the order of the plugin's image table (each signature has the same number of points)."""
+        """Every specialisation the spec allows, signature-major, then tactic, heuristic values (``choices``), and
+        variant (most specialised first). The plan (``plan.KernelPlan.points``) keeps those some launch selects."""
         return tuple(Point(t, c, v, s) for s in range(len(self.signatures)) for t in range(len(self.tactics))
                      for c in self.choices(t) for v in self.variants)
 
@@ -523,6 +536,12 @@ class KernelSpec:
         values.update(zip((h.name for h in self.heuristics), point.choice))
         return {a.name: (a.value if a.kind is ArgKind.CONSTEXPR else values[a.name])
                 for a in self.args if a.kind.is_constexpr}
+
+    def compile_options(self, point: Point, arch: int) -> CompileOptions:
+        """How ``point`` compiles for ``arch``: its tactic's options, with the compile options its heuristics set."""
+        chosen = self.tactics[point.tactic].options_for(arch)
+        values = {h.name: int(v) for h, v in zip(self.heuristics, point.choice) if h.option}
+        return dataclasses.replace(chosen, **values) if values else chosen
 
     def block_shape(self, arg: KernelArg, point: Point) -> Tuple[int, ...]:
         """The block of descriptor ``arg`` at ``point``: its ``block_shape`` expressions over the point's constexprs,
@@ -590,9 +609,16 @@ class KernelSpec:
                 return index
         return None
 
+    def is_generic(self, variant: Variant) -> bool:
+        """Whether ``variant`` promises nothing a launch could break: no hint but the facts of arguments whose rule
+        is a constant (``a[m, k] : 1 -> stride_ak``), which hold at every launch."""
+        constant = {v.target for v in self.dim_size_values if v.is_argument and not expr.names(v.rule.expr)
+                    and not expr.tensors(v.rule.expr)}
+        return all(h is Hint.NONE or a.name in constant for a, h in zip(self.args, variant.hints))
+
     @property
     def has_generic(self) -> bool:
-        return any(v.rank == 0 for v in self.variants)
+        return any(self.is_generic(v) for v in self.variants)
 
 
 def _volume(shape) -> int:
@@ -658,9 +684,36 @@ class Image:
 
 
 @dataclasses.dataclass(frozen=True)
+class Tuning:
+    """A tuning table's choice for one kernel (``tuning_table``): per arch, the config (tactic index) each bucket of
+    the autotune key runs; a bucket is the next power of two of each key argument's value."""
+
+    key: Tuple[str, ...]  # the key arguments, in the table's order
+    # (arch, ((bucket, tactic), ...)), arch ascending
+    tables: Tuple[Tuple[int, Tuple[Tuple[Tuple[int, ...], int], ...]], ...]
+
+    def winners(self, arch: int) -> Tuple[int, ...]:
+        return tuple(sorted({t for a, entries in self.tables if a == arch for _, t in entries}))
+
+    def choose(self, arch: int, values: Sequence[int]) -> int:
+        """The tactic a launch with key ``values`` runs on ``arch`` (as the plugin chooses): the bucket's config,
+        outside the table the nearest bucket's (log2 distance, summed over the key; the first on a tie), and the
+        first config on an arch without a table."""
+        entries = dict(self.tables).get(arch)
+        if not entries:
+            return 0
+        want = [expr.next_power_of_2(v).bit_length() for v in values]
+        return min(entries, key=lambda e: sum(abs(b.bit_length() - w) for b, w in zip(e[0], want)))[1]
+
+
+@dataclasses.dataclass(frozen=True)
 class CompiledKernel:
-    spec: KernelSpec
-    images: Tuple[Image, ...]  # point order (KernelSpec.points), then arch ascending
+    plan: "KernelPlan"  # plan.KernelPlan: what was planned, the points in image-table order
+    images: Tuple[Image, ...]  # point order (plan.points), then arch ascending
+
+    @property
+    def spec(self) -> KernelSpec:
+        return self.plan.spec
 
     def images_of(self, point: Point) -> Tuple[Image, ...]:
         return tuple(i for i in self.images if i.point == point)
@@ -687,7 +740,8 @@ class CompiledConfig:
         kernels = []
         for kernel in self.kernels:
             s = kernel.spec
-            points = s.points()
+            points = kernel.plan.points
+            tuning = kernel.plan.tuning
             kernels.append({
                 "kernel": s.kernel_name, "plugin": s.plugin_name, "version": s.version, "namespace": s.namespace,
                 "function": s.function_name,
@@ -703,6 +757,10 @@ class CompiledConfig:
                 "heuristics": [{"name": h.name, "expr": expr.render(h.expr), "source": h.source,
                                 "values": list(h.domain)} for h in s.heuristics],
                 "launch_values": [{"name": v.target, "rule": expr.render_rule(v.rule)} for v in s.launch_values],
+                "tuning": None if tuning is None else {
+                    "key": list(tuning.key), "archs": {f"sm_{arch}": [{"bucket": list(b), "tactic": t + 1}
+                                                                    for b, t in entries]
+                                                       for arch, entries in tuning.tables}},
                 "reset_to_zero": list(s.reset_to_zero),
                 "constraints": [c.text for c in s.constraints],
                 "variants": [[f"{a.name}:{h.value}" for a, h in s.hinted(v)] for v in s.variants],

@@ -7,9 +7,9 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Mapping, Optional, Tuple
+from typing import Callable, Mapping, Optional, Tuple
 
-from . import __version__, aot, build, codegen, config, specialise, toolchain
+from . import __version__, aot, build, codegen, config, plan, specialise, toolchain, tuning_table
 from .errors import PluginGenError
 
 log = logging.getLogger("plugingen")
@@ -20,7 +20,9 @@ class Options:
     workspace: Path
     kernel_config: Path
     archs: Tuple[int, ...] = aot.DEFAULT_ARCHS
-    ptx_arch: Optional[int] = None  # the portable PTX's arch (aot.ptx_arch); None: from archs
+    ptx_arch: Optional[int] = None  # the portable PTX's arch (plan.ptx_arch); None: from archs; plan.NO_PTX: none
+    tuning: Optional[Path] = None  # a tuning table (plugingen tune): configs chosen per bucket of the autotune key
+    status: Callable[[int, int, int], None] = lambda done, total, cached: None  # AOT progress (cli.Progress)
     jobs: int = 1
     trt_include_dir: Optional[str] = None
     cache_dir: Optional[Path] = None  # default WORKSPACE/cache/aot
@@ -61,6 +63,12 @@ class _Stage:
         log.info("%s: %s (%.2fs)", self.label, summary, time.perf_counter() - self.start)
 
 
+def load_tuning(path: Path, spec) -> dict:
+    import triton
+
+    return tuning_table.load(path, spec, triton.__version__)
+
+
 def run(options: Options) -> Result:
     workspace = prepare_folder(options.workspace)
     cache_dir = prepare_folder(options.cache_dir, "--cache-dir") if options.cache_dir else workspace / "cache" / "aot"
@@ -83,9 +91,16 @@ def run(options: Options) -> Result:
     stage.done(f"{len(spec.kernels)} kernel(s): " + ", ".join(k.kernel_name for k in spec.kernels))
 
     stage = _Stage(2, "aot")
-    compiled = aot.compile_kernels(spec, options.archs, cache_dir, options.jobs,
+    tuning = load_tuning(options.tuning, spec) if options.tuning else None
+    planned = plan.make_plan(spec, options.archs, options.ptx_arch, tuning)
+    for kernel in planned.kernels:
+        if kernel.tuning is not None:
+            log.info("%s: tuning table: configs %s (of %d) by the bucket of %s", kernel.spec.kernel_name,
+                     ", ".join(str(t + 1) for t in kernel.tactics), len(kernel.spec.tactics),
+                     ", ".join(kernel.tuning.key))
+    compiled = aot.compile_kernels(planned, cache_dir, options.jobs,
                                    progress=lambda msg: log.debug("aot: %s", msg),
-                                   notice=lambda msg: log.info("%s", msg), requested_ptx_arch=options.ptx_arch)
+                                   notice=lambda msg: log.info("%s", msg), status=options.status)
     cubins = sum(bool(i.cubin) for k in compiled.kernels for i in k.images)
     ptx = sorted({i.target for k in compiled.kernels for i in k.images if i.ptx})
     stage.done(f"{cubins} cubin(s) for sm_{', sm_'.join(map(str, compiled.archs))}; "

@@ -5,22 +5,30 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import importlib
+import math
 import platform
 import subprocess
+from pathlib import Path
 from typing import List, Mapping, Optional, Sequence, Tuple
 
-from . import __version__, aot, expr, toolchain, triton_compat
+from . import __version__, aot, expr, plan, toolchain, triton_compat
 from .errors import PluginGenError
-from .model import ConfigSpec, KernelSpec
+from .model import ConfigSpec
 
 
 # ------------------------------------------------------------------------------------------------ check
-def describe_config(spec: ConfigSpec, archs: Sequence[int], ptx_arch: Optional[int] = None) -> str:
-    """Every kernel's plugin: names, fields, tensors, rules, grid, what is compiled and for which archs."""
-    return "\n\n".join(describe_kernel(k, tuple(sorted(archs)), ptx_arch) for k in spec.kernels)
+DEFAULT_IMAGE_SECONDS = 1.0  # a Triton compile's time on one core when the cache knows none of the kernel's
 
 
-def describe_kernel(spec: KernelSpec, archs: Tuple[int, ...], requested_ptx_arch: Optional[int] = None) -> str:
+def describe_config(spec: ConfigSpec, planned: plan.Plan, cache_dir: Optional[Path] = None, jobs: int = 1) -> str:
+    """Every kernel's plugin: names, fields, tensors, rules, grid, and the plan: what is compiled for which archs,
+    how much of it the AOT cache ``cache_dir`` holds, and about how long the rest takes with ``jobs`` compiles."""
+    return "\n\n".join(describe_kernel(k, planned.archs, cache_dir, jobs) for k in planned.kernels)
+
+
+def describe_kernel(kernel: plan.KernelPlan, archs: Tuple[int, ...], cache_dir: Optional[Path] = None,
+                    jobs: int = 1) -> str:
+    spec = kernel.spec
     rules = {shape.output: expr.render_rule(shape.rule) for shape in spec.output_shapes}
     values = {v.target: expr.render_rule(v.rule) for v in spec.dim_size_values}
     lines = [f"{spec.kernel_name} ({spec.kernel_file.name}) -> plugin '{spec.plugin_name}' version {spec.version} "
@@ -47,15 +55,47 @@ def describe_kernel(spec: KernelSpec, archs: Tuple[int, ...], requested_ptx_arch
         row("computed", [f"{what} from '{values[v.target]}'"])
     row("grid", [f"({', '.join(expr.render(axis) for axis in spec.grid)})"])
     row("constraints", [c.text for c in spec.constraints])
-    row("tactics", [f"{i + 1}: {t.describe()}" for i, t in enumerate(spec.tactics)], None)
-    row("heuristics", [f"{h.name} = {expr.render(h.expr)} in {list(h.domain)}" for h in spec.heuristics])
+    per_launch = [h.name for h in spec.heuristics if h.option]
+    row("tactics", [f"{i + 1}: {t.describe()}" for i, t in enumerate(spec.tactics)]
+        + ([f"({' and '.join(per_launch)} chosen per launch by a heuristic)"] if per_launch else []), None)
+    if spec.tuning_key:
+        row("autotune key", list(spec.tuning_key))
+    if kernel.tuning is not None:
+        row("tuning table", [f"sm_{arch}: {len(entries)} buckets, configs "
+                             f"{', '.join(str(t + 1) for t in kernel.tuning.winners(arch))}"
+                             for arch, entries in kernel.tuning.tables] + ["config 1 elsewhere"], "; ")
+    row("heuristics", [f"{h.name} = {expr.render(h.expr)} in {list(h.domain)}" for h in spec.heuristics], None)
+    if spec.heuristics:
+        combos = sum(len({p.choice for p in kernel.points if p.tactic == t}) for t in kernel.tactics)
+        full = len(kernel.tactics) * math.prod(len(h.domain) for h in spec.heuristics)
+        row("reachable", [f"{combos} of {full} (tactic, heuristic values) combinations"])
     row("variants", [spec.describe(v) for v in spec.variants], None)
-    points = spec.points()
-    per_arch = [sum(arch in spec.archs_of(p.signature, archs) for p in points) for arch in archs]
-    ptx = sorted({aot.ptx_arch(spec, p.signature, archs, requested_ptx_arch) for p in points})
-    row("images", [f"sm_{arch}{'a' if aot.is_arch_specific(arch) else ''}: {count}"
-                   for arch, count in zip(archs, per_arch)] + [f"portable PTX sm_{', sm_'.join(map(str, ptx))}"])
+    row("images", _plan_lines(kernel, archs, cache_dir, jobs), None)
     return "\n".join(lines)
+
+
+def _plan_lines(kernel: plan.KernelPlan, archs: Tuple[int, ...], cache_dir: Optional[Path], jobs: int) -> List[str]:
+    """Cubins per arch, the portable PTX, and (with a cache) how many are cached and an estimated build time."""
+    import triton
+
+    cubins = [sum(i.cubin and i.arch == arch for i in kernel.images) for arch in archs]
+    ptx = sorted({i.arch for i in kernel.images if i.ptx})
+    out = [", ".join(f"sm_{arch}{'a' if plan.is_arch_specific(arch) else ''}: {count}"
+                     for arch, count in zip(archs, cubins))]
+    out.append(f"portable PTX sm_{', sm_'.join(map(str, ptx))}: {sum(i.ptx for i in kernel.images)}" if ptx else
+               "no portable PTX (only the --arch GPUs run it)")
+    keys = {aot._job_for(kernel.spec, i.point, i.arch, triton.__version__).key for i in kernel.images}
+    if cache_dir is None:
+        out.append(f"{len(keys)} Triton compiles")
+        return out
+    seconds = [r.get("seconds") for r in (aot._cached(cache_dir, k) for k in keys) if r is not None]
+    cached = len(seconds)
+    known = [s for s in seconds if isinstance(s, (int, float))]
+    each = sum(known) / len(known) if known else DEFAULT_IMAGE_SECONDS
+    left = each * (len(keys) - cached) / max(jobs, 1)
+    out.append(f"{len(keys)} Triton compiles, {cached} cached; about {left / 60:.1f} min to compile the rest with "
+               f"-j {jobs} ({each:.2f} s each{'' if known else ', a guess: nothing of it is cached'})")
+    return out
 
 
 # ------------------------------------------------------------------------------------------------ doctor

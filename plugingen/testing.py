@@ -18,16 +18,28 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Union
 
 from .host import DataType, HostError, PluginFieldType, PluginHost, TensorFormat, TensorRTPhase, build_host
 from .model import DType
 
-__all__ = ["PluginRunner", "PluginError"]
+__all__ = ["PluginRunner", "PluginError", "Launched"]
 
 
 class PluginError(RuntimeError):
     """The plugin refused or failed a call; the message is what it logged."""
+
+
+class Launched(NamedTuple):
+    """One launch: the kernel, the compiled variant (the image table's index), its description
+    (``tactic 2 (BLOCK_M=128, ...), BLOCK_SIZE=1024, num_warps=8, x % 16 == 0``: the config, the heuristics'
+    values and the hint variant; the config only for a kernel with several) and its config's tactic value (1-based;
+    0 where the library's manifest.json is not beside it)."""
+
+    kernel: str
+    variant: int
+    description: str
+    tactic: int = 0
 
 
 def _torch_types():
@@ -93,15 +105,26 @@ class PluginRunner:
              namespace: Optional[str] = None, launches: int = 20, repeats: int = 5) -> int:
         """Times every tactic on the GPU as TensorRT's builder would and returns the fastest tactic value (0 when
         there is only the default): device time of ``launches`` enqueues captured in a CUDA graph, the median of
-        ``repeats`` replays."""
+        ``repeats`` replays. A tactic the plugin refuses for these inputs (a constraint) is skipped."""
+        times = self.time(plugin_name, fields, inputs, None, version, namespace, launches, repeats)
+        if not times:
+            raise PluginError(f"{plugin_name} refuses these inputs with every tactic it offers")
+        return min(times, key=times.get)
+
+    def time(self, plugin_name: str, fields: Mapping[str, Any], inputs: Sequence[Any],
+             tactics: Optional[Sequence[int]] = None, version: Optional[str] = None, namespace: Optional[str] = None,
+             launches: int = 20, repeats: int = 5) -> Dict[int, float]:
+        """Device time per launch in microseconds of each tactic (``tactics``; None: every one offered, or the
+        default 0 when none is), measured as :meth:`tune` does; tactics the plugin refuses are left out."""
         import torch
 
         with self._prepared(plugin_name, fields, inputs, version, namespace) as prepared:
-            if not prepared.valid:
-                return 0
             times = {}
-            for tactic in prepared.valid:
-                prepared.enqueue(tactic)  # loads the modules outside the capture
+            for tactic in (tactics if tactics is not None else prepared.valid or [0]):
+                try:
+                    prepared.enqueue(tactic)  # loads the modules outside the capture; refuses what it cannot run
+                except PluginError:
+                    continue
                 torch.cuda.synchronize()
                 graph = torch.cuda.CUDAGraph()
                 with torch.cuda.graph(graph):
@@ -114,9 +137,28 @@ class PluginRunner:
                     graph.replay()
                     end.record()
                     end.synchronize()
-                    samples.append(start.elapsed_time(end))
+                    samples.append(start.elapsed_time(end) * 1000.0 / launches)
                 times[tactic] = sorted(samples)[len(samples) // 2]
-            return min(times, key=times.get)
+            return times
+
+    def launched(self) -> Optional["Launched"]:
+        """The compiled variant the last :meth:`run` (or timing) of this thread launched: which config, heuristic
+        values and hint variant ran; None before any launch."""
+        last = self.host.last_launch()
+        if not last:
+            return None
+        kernel, variant, description = last
+        return Launched(kernel, variant, description, self._tactics_of(kernel).get(variant, 0))
+
+    def _tactics_of(self, kernel: str) -> Dict[int, int]:
+        """Compiled variant -> tactic value of ``kernel``, from the manifest.json beside the library."""
+        import json
+
+        try:
+            manifest = json.loads((Path(self.host.so_path).parent / "manifest.json").read_text())
+        except (OSError, ValueError):
+            return {}
+        return {i["index"]: i["tactic"] for k in manifest["kernels"] if k["kernel"] == kernel for i in k["images"]}
 
     @contextlib.contextmanager
     def _prepared(self, plugin_name: str, fields: Mapping[str, Any], inputs: Sequence[Any], version: Optional[str],
@@ -175,7 +217,10 @@ class _Prepared:
 
         if tactic and tactic not in self.valid:
             raise PluginError(f"tactic {tactic} is not one the plugin offers ({self.valid or 'only the default, 0'})")
-        self.plugin.set_tactic(tactic)
         stream = torch.cuda.current_stream(self.device).cuda_stream
-        with torch.cuda.device(self.device):
-            self.plugin.enqueue(self._inputs, self._outputs, workspace=self._workspace, stream=stream)
+        try:
+            self.plugin.set_tactic(tactic)
+            with torch.cuda.device(self.device):
+                self.plugin.enqueue(self._inputs, self._outputs, workspace=self._workspace, stream=stream)
+        except HostError as exc:
+            raise PluginError(exc.message) from None

@@ -10,10 +10,11 @@ from __future__ import annotations
 import ast
 import dataclasses
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, NoReturn, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, NoReturn, Optional, Sequence, Tuple, Union
 
 from . import dsl, expr, loader
 from .errors import ConfigError, Location
+from .model import COMPILE_OPTION_HEURISTICS as COMPILE_OPTIONS
 from .model import ArgKind, CompileOptions, Heuristic, KernelArg, Tactic, scalar_names
 
 
@@ -27,12 +28,15 @@ class Decorators:
     heuristics: List[Tuple[str, Callable, bool]]  # (name, function, whether autotune's meta-parameters reach it)
     prune: Optional[Callable]  # autotune's early_config_prune
     loc: Location
+    parameters: frozenset = frozenset()  # the kernel's parameter names
+    key: Tuple[str, ...] = ()  # autotune's key: the arguments a config is tuned per value of
 
     @property
     def set_names(self) -> Dict[str, ArgKind]:
-        """The parameters the decorators set, which ``ios`` leaves out."""
+        """The parameters the decorators set, which ``ios`` leaves out (a heuristic may also set a compile option,
+        ``num_warps`` or ``num_stages``, which is a parameter only where the kernel has one of that name)."""
         names = {name: ArgKind.TUNED for config in self.configs or () for name in _kwargs(config)}
-        names.update({name: ArgKind.HEURISTIC for name, _, _ in self.heuristics})
+        names.update({name: ArgKind.HEURISTIC for name, _, _ in self.heuristics if name in self.parameters})
         return names
 
 
@@ -41,7 +45,7 @@ def _kwargs(config: Any) -> Dict[str, Any]:
 
 
 def read_decorators(kdef: loader.KernelDef, meta: dsl.KernelMetaData, loc: Location, configs_loc: Location,
-                    error: Callable[[str, Location, str], None]) -> Decorators:
+                    heuristics_loc: Location, error: Callable[[str, Location, str], None]) -> Decorators:
     """The kernel's autotune configs, reset list and heuristics; unsupported decorator features are errors."""
     import triton
 
@@ -83,9 +87,43 @@ def read_decorators(kdef: loader.KernelDef, meta: dsl.KernelMetaData, loc: Locat
             tuned_outside = True
         else:
             heuristics += [(n, f, tuned_outside) for n, f in decorator.values.items()]
+    parameters = frozenset(p.name for p in kdef.fn.params)
+    heuristics += _config_heuristics(meta, heuristics, configs, parameters, heuristics_loc, error)
     from_meta = meta.configs is not None
+    key = tuple(getattr(autotuners[0], "keys", None) or ()) if autotuners else ()
     return Decorators(configs, "KernelMetaData configs" if from_meta else "@triton.autotune", reset, heuristics,
-                      prune, configs_loc if from_meta else loc)
+                      prune, configs_loc if from_meta else loc, parameters, key)
+
+
+def _config_heuristics(meta: dsl.KernelMetaData, decorated: Sequence[Tuple[str, Callable, bool]],
+                       configs: Optional[List[Any]], parameters: frozenset, loc: Location,
+                       error: Callable[[str, Location, str], None]) -> List[Tuple[str, Callable, bool]]:
+    """``KernelMetaData(heuristics=...)``: what the kernel's caller computes per call, run after the decorators'
+    heuristics (so they see the autotune config's meta-parameters and the decorators' values)."""
+    given = meta.heuristics
+    if given is None:
+        return []
+    name = meta.kernel_name
+    if not isinstance(given, dict) or not given:
+        error(f"heuristics of kernel '{name}' must be a dict like {{'BLOCK_SIZE': lambda args: "
+              f"triton.next_power_of_2(args['n_cols'])}}, got {given!r}", loc, "")
+        return []
+    set_elsewhere = {n: "@triton.heuristics" for n, _, _ in decorated}
+    set_elsewhere.update({n: "the autotune configs" for config in configs or () for n in _kwargs(config)})
+    found = []
+    for target, fn in given.items():
+        if not isinstance(target, str) or not callable(fn):
+            error(f"heuristics['{target}'] of kernel '{name}' must map a parameter name to a function of the "
+                  f"arguments (lambda args: ...), got {fn!r}", loc, "")
+        elif target in set_elsewhere:
+            error(f"heuristics['{target}'] of kernel '{name}': {set_elsewhere[target]} set '{target}' already", loc,
+                  "set each meta-parameter in one place")
+        elif target not in parameters and target not in COMPILE_OPTIONS:
+            error(f"heuristics['{target}'] of kernel '{name}' sets '{target}', which is neither a parameter of the "
+                  f"kernel nor a compile option ({', '.join(COMPILE_OPTIONS)})", loc, "")
+        else:
+            found.append((target, fn, True))
+    return found
 
 
 def _prune(decorators: Decorators, params: Sequence[KernelArg], name: str,
@@ -272,7 +310,8 @@ def heuristics(decorators: Decorators, params: Sequence[KernelArg], found: Seque
         except ConfigError as exc:
             error(exc.message, exc.loc, exc.hint)
             continue
-        readable = set(scalar_names(params)) - {h for h in names if h not in {r.name for r in result}}
+        done = {r.name for r in result}
+        readable = (set(scalar_names(params)) - {h for h in names if h not in done}) | done
         if not sees_tuned:
             readable -= tuned
 
@@ -299,20 +338,21 @@ def heuristics(decorators: Decorators, params: Sequence[KernelArg], found: Seque
                   "max, cdiv and next_power_of_2 over scalar arguments and constexprs")
             continue
         domain = _domain(name, translated, domains.get(name), found, constexprs, result, loc, error)
-        if domain is not None:
+        if domain is not False:
             result.append(Heuristic(name, translated, domain, source, loc))
     return tuple(result)
 
 
 def _domain(name: str, translated: expr.Expr, given: Any, found: Sequence[Tactic], constexprs: Mapping[str, Any],
             earlier: Sequence[Heuristic], loc: Location,
-            error: Callable[[str, Location, str], None]) -> Optional[Tuple[object, ...]]:
+            error: Callable[[str, Location, str], None]) -> Union[Tuple[object, ...], None, bool]:
     """The values heuristic ``name`` is compiled for: the declared domain; else a truth value's two; else, when
-    computable at build time, its value under each tactic."""
+    computable at build time, its value under each tactic; else None: derived from the constraints once they are
+    known (``domains.derive``). False after an error."""
     if given is not None:
         if not isinstance(given, (list, tuple)) or not given or not all(isinstance(v, int) for v in given):
             error(f"domains['{name}'] must be a non-empty list of integers, got {given!r}", loc, "")
-            return None
+            return False
         return tuple(dict.fromkeys(given))
     if expr.is_bool(translated):
         return (False, True)
@@ -320,11 +360,8 @@ def _domain(name: str, translated: expr.Expr, given: Any, found: Sequence[Tactic
     for tactic in found:
         env = {k: v for k, v in constexprs.items() if isinstance(v, int)}
         env.update((k, v) for k, v in tactic.meta if isinstance(v, int))
-        known = {h.name for h in earlier if len(h.domain) == 1}
-        env.update((h.name, h.domain[0]) for h in earlier if h.name in known)
+        env.update((h.name, h.domain[0]) for h in earlier if h.domain is not None and len(h.domain) == 1)
         if not expr.names(translated) <= set(env):
-            error(f"heuristic '{name}' = {expr.render(translated)} takes a value per launch; list the values to "
-                  "compile", loc, f"add domains={{'{name}': [...]}} to the KernelMetaData")
             return None
         values.append(expr.evaluate(translated, env))
     return tuple(dict.fromkeys(values))
@@ -391,7 +428,9 @@ def _find_function(tree: ast.AST, code: Any) -> Optional[ast.AST]:
     candidates = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda) and n.lineno == line]
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
-    positions = [p for p in getattr(code, "co_positions", lambda: ())() if p[0] is not None and p[2] is not None]
+    # the code's own positions, less the (line, line, 0, 0) Python gives its entry and exit instructions
+    positions = [p for p in getattr(code, "co_positions", lambda: ())()
+                 if p[0] is not None and p[2] is not None and (p[2], p[3]) != (0, 0)]
     for node in candidates:
         start, end = (node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset)
         if positions and all(start <= (p[0], p[2]) and (p[1], p[3]) <= end for p in positions):

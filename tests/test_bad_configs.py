@@ -46,7 +46,7 @@ CASES = {
                              "(hint: write KERNELS = [KernelMetaData(...), ...])",
     "unknown_field": "KernelMetaData has no field 'grid_dim' (valid: kernel_name, ios, shape_infer_rules, version, "
                      "kernel_file, num_warps, num_stages, grid_dims, namespace, configs, domains, constraints, dtypes, "
-                     "signatures, num_ctas, launch_pdl, launch_cooperative_grid) (hint: did you mean grid_dims?)",
+                     "signatures, num_ctas, launch_pdl, launch_cooperative_grid, heuristics) (hint: did you mean grid_dims?)",
     "duplicate_kernel_name": "duplicate kernel_name 'add_kernel' (first at line 5) "
                              "(hint: each kernel becomes a plugin class; give each a unique name)",
     "kernel_name_not_identifier": "kernel_name 'add-kernel' is not a valid identifier",
@@ -146,8 +146,9 @@ CASES = {
                               "max, next_power_of_2, cdiv, int, bool (hint: heuristics may use +, -, *, //, %, "
                               "comparisons, and/or/not, if-else, min, max, cdiv and next_power_of_2 over scalar "
                               "arguments and constexprs)",
-    "heuristic_needs_domain": "heuristic 'BLOCK' = next_power_of_2(n) takes a value per launch; list the values to "
-                              "compile (hint: add domains={{'BLOCK': [...]}} to the KernelMetaData)",
+    "heuristic_needs_domain": "heuristic 'BLOCK' = next_power_of_2(n) takes a value per launch that plugingen cannot "
+                              "list: no constraint bounds n (hint: add constraints=['n <= ...'], or list its values: "
+                              "domains={{'BLOCK': [...]}})",
     "heuristic_true_division": "heuristic 'SCALE' cannot become plugin code: '/' is true division (a float); use "
                                "'//' or cdiv() (hint: heuristics may use +, -, *, //, %, comparisons, and/or/not, "
                                "if-else, min, max, cdiv and next_power_of_2 over scalar arguments and constexprs)",

@@ -1,5 +1,6 @@
 """Codegen from hand-made compiled kernels (no Triton compile): ordered checks of the properties that matter, a
 committed golden of one plugin, determinism, and escaping."""
+import dataclasses
 import re
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from conftest import EXAMPLES, TEST_KERNELS
 from plugingen import codegen
 from plugingen.config import load_config
 from plugingen.model import CompiledConfig, CompiledKernel, Image, LaunchParam
+from plugingen.plan import make_plan
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -18,16 +20,17 @@ def fake_compiled(config_path, archs=(80, 90), scratch=0, max_variants=None):
     the config's own hint variants unless ``max_variants`` is given."""
     spec = load_config(config_path, max_variants=max_variants)
     compiled = []
-    for kernel in spec.kernels:
+    for kernel in make_plan(spec, archs).kernels:
         images = []
-        for point in kernel.points():
+        for index, planned in enumerate(kernel.images):
+            point, arch = planned.point, planned.arch
             params = tuple(LaunchParam(a.name, 8 if a.is_tensor else a.dtype.size, False)
-                           for a in kernel.launched(point.variant))
+                           for a in kernel.spec.launched(point.variant))
             params += (LaunchParam("global_scratch", 8, True), LaunchParam("profile_scratch", 8, True))
-            for arch in archs:
-                images.append(Image(point, arch, kernel.kernel_name, bytes(range(40)),
-                                    "// ptx\n" if arch == archs[0] else "", f"sm_{arch}{'a' if arch >= 90 else ''}",
-                                    1024, 4, params, scratch if arch >= 90 else 0, 128 if scratch else 1))
+            images.append(Image(point, arch, kernel.spec.kernel_name,
+                                bytes(range(40)) + bytes([index % 256]) if planned.cubin else b"",
+                                f"// ptx {index}\n" if planned.ptx else "", f"sm_{arch}{'a' if arch >= 90 else ''}",
+                                1024, 4, params, scratch if arch >= 90 else 0, 128 if scratch else 1))
         compiled.append(CompiledKernel(kernel, tuple(images)))
     return CompiledConfig(spec, tuple(compiled), tuple(archs), "3.6.0")
 
@@ -101,12 +104,25 @@ def test_output_shapes_from_rules():
                 "launch.empty = !plugingen::makeGrid(")
 
 
-def test_images_tu_lists_every_variant_and_arch_and_ptx_once_per_variant():
+def test_images_tu_lists_every_variant_and_arch_and_ptx_for_the_generic_variant():
     _, files = plugin_source(EXAMPLES / "vector_add" / "kernel_config.py")
     images = files["vector_add_kernel_images.cpp"]
     entries = re.findall(r"\{(\d+), (\d+), (true|false), kImage\d+", images)
-    assert entries == [("0", "80", "false"), ("0", "80", "true"), ("0", "90", "false"),
+    assert entries == [("0", "80", "false"), ("0", "90", "false"),
                        ("1", "80", "false"), ("1", "80", "true"), ("1", "90", "false")]
+
+
+def test_identical_images_are_stored_once():
+    compiled = fake_compiled(EXAMPLES / "vector_add" / "kernel_config.py")
+    kernel = compiled.kernels[0]
+    same = tuple(dataclasses.replace(i, cubin=b"same cubin" if i.cubin else b"") for i in kernel.images)
+    compiled = dataclasses.replace(compiled, kernels=(dataclasses.replace(kernel, images=same),))
+    images = dict(codegen.generate(compiled).files)["vector_add_kernel_images.cpp"]
+    literals = re.findall(r"unsigned char const (kImage\d+)\[\]", images)
+    table = re.findall(r"\{\d+, \d+, (?:true|false), (kImage\d+), (\d+),", images)
+    assert len(literals) == 2  # the four cubins share one literal; the PTX has its own
+    assert len(table) == 5 and {name for name, _ in table} == set(literals)
+    assert {size for name, size in table if name == literals[0]} == {str(len(b"same cubin"))}
 
 
 def test_generation_is_deterministic():

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES
-from plugingen import aot
+from plugingen import aot, plan
 from plugingen.config import load_config
 
 INCLUDE = Path(aot.__file__).resolve().parent / "include"
@@ -105,7 +105,7 @@ def expected(images, cc):
 def built_images(archs, ptx_arch):
     """The images a build with ``--arch archs [--ptx-arch ptx_arch]`` embeds for one point (aot's plan)."""
     spec = load_config(EXAMPLES / "vector_add" / "kernel_config.py", max_variants=None).kernels[0]
-    ptx = aot.ptx_arch(spec, 0, archs, ptx_arch)
+    ptx = plan.ptx_arch(spec, 0, archs, ptx_arch)
     return [(a, False, aot.is_arch_specific(a)) for a in sorted(archs)] + [(ptx, True, False)]
 
 

@@ -27,11 +27,12 @@ from triton.compiler import ASTSource
 from conftest import config_archs
 
 REPO = Path(__file__).resolve().parent.parent
-# configs of decorated kernels (@triton.autotune / @triton.heuristics): their ios leave out what the decorators set,
+# configs of decorated kernels (@triton.autotune / @triton.heuristics) and of config heuristics: their ios leave out
+# what the decorators (or heuristics) set,
 # so they compile through plugingen's own pipeline only (tests/test_tuning.py); so do host tensor descriptors, whose
 # Triton type holds a block shape the config computes (tests/test_tensor_descriptors.py)
 CONFIGS = [c for c in sorted(REPO.glob("examples/*/kernel_config.py")) + sorted(REPO.glob("tests/kernels/*_config.py"))
-           if c.stem not in ("tuned_matmul_config", "tuned_accumulate_config", "heuristic_rows_config",
+           if c.stem not in ("tuned_matmul_config", "tuned_accumulate_config", "heuristic_rows_config", "liger_rows_config",
                              "tensor_descriptors_config", "tensor_descriptors_portable_config")]
 ARCHS = (90, 80)
 # Largest opt-in shared memory per block, bytes (CUDA programming guide, compute capabilities table).

@@ -48,6 +48,8 @@ CASES = {
     "_matmul_kernel": Case({}, {"a": ["m", 64], "b": [64, "n"]}, {"c": ["m", "n"]}),
     "_accumulate_kernel": Case({"alpha": 2.0}, {"x": ["b", "s", 5]}, {"out": ["b", "s", 5]}),
     "_rms_norm_kernel": Case({"eps": 2.0 ** -10}, {"X": ["r", "c"], "W": ["c"]}, {"Y": ["r", "c"]}),
+    "rms_norm_rows_kernel": Case({"eps": 2.0 ** -10}, {"X_ptr": ["r", "c"], "W_ptr": ["c"]},
+                                 {"Y_ptr": ["r", "c"], "RSTD_ptr": ["r"]}),
     "axpby_kernel": Case({"alpha": 2.0, "beta": -0.5}, {"x": ["n"], "y": ["n"]}, {"out": ["n"]}),
     "row_rms_kernel": Case({"eps": 2.0 ** -10}, {"x": ["r", "c"]}, {"y": ["r", "c"], "rms": ["r"]}),
     "accumulate_kernel": Case({"alpha": 0.5}, {"acc": ["n"], "x": ["n"]}, {"acc_out": ["n"]}),

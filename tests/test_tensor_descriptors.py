@@ -108,7 +108,7 @@ def test_a_block_that_is_not_a_power_of_two_is_a_build_error(tmp_path):
     spec = load_config(config).kernels[0]
     with pytest.raises(BuildError, match=r"the block of tensor descriptor 'x' is \[63\] .* each a power of two up "
                                          "to 256"):
-        aot.check_blocks(spec)
+        aot.check_blocks(spec, spec.points())
 
 
 def _ptx(kinds):

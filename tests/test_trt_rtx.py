@@ -320,6 +320,32 @@ def test_the_builder_queries_an_autotuned_plugins_tactics(trt, builder, logger, 
     assert offered and set(offered) == {"_matmul_kernelPlugin offers tactics (of 1..4): 1, 2, 3, 4"}, offered
 
 
+def test_a_tuned_plugin_builds_an_engine_choosing_per_launch(trt, builder, logger, parser_ready, tmp_path, aot_cache):
+    """With a tuning table the plugin offers no tactic (it picks the config per launch from the table): TensorRT-RTX
+    parses its ONNX node and builds an engine, a dynamic profile over M included."""
+    import triton
+
+    from plugingen import tuning_table
+    from plugingen.cli import main
+    from plugingen.config import load_config
+
+    config = TEST_KERNELS / "tuned_matmul_config.py"
+    spec = load_config(config, (90,)).kernels[0]
+    table = tmp_path / "tuning.json"
+    table.write_text(tuning_table.dump([tuning_table.kernel_entry(spec, triton.__version__, {90: [
+        {"bucket": [1, 64, 64], "tactic": 4}, {"bucket": [128, 64, 64], "tactic": 2}]})]))
+    assert main(["--workspace", str(tmp_path / "ws"), "--kernel_config", str(config), "--arch", "90",
+                 "--tuning", str(table), "--cache-dir", str(aot_cache)]) == 0
+    out = tmp_path / "ws" / "output"
+    mark = len(logger.messages)
+    with loaded(trt, out):
+        [kernel] = kernels_of(out)
+        assert kernel["tuning"]["key"] == ["M", "N", "K"]
+        for dynamic in (True, False):
+            build_engine(trt, builder, logger, out, kernel, dynamic)
+    assert not [m for _, m in logger.messages[mark:] if "offers tactics" in m]
+
+
 def test_in_place_plugin_needs_the_aliased_io_preview_feature(trt, builder, logger, parser_ready, build_plugin):
     """TensorRT-RTX builds an engine for a plugin with an aliased output only with
     PreviewFeature.ALIASED_PLUGIN_IO_10_03 on (build_engine turns it on): without it the build fails, naming it."""

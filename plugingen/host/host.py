@@ -248,6 +248,7 @@ class PluginHost:
         self._handle = self._lib.pgh_open(os.fsencode(str(so_path)))
         if not self._handle:
             raise HostError(self._error())
+        self.so_path = str(so_path)
 
     def _error(self) -> str:
         return self._lib.pgh_last_error().decode(errors="replace")
@@ -325,6 +326,19 @@ class PluginHost:
     def enqueue_allocations(self) -> int:
         """The heap allocations in this thread's last ``enqueue`` (a preloaded ``count_new`` host; -1 otherwise)."""
         return self._lib.pgh_enqueue_allocations()
+
+    def last_launch(self) -> Optional[Tuple[str, int, str]]:
+        """(kernel, compiled variant, its description) of the last launch this thread made through the library
+        (its ``plugingenLastLaunch`` diagnostics entry point); None before any, or for a library without it."""
+        library = ctypes.CDLL(self.so_path, mode=os.RTLD_NOLOAD | os.RTLD_LOCAL)  # the copy the host loaded
+        entry = getattr(library, "plugingenLastLaunch", None)
+        if entry is None:
+            return None
+        entry.restype = ctypes.c_bool
+        kernel, variant, description = _cp(), ctypes.c_int32(), _cp()
+        if not entry(ctypes.byref(kernel), ctypes.byref(variant), ctypes.byref(description)):
+            return None
+        return kernel.value.decode(), variant.value, description.value.decode()
 
     def log(self) -> list:
         """Every message (severity <= kWARNING) the plugins logged so far, as (severity, text)."""

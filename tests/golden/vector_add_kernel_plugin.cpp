@@ -13,7 +13,7 @@ namespace vector_add_kernel
 {
 using namespace nvinfer1;
 
-extern plugingen::KernelImage const kImageTable[6];
+extern plugingen::KernelImage const kImageTable[5];
 
 //! The plugin's fields (the config's ParamArgs).
 struct Fields
@@ -49,7 +49,7 @@ struct Kernel
     static constexpr size_t kScratchBytes{0}; // Triton's global scratch per program, from the workspace
     static constexpr uint64_t kScratchAlign{1};
     static constexpr plugingen::KernelImage const* kImages{kImageTable};
-    static constexpr size_t kImageCount{6};
+    static constexpr size_t kImageCount{5};
     //! The compiled variants (tactic, heuristic values, hints), in the image table's order.
     static constexpr char const* kVariants[]{
         "x % 16 == 0, y % 16 == 0, out % 16 == 0, n % 16 == 0",
@@ -58,30 +58,32 @@ struct Kernel
     //! TensorRT tactic t (1..kNbTactics; 0 = the first) compiles the kernel with:
     //!   1: num_warps=4, num_stages=2
     static constexpr int32_t kNbTactics{1};
+    static constexpr bool kTuned{false}; // the config comes from a tuning table per launch
     static constexpr int32_t kVariantTactic[]{0, 0}; // each compiled variant's tactic
     static constexpr std::array<int32_t, 0> kZeroed{ {} }; // outputs zeroed before each launch (reset_to_zero)
+    //! The shape rules, as the checks' messages quote them.
+    static constexpr char const* kRules[]{
+        "x[d], y[d] -> out[d]",
+        "x[d] : d -> n",
+    };
 
-    static void outputShapes(DimsExprs const* inputs, DimsExprs* outputs, IExprBuilder& exprBuilder)
+    static void outputShapes(DimsExprs const* inputs, DimsExprs* outputs, [[maybe_unused]] IExprBuilder& exprBuilder)
     {
-        static_cast<void>(exprBuilder);
         // kernel_config.py:28 'x[d], y[d] -> out[d]'
-        plugingen::checkRank(inputs[0].nbDims, 1, false, "x", "x[d], y[d] -> out[d]");
-        plugingen::checkRank(inputs[1].nbDims, 1, false, "y", "x[d], y[d] -> out[d]");
+        plugingen::checkRank(inputs[0].nbDims, 1, false, "x", kRules[0]);
+        plugingen::checkRank(inputs[1].nbDims, 1, false, "y", kRules[0]);
         outputs[0].nbDims = 1;
-        plugingen::check(outputs[0].nbDims <= nvinfer1::Dims::MAX_DIMS, "output 'out' would have more than 8 dimensions");
         outputs[0].d[0] = inputs[0].d[0];
     }
 
-    static Launch computeLaunch(Fields const& fields, PluginTensorDesc const* in, int32_t tactic)
+    static Launch computeLaunch(
+        [[maybe_unused]] Fields const& fields, PluginTensorDesc const* in, [[maybe_unused]] int32_t tactic)
     {
-        static_cast<void>(fields);
-        static_cast<void>(tactic);
         Launch launch{};
-        plugingen::checkRank(in[0].dims.nbDims, 1, false, "x", "x[d], y[d] -> out[d]");
-        plugingen::checkRank(in[1].dims.nbDims, 1, false, "y", "x[d], y[d] -> out[d]");
-        plugingen::checkSameDim(in[0].dims.d[0], in[1].dims.d[0], "d", "x[d], y[d] -> out[d]");
+        plugingen::checkRank(in[0].dims.nbDims, 1, false, "x", kRules[0]);
+        plugingen::checkRank(in[1].dims.nbDims, 1, false, "y", kRules[0]);
+        plugingen::checkSameDim(in[0].dims.d[0], in[1].dims.d[0], "d", kRules[0]);
         // kernel_config.py:29 'x[d] : d -> n'
-        plugingen::checkRank(in[0].dims.nbDims, 1, false, "x", "x[d] : d -> n");
         int64_t const v_n = in[0].dims.d[0];
         launch.n = plugingen::narrow<int32_t>(v_n, "n");
         // grid (cdiv(n, 1024), 1, 1)
@@ -90,35 +92,32 @@ struct Kernel
     }
 
     //! The constraint no shape of this build profile can satisfy (configurePlugin refuses the profile), or nullptr.
-    static char const* profileViolation(Fields const& fields, DynamicPluginTensorDesc const* in, int32_t tactic)
+    static char const* profileViolation([[maybe_unused]] Fields const& fields,
+        [[maybe_unused]] DynamicPluginTensorDesc const* in, [[maybe_unused]] int32_t tactic)
     {
-        static_cast<void>(fields);
-        static_cast<void>(in);
-        static_cast<void>(tactic);
         return nullptr;
     }
 
     //! Launches the most specialised hint variant (of launch.variant's signature, tactic and heuristic values) whose
     //! hints hold for these arguments.
-    static void launch(plugingen::KernelSet& kernels, Fields const& fields, Launch const& launch,
-        PluginTensorDesc const* inputDesc, PluginTensorDesc const* outputDesc, void const* const* inputs,
-        void* const* outputs, uint64_t globalScratch, cudaStream_t stream)
+    //! (inputs: unread when every input is updated in place; the descriptors: read for host tensor descriptors only)
+    static void launch(plugingen::KernelSet& kernels, [[maybe_unused]] Fields const& fields, Launch const& launch,
+        [[maybe_unused]] PluginTensorDesc const* inputDesc, [[maybe_unused]] PluginTensorDesc const* outputDesc,
+        [[maybe_unused]] void const* const* inputs, void* const* outputs, uint64_t globalScratch, cudaStream_t stream)
     {
         uint64_t arg_x = reinterpret_cast<uintptr_t>(inputs[0]);
         uint64_t arg_y = reinterpret_cast<uintptr_t>(inputs[1]);
         uint64_t arg_out = reinterpret_cast<uintptr_t>(outputs[0]);
         int32_t arg_n = launch.n;
-        static_cast<void>(fields);
-        static_cast<void>(inputs); // unread when every input is updated in place (the kernel gets the output)
-        static_cast<void>(inputDesc); // read for host tensor descriptors only
-        static_cast<void>(outputDesc);
-        uint64_t noScratch = 0; // a hidden scratch pointer the kernel does not use
-        static_cast<void>(noScratch);
+        [[maybe_unused]] uint64_t noScratch = 0; // a hidden scratch pointer the kernel does not use
         // variant 0: x % 16 == 0, y % 16 == 0, out % 16 == 0, n % 16 == 0
         if ((arg_x % 16 == 0) && (arg_y % 16 == 0) && (arg_out % 16 == 0) && (arg_n % 16 == 0))
         {
             void* params[]{&arg_x, &arg_y, &arg_out, &arg_n, &noScratch, &noScratch};
-            return kernels.launch(launch.variant + 0, launch.grid, params, 6, stream, globalScratch);
+            if (kernels.launchIfFits(launch.variant + 0, launch.grid, params, 6, stream, globalScratch))
+            {
+                return; // else no image of it fits this GPU: a less specialised variant runs
+            }
         }
         // variant 1: generic (no hints)
         if (true)

@@ -803,14 +803,11 @@ void copyBytes(void* to, void const* from, size_t bytes, cudaStream_t stream)
     }
 }
 
-int32_t valueIndex(int64_t value, int64_t const* domain, int32_t count, char const* heuristic)
+void checkDomain(int64_t value, int64_t const* domain, int32_t count, char const* heuristic)
 {
-    for (int32_t i = 0; i < count; ++i)
+    if (valueIndex(value, domain, count) >= 0)
     {
-        if (domain[i] == value)
-        {
-            return i;
-        }
+        return;
     }
     std::string values;
     for (int32_t i = 0; i < count; ++i)
@@ -818,7 +815,43 @@ int32_t valueIndex(int64_t value, int64_t const* domain, int32_t count, char con
         values += (i == 0 ? "" : ", ") + std::to_string(domain[i]);
     }
     fail(std::string("heuristic ") + heuristic + " = " + std::to_string(value)
-        + " has no compiled image (compiled for " + values + "); add the value to the config's domains");
+        + " has no compiled image (compiled for " + values + "); add the value to the config's domains, or a "
+          "constraint that refuses such shapes");
+}
+
+void failUnplanned(int32_t tactic, std::initializer_list<std::pair<char const*, int64_t>> values)
+{
+    std::string shown;
+    for (auto const& value : values)
+    {
+        shown += std::string(shown.empty() ? "" : ", ") + value.first + " = " + std::to_string(value.second);
+    }
+    fail("no image was compiled for config " + std::to_string(tactic + 1) + (shown.empty() ? "" : " with " + shown)
+        + ": plugingen's plan found no launch the config allows that selects it");
+}
+
+int32_t currentCc()
+{
+    cu::Context ctx = nullptr;
+    try
+    {
+        if (cu::driver().ctxGetCurrent(&ctx) != cu::kSUCCESS || ctx == nullptr)
+        {
+            return -1;
+        }
+    }
+    catch (Error const&) // no driver: no device either
+    {
+        return -1;
+    }
+    thread_local cu::Context lastContext = nullptr;
+    thread_local int32_t lastCc = -1;
+    if (ctx != lastContext) // the device of a context never changes: ask the driver once per context and thread
+    {
+        lastCc = cu::currentDevice().cc;
+        lastContext = ctx;
+    }
+    return lastCc;
 }
 
 void logTactics(char const* plugin, char const* what, int32_t value, int32_t const* values, int32_t count) noexcept
@@ -1053,8 +1086,33 @@ void expandDescriptors(ExpandedParams& out, KernelImage const& image, void** par
 } // namespace
 
 // ------------------------------------------------------------------------------------------------- kernels
-void KernelSet::launch(int32_t variant, uint32_t const grid[3], void** params, int32_t nbParams, cudaStream_t stream,
-    uint64_t globalScratch)
+namespace
+{
+//! The last launch of this thread (plugingenLastLaunch: which compiled variant ran, for tests and tools).
+thread_local struct
+{
+    char const* kernel{nullptr};
+    int32_t variant{-1};
+    char const* description{nullptr};
+} gLastLaunch;
+} // namespace
+
+//! Diagnostics, not part of TensorRT's interface: the kernel, compiled variant (index into its image table's
+//! variants) and that variant's description of the last launch this thread made; false before any.
+PLUGINGEN_EXPORT bool plugingenLastLaunch(char const** kernel, int32_t* variant, char const** description)
+{
+    if (gLastLaunch.kernel == nullptr)
+    {
+        return false;
+    }
+    *kernel = gLastLaunch.kernel;
+    *variant = gLastLaunch.variant;
+    *description = gLastLaunch.description;
+    return true;
+}
+
+bool KernelSet::launchIfFits(int32_t variant, uint32_t const grid[3], void** params, int32_t nbParams,
+    cudaStream_t stream, uint64_t globalScratch, bool mustFit)
 {
     cu::Driver const& d = cu::driver();
     cu::Context ctx = nullptr;
@@ -1069,6 +1127,14 @@ void KernelSet::launch(int32_t variant, uint32_t const grid[3], void** params, i
     check(ctx != nullptr, "no CUDA context is current and the stream has none");
     cu::ScopedContext scope(ctx);
     Loaded const fn = function(ctx, variant);
+    if (fn.image == nullptr)
+    {
+        if (!mustFit)
+        {
+            return false;
+        }
+        fail(noImageMessage(mName, mImages, mCount, variant, cu::currentDevice().cc));
+    }
     if (fn.image->scratchBytes != 0 && globalScratch == 0)
     {
         fail(std::string(mName) + " needs " + std::to_string(fn.image->scratchBytes)
@@ -1090,6 +1156,10 @@ void KernelSet::launch(int32_t variant, uint32_t const grid[3], void** params, i
         cu::checkCu(launched,
             (std::string(image.needsLaunchEx() ? "cuLaunchKernelEx(" : "cuLaunchKernel(") + mName + ")").c_str());
     }
+    gLastLaunch.kernel = mName;
+    gLastLaunch.variant = variant;
+    gLastLaunch.description = mVariants[variant];
+    return true;
 }
 
 //! A launch with what Triton's own launcher gives such a kernel: the grid times the cluster, the cluster dimension
@@ -1182,8 +1252,12 @@ KernelSet::Loaded KernelSet::function(cu::Context ctx, int32_t variant)
     {
         cu::checkCu(d.ctxGetId(ctx, &id), "cuCtxGetId");
     }
-    bool const known = variant >= 0 && static_cast<size_t>(variant) < mNbVariants; // else pick() below fails
-    Loaded const* last = known ? mLast[variant].load(std::memory_order_acquire) : nullptr;
+    bool const known = variant >= 0 && static_cast<size_t>(variant) < mNbVariants;
+    if (!known)
+    {
+        fail(std::string(mName) + ": no compiled variant " + std::to_string(variant));
+    }
+    Loaded const* last = mLast[variant].load(std::memory_order_acquire);
     if (last != nullptr && last->context == id) // the common case: the same context as the variant's last launch
     {
         return *last;
@@ -1214,7 +1288,15 @@ KernelSet::Loaded KernelSet::function(cu::Context ctx, int32_t variant)
         return found;
     }
     cu::DeviceFacts const device = cu::currentDevice();
-    KernelImage const* image = pick(variant, device.cc);
+    KernelImage const* image = pickImage(mImages, mCount, variant, device.cc);
+    if (image == nullptr) // remembered too: the next launch of the variant in this context knows at once
+    {
+        Loaded const none{id, variant, nullptr, nullptr};
+        std::lock_guard<std::mutex> lock(mMutex);
+        mLoaded.push_back(none);
+        mLast[variant].store(&mLoaded.back(), std::memory_order_release);
+        return none;
+    }
     cu::Module module = nullptr;
     cu::checkCu(d.moduleLoadData(&module, image->data),
         (std::string("cuModuleLoadData(") + mName + (image->isPtx ? " PTX" : " cubin") + " for sm_"
@@ -1264,16 +1346,6 @@ std::string noImageMessage(
     }
     return std::string(kernelName) + " has no image this GPU (sm_" + std::to_string(cc) + ") can run: built for "
         + built + " (an sm_90a or newer cubin runs only on its own SM); rebuild with --arch " + std::to_string(cc);
-}
-
-KernelImage const* KernelSet::pick(int32_t variant, int32_t cc) const
-{
-    KernelImage const* image = pickImage(mImages, mCount, variant, cc);
-    if (image == nullptr)
-    {
-        fail(noImageMessage(mName, mImages, mCount, variant, cc));
-    }
-    return image;
 }
 
 } // namespace plugingen

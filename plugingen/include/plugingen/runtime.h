@@ -226,8 +226,69 @@ struct LaunchBase
     int32_t signature{0}; //!< the dtype signature of the inputs (index into the kernel's kSignatures)
 };
 
-//! The position of a heuristic's `value` among the values compiled for it; an error naming them when absent.
-int32_t valueIndex(int64_t value, int64_t const* domain, int32_t count, char const* heuristic);
+//! The position of a heuristic's `value` among the values compiled for it; -1 when absent.
+inline int32_t valueIndex(int64_t value, int64_t const* domain, int32_t count)
+{
+    for (int32_t i = 0; i < count; ++i)
+    {
+        if (domain[i] == value)
+        {
+            return i;
+        }
+    }
+    return -1;
+}
+
+//! An error naming the heuristic and the values compiled for it when `value` is not among them.
+void checkDomain(int64_t value, int64_t const* domain, int32_t count, char const* heuristic);
+
+//! The error for heuristic values (and tactic) no image was compiled for.
+[[noreturn]] void failUnplanned(int32_t tactic, std::initializer_list<std::pair<char const*, int64_t>> values);
+
+//! The compute capability (10 * major + minor) of the current CUDA context's device; -1 without one (or without a
+//! driver).
+int32_t currentCc();
+
+//! The bit length of next_power_of_2(value): a key value's bucket as an exponent (0 for value <= 0).
+inline int32_t bucketBits(int64_t value)
+{
+    int32_t bits = 0;
+    for (int64_t bucket = nextPowerOf2(value); bucket > 0; bucket >>= 1)
+    {
+        ++bits;
+    }
+    return bits;
+}
+
+//! A tuning table's choice (plugingen tune): `rows` holds `nbRows` rows of {sm, config, bucket of each of the
+//! `nbKeys` key values}; the config of the row of SM `cc` whose bucket is nearest the bucket of `values` (the next
+//! power of two of each; log2 distance summed over the key, the first row on a tie), or 0 (the first config, always
+//! compiled) where the table has no row for `cc`.
+inline int32_t tunedTactic(int64_t const* rows, int32_t nbRows, int32_t nbKeys, int64_t const* values, int32_t cc)
+{
+    int32_t best = 0;
+    int64_t bestDistance = -1;
+    for (int32_t r = 0; r < nbRows; ++r)
+    {
+        int64_t const* row = rows + static_cast<size_t>(r) * static_cast<size_t>(2 + nbKeys);
+        if (row[0] != cc)
+        {
+            continue;
+        }
+        int64_t distance = 0;
+        for (int32_t k = 0; k < nbKeys; ++k)
+        {
+            int32_t const gap = bucketBits(row[2 + k]) - bucketBits(values[k]);
+            distance += gap < 0 ? -gap : gap;
+        }
+        if (bestDistance < 0 || distance < bestDistance)
+        {
+            best = static_cast<int32_t>(row[1]);
+            bestDistance = distance;
+        }
+    }
+    return best;
+}
 
 //! Queues a memset of `bytes` zero bytes at device `pointer` on `stream`.
 void zeroBytes(void* pointer, size_t bytes, cudaStream_t stream);
@@ -357,9 +418,17 @@ public:
 
     //! Launches variant `variant` on `stream`; `params` point at each of the `nbParams` kernel parameters' value (a
     //! host tensor descriptor's at its TensorDescriptor, expanded as the image's layout says); `globalScratch` is the
-    //! kernel's scratch in the workspace (0: no workspace).
+    //! kernel's scratch in the workspace (0: no workspace). An error when no image of the variant fits the device.
     void launch(int32_t variant, uint32_t const grid[3], void** params, int32_t nbParams, cudaStream_t stream,
-        uint64_t globalScratch);
+        uint64_t globalScratch)
+    {
+        launchIfFits(variant, grid, params, nbParams, stream, globalScratch, true);
+    }
+
+    //! The same, but false instead of an error when no image of the variant fits the device (a specialised variant
+    //! compiled only as cubins, on a GPU that runs only the portable PTX: the caller launches a generic variant).
+    bool launchIfFits(int32_t variant, uint32_t const grid[3], void** params, int32_t nbParams, cudaStream_t stream,
+        uint64_t globalScratch, bool mustFit = false);
 
 private:
     struct Loaded
@@ -380,10 +449,9 @@ private:
         return static_cast<size_t>(most);
     }
 
-    Loaded function(cu::Context ctx, int32_t variant);
+    Loaded function(cu::Context ctx, int32_t variant); //!< image null: no image of the variant fits the device
     cu::Result launchEx(KernelImage const& image, cu::Function function, uint32_t const grid[3], void** params,
         cudaStream_t stream) const;
-    KernelImage const* pick(int32_t variant, int32_t cc) const; //!< pickImage(), or a clear error when none fits
 
     char const* mName;
     KernelImage const* mImages;
@@ -460,7 +528,8 @@ void serializeFields(FieldInfo const* info, size_t count, void* fields, nvinfer1
     (DataType[kNbSignatures][kNbInputs + kNbOutputs]), kPointsPerSignature, kAliasedInput (per output: the input it
     updates in place, or -1); Fields (a standard-layout struct) and kFields (a std::array<FieldInfo>); Launch (derived
     from LaunchBase); kScratchBytes, kScratchAlign; kImages, kImageCount, kVariants, kVariantTactic; kNbTactics;
-    kZeroed (a std::array of output slots); when kScratchBytes != 0,
+    kZeroed (a std::array of output slots); kTuned (computeLaunch picks the tactic from a tuning table: none is
+    offered); when kScratchBytes != 0,
     static size_t workspaceBytes(Fields const&, DynamicPluginTensorDesc const* inputs, int32_t tactic);
     static void outputShapes(DimsExprs const* inputs, DimsExprs* outputs, IExprBuilder&);
     static Launch computeLaunch(Fields const&, PluginTensorDesc const* inputs, int32_t tactic);
@@ -504,7 +573,11 @@ public:
     nvinfer1::IPluginV3* clone() noexcept override
     {
         return guarded(K::kPluginName, "clone", static_cast<nvinfer1::IPluginV3*>(nullptr),
-            [&] { return static_cast<nvinfer1::IPluginV3*>(new Plugin(mFields, mTactic)); });
+            [&] {
+                auto* copy = new Plugin(mFields, mTactic);
+                copy->mProfileTactics = mProfileTactics;
+                return static_cast<nvinfer1::IPluginV3*>(copy);
+            });
     }
 
     nvinfer1::AsciiChar const* getPluginName() const noexcept override
@@ -534,15 +607,20 @@ public:
             checkCount(nbInputs, kNbInputs, "inputs");
             checkCount(nbOutputs, kNbOutputs, "outputs");
             char const* violated = nullptr;
+            mProfileTactics.fill(false);
+            bool any = false;
             for (int32_t tactic = 0; tactic < K::kNbTactics; ++tactic)
             {
-                violated = K::profileViolation(mFields, in, tactic);
-                if (violated == nullptr)
-                {
-                    return int32_t{0}; // some tactic can run some shape of the profile
-                }
+                char const* why = K::profileViolation(mFields, in, tactic);
+                mProfileTactics[tactic] = why == nullptr; // offered only where some shape of the profile can run
+                any = any || why == nullptr;
+                violated = violated == nullptr ? why : violated;
             }
-            failProfile(violated);
+            if (!any)
+            {
+                failProfile(violated);
+            }
+            return int32_t{0};
         });
     }
 
@@ -600,22 +678,23 @@ public:
     }
 
     //! Each autotune config is a tactic: value = config index + 1 (0, TensorRT's default, is the first config).
-    //! Offered: the tactics that fit the device (a config needing more shared memory than it has is left out).
+    //! Offered: the tactics that fit the device (a config needing more shared memory than it has is left out) and
+    //! whose constraints some shape of the profile configurePlugin saw can satisfy. None with a tuning table: the
+    //! plugin then picks the config per launch itself.
     int32_t getNbTactics() noexcept override
     {
-        if constexpr (K::kNbTactics == 1)
+        if constexpr (K::kNbTactics == 1 || K::kTuned)
         {
             return 0;
         }
-        return guarded(K::kPluginName, "getNbTactics", int32_t{0},
-            [&] { return kernels().viableTactics(K::kVariantTactic, K::kNbTactics, nullptr); });
+        return guarded(K::kPluginName, "getNbTactics", int32_t{0}, [&] { return offeredTactics(nullptr); });
     }
 
     int32_t getValidTactics(int32_t* tactics, int32_t nbTactics) noexcept override
     {
         return guarded(K::kPluginName, "getValidTactics", int32_t{-1}, [&] {
             checkCount(nbTactics, getNbTactics(), "tactics");
-            kernels().viableTactics(K::kVariantTactic, K::kNbTactics, tactics);
+            offeredTactics(tactics);
             logTactics(K::kPluginName, "offers tactics (of 1..", K::kNbTactics, tactics, nbTactics);
             return int32_t{0};
         });
@@ -700,6 +779,27 @@ public:
     }
 
 private:
+    //! The tactics offered (values 1..kNbTactics, written to `out` when given): those that fit the device and suit
+    //! the profile; their count.
+    int32_t offeredTactics(int32_t* out) const
+    {
+        std::array<int32_t, K::kNbTactics> viable{};
+        int32_t const count = kernels().viableTactics(K::kVariantTactic, K::kNbTactics, viable.data());
+        int32_t offered = 0;
+        for (int32_t i = 0; i < count; ++i)
+        {
+            if (mProfileTactics[viable[i] - 1])
+            {
+                if (out != nullptr)
+                {
+                    out[offered] = viable[i];
+                }
+                ++offered;
+            }
+        }
+        return offered;
+    }
+
     //! The launch for these inputs: the generated values, in the images of the inputs' signature.
     typename K::Launch launchFor(nvinfer1::PluginTensorDesc const* in) const
     {
@@ -710,6 +810,16 @@ private:
             launch.variant += launch.signature * K::kPointsPerSignature;
         }
         return launch;
+    }
+
+    static constexpr std::array<bool, K::kNbTactics> filled(bool value)
+    {
+        std::array<bool, K::kNbTactics> all{};
+        for (bool& one : all)
+        {
+            one = value;
+        }
+        return all;
     }
 
     static size_t bytesOf(nvinfer1::PluginTensorDesc const& desc)
@@ -725,6 +835,7 @@ private:
 
     Fields mFields;
     int32_t mTactic; // index of the autotune config TensorRT chose (setTactic's value - 1)
+    std::array<bool, K::kNbTactics> mProfileTactics{filled(true)}; // per tactic: some shape of the profile can run it
     std::array<nvinfer1::PluginField, K::kFields.size()> mSerialized{};
     nvinfer1::PluginFieldCollection mCollection{};
 };
