@@ -10,7 +10,11 @@ Measured:
 * ``k16_one_changed``: rebuild after editing the source of one of the 16 kernels; ``k16_warm``: no change;
 * ``specialise``: the FMHA example and the tutorial-style autotuned matmul (tests/kernels/tuned_matmul_config.py),
   cold, with the default automatic specialisation vs ``--exact-variants`` (PluginGen's variant set), runs
-  alternating: wall clock, kernel images and library size of each.
+  alternating: wall clock, kernel images and library size of each;
+* ``configs_vs`` (``--build-config PATH[:FLAGS]``, with ``--against REV``): cold builds of any config with extra CLI
+  flags, this tree vs REV alternating (the same config file for both; REV without ``--tuning`` and without options
+  its CLI lacks): wall clock, cubin/PTX images, library size, the load, this ÷ REV. On a Python without torch,
+  kernel files that import it (the Triton tutorials) build against a stand-in (``TORCH_STUB``).
 
 Every run's per-stage times come from plugingen's own log lines (``[n/4] stage: ... (1.23s)``); the C++ stage is
 broken down from Ninja's ``.ninja_log`` (per translation unit and the link), and one Triton compile per kernel
@@ -28,7 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from common import ROOT, Deadline, fmt, log, median, ratio, summary, table
 
@@ -105,9 +109,10 @@ def write_many_kernels(folder: Path, count: int = NUM_KERNELS) -> Path:
 
 # ---------------------------------------------------------------------------------------------- running
 
-def _env(root: Path = ROOT) -> Dict[str, str]:
+def _env(root: Path = ROOT, extra_path: Sequence[Path] = ()) -> Dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(root) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONPATH"] = os.pathsep.join([str(root), *map(str, extra_path)]
+                                        + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     env.pop("TRITON_CACHE_DIR", None)  # the CLI points Triton's cache into the workspace anyway
     return env
 
@@ -184,21 +189,24 @@ def busy_cpu_seconds() -> Optional[float]:
         return None
 
 
-def run_cli(workspace: Path, config: Path, jobs: Optional[int], archs: str = ARCHS, root: Path = ROOT,
-            extra: Sequence[str] = ()) -> Dict[str, Any]:
-    """One ``python -m plugingen`` run (of the plugingen in ``root``, with ``extra`` options); wall clock, stage
-    times, per-image AOT times, Ninja breakdown."""
+def run_cli(workspace: Path, config: Path, jobs: Optional[int], archs: Optional[str] = ARCHS, root: Path = ROOT,
+            extra: Sequence[str] = (), check: bool = True, extra_path: Sequence[Path] = ()) -> Dict[str, Any]:
+    """One ``python -m plugingen`` run (of the plugingen in ``root``, with ``extra`` options; ``archs`` None: no
+    ``--arch``, plugingen's default; ``extra_path`` after ``root`` on PYTHONPATH); wall clock, stage times, per-image
+    AOT times, Ninja breakdown, the load (``os.getloadavg()``) before and after. A failed run raises, or with
+    ``check=False`` returns ``{'failed': True, 'returncode': ..., 'stderr': ...}``."""
     log_file = workspace / "build" / ".ninja_log"
     before = len(log_file.read_text().splitlines()) if log_file.is_file() else 0
     command = [sys.executable, "-m", "plugingen", "--workspace", str(workspace), "--kernel_config", str(config),
-               "--arch", archs, "-v", *extra]
+               *(["--arch", archs] if archs is not None else []), "-v", *extra]
     if jobs is not None:
         command += ["-j", str(jobs)]
-    load = os.getloadavg()[0]
+    loadavg = list(os.getloadavg())
+    load = loadavg[0]
     busy = busy_cpu_seconds()
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=root, env=_env(root), capture_output=True, text=True)
+    result = subprocess.run(command, cwd=root, env=_env(root, extra_path), capture_output=True, text=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
@@ -206,12 +214,16 @@ def run_cli(workspace: Path, config: Path, jobs: Optional[int], archs: str = ARC
     # CPUs other processes kept busy on average during this run (0 on a quiet machine)
     others = None if busy is None or busy_after is None else max(0.0, (busy_after - busy - cpu) / wall)
     if result.returncode != 0:
+        if not check:
+            return {"failed": True, "returncode": result.returncode, "command": command,
+                    "stderr": result.stderr[-6000:], "wall_s": wall}
         raise RuntimeError(f"plugingen failed ({result.returncode}): {' '.join(command)}\n{result.stderr[-3000:]}")
     stages = parse_stages(result.stderr)
     stages["startup_and_rest"] = max(0.0, wall - sum(stages.values()))
     codegen = _CODEGEN.search(result.stderr)
     rebuilt = _REBUILT.findall(result.stderr)
-    return {"wall_s": wall, "cpu_s": cpu, "others_cpus": others, "loadavg_1m_before": load, "stages_s": stages, "aot_images": parse_aot_images(result.stderr),
+    return {"wall_s": wall, "cpu_s": cpu, "others_cpus": others, "loadavg_1m_before": load, "loadavg_before": loadavg,
+            "loadavg_after": list(os.getloadavg()), "stages_s": stages, "aot_images": parse_aot_images(result.stderr),
             "ninja": ninja_summary(ninja_log(workspace / "build", before)), "jobs": jobs,
             "files_changed": int(codegen.group(2)) if codegen else None, "tus_rebuilt": len(rebuilt),
             "tus_rebuilt_names": rebuilt[:40]}
@@ -318,14 +330,290 @@ def compare_cold(rev: str, scratch: Path, reps: int) -> Dict[str, Any]:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(other)], capture_output=True)
 
 
+# ---------------------------------------------------------------------------------------------- any config vs REV
+
+# Flags the revision's run never gets: its build is the baseline, every config compiled (no tuning table).
+HEAD_ONLY_FLAGS = ("--tuning",)
+_OPTION_LINE = re.compile(r"^  (-\S.*)$")
+_OPTION = re.compile(r"(?:^|,\s)(--?[A-Za-z][\w-]*)")
+_ARGPARSE_ERROR = re.compile(r"^\S+: error: (?:argument (\S+?):|unrecognized arguments: (.*)$)", re.M)
+
+
+def split_flags(text: str) -> List[str]:
+    """Extra CLI flags from ``--arch 90 --tuning /t.json`` or ``--arch,90,--tuning,/t.json`` (or a mix): split at
+    whitespace, and at a comma that starts another ``-`` option; ``--name,value`` becomes ``--name value`` (a value
+    keeps its own commas: ``--arch,80,90`` is ``--arch 80,90``)."""
+    flags: List[str] = []
+    for token in text.split():
+        for piece in filter(None, re.split(r",(?=-)", token)):
+            if piece.startswith("-") and "," in piece and "=" not in piece.split(",", 1)[0]:
+                name, value = piece.split(",", 1)
+                flags += [name] + ([value] if value else [])
+            else:
+                flags.append(piece)
+    return flags
+
+
+def parse_build_config(text: str, base: Optional[Path] = None) -> Dict[str, Any]:
+    """``PATH[:FLAGS]`` -> {'spec', 'path' (absolute), 'flags'}; PATH is a kernel config whose kernel files lie where
+    its ``kernel_file`` entries say (beside it, for the published ones). A ValueError when PATH is no file."""
+    match = re.match(r"^(.*?\.py)(?::(.*))?$", text.strip(), re.S)
+    path_text, flags_text = (match.group(1), match.group(2) or "") if match else (text.strip(), "")
+    path = Path(path_text).expanduser()
+    if not path.is_absolute():
+        path = (base or Path.cwd()) / path
+    if not path.is_file():
+        raise ValueError(f"--build-config {text}: {path} is not a file (PATH[:FLAGS], PATH a kernel_config.py)")
+    flags = []
+    for group in flag_groups(split_flags(flags_text)):  # a table's relative path: from here, not the run's cwd
+        if _option_name(group) == "--tuning":
+            value = group[0].split("=", 1)[1] if "=" in group[0] else (group[1] if len(group) > 1 else None)
+            if value is not None and not Path(value).expanduser().is_absolute():
+                group = ["--tuning", str((base or Path.cwd()) / Path(value).expanduser())]
+        flags += group
+    return {"spec": text, "path": path.resolve(), "flags": flags}
+
+
+def flag_groups(flags: Sequence[str]) -> List[List[str]]:
+    """Flags as [option, its values...] groups: a token starting with '-' opens a group, the tokens after it that
+    do not are its values (``--name=value`` is one token)."""
+    groups: List[List[str]] = []
+    for flag in flags:
+        if flag.startswith("-") and len(flag) > 1 and not flag[1].isdigit() or not groups:
+            groups.append([flag])
+        else:
+            groups[-1].append(flag)
+    return groups
+
+
+def _option_name(group: Sequence[str]) -> str:
+    return group[0].split("=", 1)[0]
+
+
+def cli_options(root: Path) -> Optional[set]:
+    """The option strings the plugingen CLI in ``root`` declares (from its ``--help``); None where that fails."""
+    result = subprocess.run([sys.executable, "-m", "plugingen", "--help"], cwd=root, env=_env(root),
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        return None
+    options = set()
+    for line in result.stdout.splitlines():
+        match = _OPTION_LINE.match(line)
+        if match:
+            options.update(_OPTION.findall(match.group(1).split("  ")[0]))
+    return options or None
+
+
+def flags_for_rev(flags: Sequence[str], known: Optional[set]) -> Tuple[List[str], List[str]]:
+    """(the flags the revision's run gets, the ones dropped): never HEAD_ONLY_FLAGS (the baseline builds every
+    config), nor an option ``known`` (the revision's CLI options) lacks."""
+    kept: List[str] = []
+    dropped: List[str] = []
+    for group in flag_groups(flags):
+        name = _option_name(group)
+        if name in HEAD_ONLY_FLAGS or (known is not None and name.startswith("-") and name not in known):
+            dropped += group
+        else:
+            kept += group
+    return kept, dropped
+
+
+def rejected_options(stderr: str) -> List[str]:
+    """The options an argparse error names (``argument --ptx-arch: ...``, ``unrecognized arguments: --x 1``)."""
+    names: List[str] = []
+    for argument, unrecognized in _ARGPARSE_ERROR.findall(stderr):
+        if argument:
+            names += argument.split("/")
+        if unrecognized:
+            names += [t.split("=", 1)[0] for t in unrecognized.split() if t.startswith("-")]
+    return names
+
+
+def drop_options(flags: Sequence[str], names: Sequence[str]) -> Tuple[List[str], List[str]]:
+    kept: List[str] = []
+    dropped: List[str] = []
+    for group in flag_groups(flags):
+        (dropped if _option_name(group) in names else kept).extend(group)
+    return kept, dropped
+
+
+# What kernel files that import torch (the Triton tutorials) touch at import, for a machine without torch: plugingen's
+# loader answers torch.cuda's device queries for the build target and makes torch.device objects; nothing else runs.
+TORCH_STUB = {
+    "__init__.py": '''"""A stand-in for torch, written by bench/build_time.py for builds on a machine without torch."""
+from . import cuda  # noqa: F401
+float16, bfloat16, float32 = "float16", "bfloat16", "float32"
+
+
+class device:  # noqa: N801 - torch's name
+    def __init__(self, type="cuda", index=None):
+        self.type, self.index = type, index
+
+    def __repr__(self):
+        return f"device(type={self.type!r}, index={self.index})"
+''',
+    "cuda.py": '''"""torch.cuda's device queries (plugingen's loader replaces them while a kernel file runs)."""
+
+
+def _no_gpu(*_, **__):
+    raise RuntimeError("torch stand-in: no GPU")
+
+
+def is_available():
+    return False
+
+
+def device_count():
+    return 0
+
+
+def current_device():
+    return 0
+
+
+get_device_capability = get_device_name = get_device_properties = _no_gpu
+''',
+}
+
+
+def needs_torch_stub() -> bool:
+    """Whether this Python lacks torch (kernel files that import it then build against TORCH_STUB)."""
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is None
+
+
+def write_torch_stub(folder: Path) -> Path:
+    """TORCH_STUB as a package in ``folder/torch``; returns ``folder`` (for PYTHONPATH)."""
+    (folder / "torch").mkdir(parents=True, exist_ok=True)
+    for name, text in TORCH_STUB.items():
+        (folder / "torch" / name).write_text(text)
+    return folder
+
+
+def output_counts(workspace: Path) -> Dict[str, Any]:
+    """Images of a build's manifest.json (all; with a cubin; with portable PTX) and its library's size."""
+    output = workspace / "output"
+    manifest = json.loads((output / "manifest.json").read_text())
+    images = [i for k in manifest.get("kernels", ()) for i in k.get("images", ())]
+    return {"images": len(images), "cubins": sum(bool(i.get("cubin")) for i in images),
+            "ptx": sum(bool(i.get("ptx")) for i in images),
+            "library_bytes": (output / "libtriton_plugins.so").stat().st_size}
+
+
+def _config_side(runs: List[Dict[str, Any]], flags: Sequence[str]) -> Dict[str, Any]:
+    medians = _median_runs(runs)
+    counts = {key: [r[key] for r in runs] for key in ("images", "cubins", "ptx", "library_bytes")}
+    loads = [r["loadavg_before"][0] for r in runs] + [r["loadavg_after"][0] for r in runs]
+    return {"flags": list(flags), "wall_s": medians["wall_s"], "wall": medians["wall"], "cpu_s": medians["cpu_s"],
+            "stages_median_s": medians["stages_median_s"],
+            "others_cpus_median": medians["others_cpus_median"],
+            **{key: values[0] for key, values in counts.items()},
+            "counts_vary": any(len(set(v)) > 1 for v in counts.values()),
+            "loadavg_1m_min": min(loads), "loadavg_1m_max": max(loads), "runs": runs}
+
+
+def compare_configs(items: Sequence[Dict[str, Any]], rev: Optional[str], scratch: Path, reps: int,
+                    deadline: Optional[Deadline] = None,
+                    progress: Optional[Callable[[Dict[str, Any]], None]] = None) -> Dict[str, Any]:
+    """Cold builds of each ``parse_build_config`` item with this tree and, with ``rev``, with that revision,
+    alternating (fresh workspace and AOT cache every run; the revision's run without HEAD_ONLY_FLAGS and options
+    its CLI lacks): wall clock, cubin/PTX images and library size, the load, median of ``reps``, this ÷ rev. A
+    config that fails is recorded (``error``) and the next one runs; ``progress`` gets the results so far after
+    each config."""
+    deadline = deadline or Deadline(None)
+    stub = needs_torch_stub()
+    out: Dict[str, Any] = {"rev": rev, "reps": reps, "configs": [], "skipped": [], "torch_stub": stub}
+    extra_path = [write_torch_stub(scratch / "torch-stub")] if stub else []
+    other = _worktree(rev, scratch / "against-configs") if rev else None
+    known: Optional[set] = None
+    try:
+        if other is not None:
+            out["commit"] = subprocess.run(["git", "-C", str(other), "rev-parse", "--short", "HEAD"],
+                                           capture_output=True, text=True).stdout.strip()
+            known = cli_options(other)
+            out["rev_options"] = sorted(known) if known is not None else None
+        for index, item in enumerate(items):
+            if deadline.expired:
+                out["skipped"].append(item["spec"])
+                continue
+            try:
+                out["configs"].append(_compare_config(index, item, other, rev, known, scratch, reps, extra_path))
+            except Exception as exc:  # noqa: BLE001 - recorded; the other configs still run
+                out["configs"].append({"spec": item["spec"], "config": str(item["path"]),
+                                       "error": f"{type(exc).__name__}: {str(exc)[-3000:]}"})
+                log(f"  {item['spec']} failed: {exc}")
+            if progress is not None:
+                progress(out)
+        return out
+    finally:
+        if other is not None:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(other)],
+                           capture_output=True)
+
+
+def _compare_config(index: int, item: Dict[str, Any], other: Optional[Path], rev: Optional[str],
+                    known: Optional[set], scratch: Path, reps: int, extra_path: Sequence[Path]) -> Dict[str, Any]:
+    flags = list(item["flags"])
+    rev_flags, dropped = flags_for_rev(flags, known) if other is not None else ([], [])
+    this_runs: List[Dict[str, Any]] = []
+    rev_runs: List[Dict[str, Any]] = []
+    sides = [("this", ROOT, this_runs)] + ([("rev", other, rev_runs)] if other is not None else [])
+    for rep in range(reps):
+        for side, root, bucket in (sides if rep % 2 == 0 else sides[::-1]):
+            workspace = scratch / f"config{index}-{side}-{rep}"
+            shutil.rmtree(workspace, ignore_errors=True)
+            try:
+                for _ in range(4):  # the revision may refuse an option (or a value) this tree has
+                    run = run_cli(workspace, item["path"], None, archs=None, root=root,
+                                  extra=flags if side == "this" else rev_flags, check=side == "this",
+                                  extra_path=extra_path)
+                    if not run.get("failed"):
+                        break
+                    rev_flags, more = drop_options(rev_flags, rejected_options(run["stderr"]))
+                    if not more:
+                        break
+                    dropped += more
+                    shutil.rmtree(workspace, ignore_errors=True)
+                if run.get("failed"):
+                    raise RuntimeError(f"plugingen ({rev}) failed ({run['returncode']}): "
+                                       f"{' '.join(run['command'])}\n{run['stderr'][-3000:]}")
+                run.update(output_counts(workspace))
+            finally:
+                shutil.rmtree(workspace, ignore_errors=True)
+            bucket.append(run)
+            log(f"  {item['spec']} {'this' if side == 'this' else rev} cold {rep}: {run['wall_s']:.2f}s, "
+                f"{run['cubins']} cubins, {run['ptx']} PTX, {run['library_bytes'] / 1e6:.2f} MB, load "
+                f"{run['loadavg_before'][0]:.2f}")
+    entry: Dict[str, Any] = {"spec": item["spec"], "config": str(item["path"]), "this": _config_side(this_runs, flags)}
+    if other is not None:
+        entry["rev"] = _config_side(rev_runs, rev_flags)
+        entry["rev_dropped_flags"] = dropped
+        entry["ratio"] = {key: ratio(entry["this"][key], entry["rev"][key])
+                          for key in ("wall_s", "cubins", "ptx", "images", "library_bytes")}
+    return entry
+
+
 def run(reps: int = 3, deadline: Optional[Deadline] = None, scratch: Optional[Path] = None,
-        against: Optional[str] = None) -> Dict[str, Any]:
+        against: Optional[str] = None, configs: Sequence[Dict[str, Any]] = (), full: bool = False,
+        progress: Optional[Callable[[Dict[str, Any]], None]] = None) -> Dict[str, Any]:
+    """The build benchmark. With ``configs`` (``parse_build_config`` items): their cold builds, this tree vs
+    ``against`` (``compare_configs``; ``progress`` gets the results so far after each config), and the standard
+    parts only when ``full``."""
     deadline = deadline or Deadline(None)
     results: Dict[str, Any] = {"archs": ARCHS, "reps": reps, "default_jobs": os.cpu_count(), "targets": TARGETS}
     owned = scratch is None
     scratch = Path(tempfile.mkdtemp(prefix="pgbench-build-")) if scratch is None else scratch
     scratch.mkdir(parents=True, exist_ok=True)
     try:
+        if configs:
+            log(f"build: {len(configs)} config(s) cold, this tree"
+                + (f" vs {against} (alternating)" if against else ""))
+            results["configs_vs"] = compare_configs(
+                configs, against, scratch, reps, deadline,
+                None if progress is None else (lambda vs: progress(dict(results, configs_vs=vs))))
+            if not full:
+                return results
         log("build: start-up floor")
         py = sys.executable
         results["floor"] = {
@@ -452,7 +740,67 @@ def _verdict(value: Optional[float], target: float) -> str:
     return "meets" if value <= target else "MISSES"
 
 
+def _mb(value: Optional[float]) -> str:
+    return "—" if value is None else f"{value / 1e6:.2f}"
+
+
+def _config_name(path: Path) -> str:
+    """A config's path relative to the repository, else its folder and name."""
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return f"{path.parent.name}/{path.name}"
+
+
+def configs_markdown(vs: Dict[str, Any]) -> str:
+    """The ``compare_configs`` section: per config, this tree vs the revision."""
+    rev = vs.get("rev")
+    head = (f"Cold builds (fresh workspace and AOT cache each run, default `-j`, median of {vs.get('reps')}), this "
+            f"tree" + (f" vs `{rev}` ({vs.get('commit')}), runs alternating; the revision builds without a tuning "
+                       "table and without options it lacks" if rev else ""))
+    out = [head + ". Load: `os.getloadavg()` 1-minute value before and after the runs (min–max)."
+           + (" This Python has no torch: kernel files that import it were built against a stand-in (torch.device "
+              "and torch.cuda's device queries, which plugingen answers for the build target anyway)."
+              if vs.get("torch_stub") else ""), ""]
+    rows = []
+    for entry in vs.get("configs", []):
+        if "error" in entry:
+            continue
+        this, other = entry["this"], entry.get("rev")
+        flags = " ".join(this["flags"]) or "(defaults)"
+        name = f"`{_config_name(Path(entry['config']))}` `{flags}`"
+        load = f"{this['loadavg_1m_min']:.2f}–{this['loadavg_1m_max']:.2f}"
+        if other is None:
+            rows.append([name, this["wall_s"], this["wall"]["min"], this["cubins"], this["ptx"],
+                         _mb(this["library_bytes"]), load])
+            continue
+        r = entry.get("ratio", {})
+        rows.append([name, this["wall_s"], other["wall_s"], r.get("wall_s"),
+                     f"{this['cubins']} / {other['cubins']}", f"{this['ptx']} / {other['ptx']}",
+                     f"{_mb(this['library_bytes'])} / {_mb(other['library_bytes'])}", r.get("library_bytes"),
+                     f"{load} / {other['loadavg_1m_min']:.2f}–{other['loadavg_1m_max']:.2f}",
+                     " ".join(entry.get("rev_dropped_flags") or []) or "—"])
+    if rev:
+        out.append(table(["config, flags", "this s", f"{rev} s", "÷", "cubins (this / rev)", "PTX (this / rev)",
+                          "library MB (this / rev)", "÷", "load 1m (this / rev)", "dropped for rev"], rows))
+    else:
+        out.append(table(["config, flags", "median s", "min s", "cubins", "PTX", "library MB", "load 1m"], rows))
+    varying = [e["spec"] for e in vs.get("configs", []) if "error" not in e
+               and (e["this"].get("counts_vary") or (e.get("rev") or {}).get("counts_vary"))]
+    for entry in vs.get("configs", []):
+        if "error" in entry:
+            out += ["", f"`{entry['spec']}` failed:", "", "```", entry["error"].strip()[-2000:], "```"]
+    if varying:
+        out += ["", "Image counts or library size differed between runs of: " + ", ".join(varying) + "."]
+    if vs.get("skipped"):
+        out += ["", "Not run (--deadline): " + ", ".join(vs["skipped"]) + "."]
+    return "\n".join(out)
+
+
 def markdown(results: Dict[str, Any]) -> str:
+    if "configs_vs" in results and "fmha_cold" not in results:  # only the configs' comparison ran
+        return "\n".join([f"### Build cost (CPU, median of {results['reps']} runs)", "",
+                          configs_markdown(results["configs_vs"])]) + "\n"
     out = [f"### Build time (CPU, `--arch {results['archs']}`, median of {results['reps']} runs)", ""]
     rows = []
     fc, fw = results.get("fmha_cold"), results.get("fmha_warm")
@@ -481,6 +829,8 @@ def markdown(results: Dict[str, Any]) -> str:
                     f"{fmt(this['wall_s'])} s (build stage {fmt(this['stages_median_s'].get('build'))} s) vs "
                     f"{fmt(other['wall_s'])} s (build stage {fmt(other['stages_median_s'].get('build'))} s): "
                     f"ratio {fmt(vs['ratio'])}."]
+    if "configs_vs" in results:
+        out += ["", configs_markdown(results["configs_vs"])]
     if "specialise" in results:
         out += ["", "Automatic specialisation (default) vs `--exact-variants` (PluginGen's variant set), cold, "
                     "alternating runs:", ""]
@@ -552,8 +902,16 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="plugingen build-time benchmark (CPU)")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--against", default=None, metavar="REV")
+    parser.add_argument("--build-config", action="append", default=[], metavar="PATH[:FLAGS]",
+                        help="as bench/run.py's --build-config")
+    parser.add_argument("--build-full", action="store_true")
     args = parser.parse_args()
-    data = run(args.reps)
+    try:
+        items = [parse_build_config(text) for text in args.build_config]
+    except ValueError as exc:
+        parser.error(str(exc))
+    data = run(args.reps, against=args.against, configs=items, full=args.build_full)
     if args.json:
         args.json.write_text(json.dumps(data, indent=2))
     print(markdown(data))

@@ -133,6 +133,9 @@ UNTIMED_CONFIGS = {
     "tests/kernels/fp8_cast_config.py": "fp8 conversions; numerics in tests/gpu/test_signatures_gpu.py",
 }
 
+# row widths a wrapper picks a block size for (the launch-choices issue): one block per row, 1 .. the domain's top
+_ROW_WIDTHS = [(f"1823x{c}", {"rows": 1823, "cols": c}) for c in (1, 17, 781, 1000, 4096, 8192, 16384)]
+
 # the issue's odd matmul shapes (only N % 16; nothing % 16; all 1; a skinny one) and an aligned one
 _MATMUL_SHAPES = [("512^3", {"M": 512, "N": 512, "K": 512}), ("1000x1024x1000", {"M": 1000, "N": 1024, "K": 1000}),
                   ("777x513x1031", {"M": 777, "N": 513, "K": 1031}), ("1x1x1", {"M": 1, "N": 1, "K": 1}),
@@ -261,15 +264,21 @@ CASES: List[Case] = [
          _matmul_inputs, "leaky_relu(a @ b)", _matmul_op, _ref_matmul, flops=_matmul_flops),
     Case("tutorial matmul", "tests/published/matmul_config.py", "matmul_kernel", {}, _MATMUL_SHAPES,
          _matmul_inputs, "leaky_relu(a @ b)", _matmul_op, _ref_matmul, flops=_matmul_flops, published="matmul.py"),
+    Case("liger-style rows (config heuristics)", "tests/kernels/liger_rows_config.py", "rms_norm_rows_kernel",
+         {"eps": 1e-6}, _ROW_WIDTHS, lambda d: [("fp16", (d["rows"], d["cols"]), "randn"),
+                                                ("fp16", (d["cols"],), "randn")],
+         "x * rsqrt(mean(x^2) + eps) * w",
+         lambda torch, ins, f: (lambda: torch.nn.functional.rms_norm(ins[0], (ins[0].shape[1],), ins[1], f["eps"])),
+         lambda torch, ins, f, d: [(0, (ins[0].double() * torch.rsqrt(ins[0].double().square().mean(-1, True)
+                                                                      + f["eps"]) * ins[1].double()), 1e-2, None)]),
     Case("tutorial softmax", "tests/published/softmax_config.py", "softmax_kernel", {},
-         [("3173x64", {"rows": 3173, "cols": 64}), ("1823x781", {"rows": 1823, "cols": 781}),
-          ("4096x999", {"rows": 4096, "cols": 999}), ("1x1", {"rows": 1, "cols": 1})],
+         [("3173x64", {"rows": 3173, "cols": 64}), ("4096x999", {"rows": 4096, "cols": 999})] + _ROW_WIDTHS,
          lambda d: [("fp32", (d["rows"], d["cols"]), "randn")],
          "torch.softmax(x, -1)", lambda torch, ins, f: (lambda: torch.softmax(ins[0], -1)),
          lambda torch, ins, f, d: [(0, torch.softmax(ins[0].double(), -1), 1e-5, None)], published="softmax.py"),
     Case("tutorial layer norm", "tests/published/layernorm_config.py", "_layer_norm_fwd_fused", {"eps": 1e-5},
          [("3x1", {"rows": 3, "cols": 1}), ("65x5000", {"rows": 65, "cols": 5000}),
-          ("1151x8192", {"rows": 1151, "cols": 8192}), ("7x1023", {"rows": 7, "cols": 1023})],
+          ("7x1023", {"rows": 7, "cols": 1023})] + _ROW_WIDTHS,
          lambda d: [("fp16", (d["rows"], d["cols"]), "randn"), ("fp16", (d["cols"],), "randn"),
                     ("fp16", (d["cols"],), "randn")],
          "F.layer_norm(x, (n,), w, b)",

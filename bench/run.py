@@ -4,6 +4,8 @@
     python bench/run.py --build              # CPU: build times of the plugingen CLI
     python bench/run.py --static             # CPU: the JIT-vs-plugin specialisation and cubin identity, no GPU
     python bench/run.py --gpu --build --out bench/results
+    python bench/run.py --build --against REV --build-config tests/kernels/tuned_matmul_config.py \\
+        --build-config 'pub/matmul_config.py:--arch 90 --tuning t.json'   # CPU: these configs' builds vs REV
     python bench/run.py --update-doc         # embed the newest results in docs/PERFORMANCE.md
 
 Writes ``<out>/<date>-<gpu>.json`` and ``.md`` (``<date>-cpu-<N>c`` when no GPU part ran); the JSON is rewritten
@@ -44,11 +46,29 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--reps", type=int, default=3, help="runs per build measurement (median)")
     parser.add_argument("--against", default=None, metavar="REV",
                         help="with --build: also time FMHA cold builds of git revision REV side by side (alternating)")
+    parser.add_argument("--build-config", action="append", default=[], type=_build_config, metavar="PATH[:FLAGS]",
+                        help="with --build (repeatable): time cold builds of this kernel config (its kernel files "
+                             "where its kernel_file entries say, e.g. beside it) with extra CLI FLAGS (space- or "
+                             "comma-separated: 'cfg.py:--arch 90 --tuning t.json', 'cfg.py:--arch,90'), this tree vs "
+                             "--against REV alternating; REV runs without --tuning and without options it lacks. "
+                             "Runs only these comparisons unless --build-full")
+    parser.add_argument("--build-full", action="store_true",
+                        help="with --build-config: also run the standard build benchmark")
     parser.add_argument("--deadline", type=float, default=None,
-                        help="seconds; parity cases not started by then are skipped (results are still written)")
+                        help="seconds; parity cases (and --build-config configs) not started by then are skipped "
+                             "(results are still written)")
     parser.add_argument("--update-doc", action="store_true",
                         help=f"rewrite the results section of {DOC.relative_to(ROOT)} from the newest results files")
     return parser
+
+
+def _build_config(text: str) -> Dict[str, Any]:
+    import build_time
+
+    try:
+        return build_time.parse_build_config(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 # ---------------------------------------------------------------------------------------------- markdown
@@ -194,8 +214,11 @@ def newest(folder: Path, gpu: bool) -> Optional[Path]:
             data = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
-        if any(flag in data.get("command", "").split() for flag in ("--cases", "--skip")):
+        words = data.get("command", "").split()
+        if any(flag in words for flag in ("--cases", "--skip")):
             continue
+        if not gpu and any(w.split("=")[0] == "--build-config" for w in words) and "--build-full" not in words:
+            continue  # only the given configs' builds: not the build benchmark
         has_gpu = bool(data.get("machine", {}).get("gpu_name"))
         wanted = ("launch" in data.get("parts", {}) or "parity" in data.get("parts", {})) if gpu else \
             "build" in data.get("parts", {})
@@ -301,7 +324,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.build:
         import build_time
 
-        part("build", lambda: build_time.run(args.reps, scratch=scratch / "build", against=args.against))
+        def build_progress(partial: Dict[str, Any]) -> None:
+            data["parts"]["build"] = partial
+            save()
+
+        part("build", lambda: build_time.run(args.reps, scratch=scratch / "build", against=args.against,
+                                             configs=args.build_config, full=args.build_full,
+                                             deadline=deadline if args.build_config else None,
+                                             progress=build_progress))
     save()
     import shutil
 
