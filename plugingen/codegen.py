@@ -305,7 +305,7 @@ def _tuning_lines(plan: KernelPlan, values: Dict[str, str]) -> List[str]:
 
 def _heuristic_lines(plan: KernelPlan, values: Dict[str, str]) -> List[str]:
     """Each heuristic's value, then the first compiled variant of (tactic, heuristic values) in launch.variant (-1
-    when those values were not compiled: refused at launch unless the launch is empty)."""
+    when those values were not compiled: refused at enqueue unless the launch writes nothing)."""
     spec = plan.spec
     points = plan.points
     per_choice = len(spec.variants)
@@ -348,17 +348,15 @@ def _heuristic_lines(plan: KernelPlan, values: Dict[str, str]) -> List[str]:
 
 
 def _unplanned_lines(spec: KernelSpec) -> List[str]:
-    """After the grid: a launch with elements whose heuristic values or tactic have no image is refused, naming
-    the values (an empty launch runs nothing, so it needs none)."""
+    """After the grid: why a launch whose heuristic values or tactic have no image has none (enqueue refuses it
+    unless it writes nothing)."""
     if len(spec.tactics) == 1 and not spec.heuristics:
         return []
-    lines = ["if (!launch.empty && launch.variant < 0)", "{"]
+    lines = ["if (launch.variant < 0)", "{", "    launch.unplanned.tactic = tactic;"]
     for h in spec.heuristics:
-        lines.append(f"    plugingen::checkDomain(h_{h.name}, domain_{h.name}, {len(h.domain)}, {cpp_string(h.name)});")
-    shown = ", ".join(f"{{{cpp_string(h.name)}, h_{h.name}}}" for h in spec.heuristics)
-    lines.append(f"    plugingen::failUnplanned(tactic, {{{shown}}});")
-    lines.append("}")
-    return lines
+        lines.append(f"    plugingen::noteDomain(launch.unplanned, {cpp_string(h.name)}, h_{h.name}, domain_{h.name}, "
+                     f"{len(h.domain)});")
+    return lines + ["}"]
 
 
 # ------------------------------------------------------------------------------------------- launching

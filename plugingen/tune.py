@@ -125,7 +125,7 @@ def tune(workspace: Path, config_file: Path, dims: Mapping[str, Tuple[int, int]]
                                      f"--arch {arch}")
             rows = _tune_kernel(runner, s, dims, fields, launches, repeats)
             entry = entries.get(s.kernel_name)
-            archs = dict(entry["archs"]) if entry and not tuning_table._stale(entry, s, triton.__version__) else {}
+            archs = dict(entry["archs"]) if entry and not tuning_table.stale(entry, s, triton.__version__) else {}
             archs = {int(a[3:]): r for a, r in archs.items()}
             archs[arch] = rows
             entries[s.kernel_name] = tuning_table.kernel_entry(s, triton.__version__, archs)

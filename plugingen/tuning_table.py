@@ -69,9 +69,9 @@ def load(path: Path, config: ConfigSpec, triton_version: str) -> Dict[str, Tunin
         if spec is None:
             raise ConfigError(f"{what} names kernel {name!r}, which {config.config_file.name} does not define "
                               f"(kernels: {', '.join(specs)})", where)
-        stale = _stale(entry, spec, triton_version)
-        if stale:
-            raise ConfigError(f"tuning table {path} is stale for '{name}': {stale}", where,
+        stale_why = stale(entry, spec, triton_version)
+        if stale_why:
+            raise ConfigError(f"tuning table {path} is stale for '{name}': {stale_why}", where,
                               "re-run plugingen tune with this kernel, config and Triton")
         tables = []
         for arch_name, rows in sorted(entry["archs"].items()):
@@ -82,7 +82,7 @@ def load(path: Path, config: ConfigSpec, triton_version: str) -> Dict[str, Tunin
     return found
 
 
-def _stale(entry: dict, spec: KernelSpec, triton_version: str) -> str:
+def stale(entry: dict, spec: KernelSpec, triton_version: str) -> str:
     """Why ``entry`` does not describe ``spec`` as this build compiles it, or ''."""
     if entry.get("source") != spec.source_key:
         return "the kernel's source (or a function it calls) changed since it was tuned"

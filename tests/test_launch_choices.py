@@ -383,3 +383,45 @@ def test_the_last_launch_entry_point_answers_before_any_launch(build_plugin, hos
     with PluginHost(build_plugin(EXAMPLES / "vector_add" / "kernel_config.py") / "libtriton_plugins.so",
                     host_lib) as host:
         assert host.last_launch() is None  # none yet in this thread (a launch needs a GPU: tests/gpu)
+
+
+ROW_SCALE = '''
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def row_scale_kernel(x, y, n_cols, BLOCK: tl.constexpr):
+    row = tl.program_id(0).to(tl.int64)
+    cols = tl.arange(0, BLOCK)
+    mask = cols < n_cols
+    tl.store(y + row * n_cols + cols, tl.load(x + row * n_cols + cols, mask=mask) * 2, mask=mask)
+'''
+
+
+def test_a_launch_that_writes_nothing_needs_no_image(tmp_path, host_lib, aot_cache):
+    """Rows of width 0: BLOCK = next_power_of_2(0) = 0, which no image is compiled for, over a grid of 3 rows; the
+    output has no element, so enqueue launches nothing and succeeds (the JIT would not compile BLOCK = 0)."""
+    (tmp_path / "row_scale.py").write_text(ROW_SCALE)
+    config = tmp_path / "kernel_config.py"
+    config.write_text(textwrap.dedent("""
+        import triton
+        from plugingen import *
+
+        KERNELS = [KernelMetaData(
+            kernel_name='row_scale_kernel', kernel_file='row_scale.py',
+            ios=[InputArg('x', Type('tensor[fp32]')), OutputArg('y', Type('tensor[fp32]')), DimSizeArg('n_cols')],
+            shape_infer_rules=['x[r, c] -> y[r, c]', 'x[r, c] : c -> n_cols', 'x[r, c] : r -> rows'],
+            heuristics={'BLOCK': lambda args: triton.next_power_of_2(args['n_cols'])},
+            constraints=['n_cols <= 64'],
+            grid_dims=('rows', '1', '1'),
+        )]
+    """))
+    workspace = tmp_path / "ws"
+    assert main(["--workspace", str(workspace), "--kernel_config", str(config), "--arch", "90", "--exact-variants",
+                 "--cache-dir", str(aot_cache)]) == 0
+    with PluginHost(workspace / "output" / "libtriton_plugins.so", host_lib) as host:
+        plugin = host.create("row_scale_kernelPlugin", {})
+        plugin.enqueue([(DataType.FLOAT, (3, 0), 0x1000)], [(DataType.FLOAT, (3, 0), 0x2000)])  # nothing to write
+        with pytest.raises(Exception, match="libcuda.so.1"):  # a real launch: it reaches the (absent) driver
+            plugin.enqueue([(DataType.FLOAT, (3, 5), 0x1000)], [(DataType.FLOAT, (3, 5), 0x2000)])

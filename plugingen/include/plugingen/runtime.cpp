@@ -803,31 +803,21 @@ void copyBytes(void* to, void const* from, size_t bytes, cudaStream_t stream)
     }
 }
 
-void checkDomain(int64_t value, int64_t const* domain, int32_t count, char const* heuristic)
+void failUnplanned(Unplanned const& why)
 {
-    if (valueIndex(value, domain, count) >= 0)
+    if (why.heuristic == nullptr)
     {
-        return;
+        fail("no image was compiled for these heuristic values with config " + std::to_string(why.tactic + 1)
+            + ": plugingen's plan found no launch the config allows that selects them");
     }
     std::string values;
-    for (int32_t i = 0; i < count; ++i)
+    for (int32_t i = 0; i < why.count; ++i)
     {
-        values += (i == 0 ? "" : ", ") + std::to_string(domain[i]);
+        values += (i == 0 ? "" : ", ") + std::to_string(why.domain[i]);
     }
-    fail(std::string("heuristic ") + heuristic + " = " + std::to_string(value)
+    fail(std::string("heuristic ") + why.heuristic + " = " + std::to_string(why.value)
         + " has no compiled image (compiled for " + values + "); add the value to the config's domains, or a "
           "constraint that refuses such shapes");
-}
-
-void failUnplanned(int32_t tactic, std::initializer_list<std::pair<char const*, int64_t>> values)
-{
-    std::string shown;
-    for (auto const& value : values)
-    {
-        shown += std::string(shown.empty() ? "" : ", ") + value.first + " = " + std::to_string(value.second);
-    }
-    fail("no image was compiled for config " + std::to_string(tactic + 1) + (shown.empty() ? "" : " with " + shown)
-        + ": plugingen's plan found no launch the config allows that selects it");
 }
 
 int32_t currentCc()

@@ -216,14 +216,28 @@ inline bool makeGrid(int64_t x, int64_t y, int64_t z, uint32_t grid[3])
     return x != 0 && y != 0 && z != 0;
 }
 
+//! Why a launch's tactic and heuristic values have no compiled image: the first heuristic whose value is not among
+//! those compiled for it (heuristic null: every value is, but not this combination). enqueue refuses such a launch
+//! unless it writes nothing (an empty row: next_power_of_2(0) is 0, which no image is compiled for).
+struct Unplanned
+{
+    int32_t tactic{0};
+    char const* heuristic{nullptr};
+    int64_t value{0};
+    int64_t const* domain{nullptr};
+    int32_t count{0};
+};
+
 //! What every launch has besides the kernel's own launch values: the grid, whether there is nothing to do, and the
-//! compiled variant its tactic and heuristic values select (the hint variant is added at launch).
+//! compiled variant its tactic and heuristic values select (the hint variant is added at launch; -1: none, why in
+//! `unplanned`).
 struct LaunchBase
 {
     uint32_t grid[3]{};
     bool empty{false};
     int32_t variant{0};
     int32_t signature{0}; //!< the dtype signature of the inputs (index into the kernel's kSignatures)
+    Unplanned unplanned{};
 };
 
 //! The position of a heuristic's `value` among the values compiled for it; -1 when absent.
@@ -239,11 +253,18 @@ inline int32_t valueIndex(int64_t value, int64_t const* domain, int32_t count)
     return -1;
 }
 
-//! An error naming the heuristic and the values compiled for it when `value` is not among them.
-void checkDomain(int64_t value, int64_t const* domain, int32_t count, char const* heuristic);
+//! Records `heuristic` in `why` when its `value` is not among the `count` compiled for it and no earlier one was.
+inline void noteDomain(Unplanned& why, char const* heuristic, int64_t value, int64_t const* domain, int32_t count)
+{
+    if (why.heuristic == nullptr && valueIndex(value, domain, count) < 0)
+    {
+        why = Unplanned{why.tactic, heuristic, value, domain, count};
+    }
+}
 
-//! The error for heuristic values (and tactic) no image was compiled for.
-[[noreturn]] void failUnplanned(int32_t tactic, std::initializer_list<std::pair<char const*, int64_t>> values);
+//! The error for a launch without a compiled image: the heuristic value and the values compiled for it, or the
+//! tactic whose combination of values was not compiled.
+[[noreturn]] void failUnplanned(Unplanned const& why);
 
 //! The compute capability (10 * major + minor) of the current CUDA context's device; -1 without one (or without a
 //! driver).
@@ -756,6 +777,10 @@ public:
             }
             if (!launch.empty && anyElements(outputDesc, kNbOutputs))
             {
+                if (launch.variant < 0)
+                {
+                    failUnplanned(launch.unplanned);
+                }
                 uint64_t const scratch = K::kScratchBytes == 0
                     ? 0
                     : alignUp(reinterpret_cast<uintptr_t>(workspace), K::kScratchAlign);
