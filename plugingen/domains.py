@@ -17,7 +17,7 @@ import dataclasses
 import math
 from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
-from . import expr
+from . import expr, specialise
 from .errors import ConfigError
 from .model import NUM_SMS, ArgKind, Hint, KernelSpec, Variant
 
@@ -43,20 +43,20 @@ def _variables(spec: KernelSpec) -> Tuple[Dict[str, str], Dict[str, Variable]]:
     of: Dict[str, str] = {}
     variables: Dict[str, Variable] = {}
     computed = {v.target: v for v in spec.dim_size_values}
+    dims = specialise.dim_of(spec)
     for arg in spec.args:
         if arg.kind is ArgKind.DIM_SIZE:
             rule = computed[arg.name].rule
             lo, hi = _TYPE_RANGE[arg.dtype.size]
-            if isinstance(rule.expr, expr.Name):
-                pattern, position = expr.dim_bindings(rule.inputs)[rule.expr.id]
-                key = f"dim {computed[arg.name].input_slots[pattern]}.{position}"
+            if arg.name in dims:
+                key = "dim {}.{}".format(*dims[arg.name])
                 of[arg.name] = key
                 if key not in variables:
                     variables[key] = Variable(arg.name, 1, min(hi, DIM_MAX), False)
                 continue
-            dims = {name: (1, DIM_MAX) for name in expr.dim_bindings(rule.inputs)}
+            dim_bounds = {name: (1, DIM_MAX) for name in expr.dim_bindings(rule.inputs)}
             try:
-                rlo, rhi = expr.value_range(rule.expr, dims, lambda _: (1, 2**63 - 1))
+                rlo, rhi = expr.value_range(rule.expr, dim_bounds, lambda _: (1, 2**63 - 1))
             except (ValueError, ZeroDivisionError):
                 rlo, rhi = lo, hi
             variables[arg.name] = Variable(arg.name, max(lo, rlo), min(hi, rhi), not expr.names(rule.expr))
@@ -187,7 +187,7 @@ class _Explorer:
                 lo, hi = self._range(h, {**box, key: part}, values)
             except (ValueError, ArithmeticError, KeyError):
                 return math.inf
-            total += math.log2(hi - lo + 1)
+            total += _width((lo, hi))
         return total
 
     @staticmethod
@@ -283,37 +283,23 @@ def derive(spec: KernelSpec) -> KernelSpec:
 
 
 def _inputs_unbounded(spec: KernelSpec, h) -> List[str]:
-    """The arguments ``h`` depends on (through earlier heuristics too) that no constraint bounds from above, where
-    its value changes with them: a value set derived over the type's whole range would compile absurd images."""
-    of, variables = _variables(spec)
-    _, bounded = _bounded(spec, 0)
-    names = set(expr.names(h.expr))
-    earlier = {x.name: x for x in spec.heuristics}
-    pending = list(names)
-    while pending:
-        name = pending.pop()
-        if name in earlier and earlier[name] is not h:
-            new = expr.names(earlier[name].expr) - names
-            names |= new
-            pending += list(new)
-    out = []
-    for name in sorted(names):
-        if name in of and not bounded[of[name]].bounded and _depends(spec, h, of[name], bounded):
-            out.append(bounded[of[name]].name)
-    return sorted(set(out))
+    """The arguments ``h`` (the last of ``spec``'s heuristics) depends on, through earlier heuristics too, that no
+    constraint bounds from above, where its value changes with them: a value set derived over the type's whole range
+    would compile absurd images."""
+    of, variables = _bounded(spec, 0)
+    reads = _Explorer(spec, 0, of, variables).reads[h.name]
+    return sorted({variables[key].name for key in reads
+                   if not variables[key].bounded and _grows_with(spec, key, of, variables)})
 
 
-def _depends(spec: KernelSpec, h, key: str, variables: Dict[str, Variable]) -> bool:
-    """Whether ``h``'s value over the variable ``key``'s range above 2**20 is not one value (it grows with it)."""
+def _grows_with(spec: KernelSpec, key: str, of: Dict[str, str], variables: Dict[str, Variable]) -> bool:
+    """Whether the last heuristic's value over the variable ``key``'s range above 2**20 is not one value."""
     v = variables[key]
     if v.hi <= 2**20:
         return False
-    partial = dataclasses.replace(spec, heuristics=tuple(spec.heuristics[:spec.heuristics.index(h) + 1]))
-    of, _ = _variables(spec)
     narrowed = {**variables, key: dataclasses.replace(v, lo=max(v.lo, 2**20 + 1))}
-    explorer = _Explorer(partial, 0, of, narrowed)
     try:
-        combos = explorer.run()
+        combos = _Explorer(spec, 0, of, narrowed).run()
     except _Undecided:
         return True
     return len({c[-1] for c in combos}) > 1

@@ -16,11 +16,14 @@ from __future__ import annotations
 import dataclasses
 import enum
 from pathlib import Path
-from typing import Dict, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 from . import expr
 from .errors import Location
 from .trt import DataType, PluginFieldType
+
+if TYPE_CHECKING:  # the plan stage builds on this model
+    from .plan import KernelPlan
 
 __all__ = ["NUM_SMS", "Location", "DType", "Hint", "ArgKind", "KernelArg", "OutputShape", "DimSizeValue", "Variant",
            "CompileOptions", "Tactic", "integer_meta", "COMPILE_OPTION_HEURISTICS", "Heuristic", "Constraint",
@@ -708,7 +711,7 @@ class Tuning:
 
 @dataclasses.dataclass(frozen=True)
 class CompiledKernel:
-    plan: "KernelPlan"  # plan.KernelPlan: what was planned, the points in image-table order
+    plan: "KernelPlan"  # what was planned: the points in image-table order
     images: Tuple[Image, ...]  # point order (plan.points), then arch ascending
 
     @property

@@ -43,9 +43,10 @@ class ValueClass:
     pointer: bool
 
 
-def value_classes(spec: KernelSpec) -> Tuple[ValueClass, ...]:
-    """The classes a kernel's free arguments fall into: DimSizeArg classes (kernel order of their first member), then
-    integer ParamArgs, then the pointers; a class none of whose members the kernel's body reads is left out."""
+def dim_of(spec: KernelSpec) -> Dict[str, Tuple[int, int]]:
+    """Each DimSizeArg computed as one dim (``'a[m, k] : k -> K'``), by that dim: the (input slot, position) that
+    stands for every position the rules tie to it (a name repeated across a rule's tensors is one size, checked
+    before every launch). Arguments with the same dim always have the same value."""
     parent: Dict[Tuple[int, int], Tuple[int, int]] = {}
 
     def find(x):
@@ -62,6 +63,18 @@ def value_classes(spec: KernelSpec) -> Tuple[ValueClass, ...]:
                 if isinstance(dim, str):
                     here = (slot, position)
                     parent[find(here)] = find(first.setdefault(dim, here))
+    dims = {}
+    for value in spec.dim_size_values:
+        if value.is_argument and isinstance(value.rule.expr, expr.Name):
+            pattern, position = expr.dim_bindings(value.rule.inputs)[value.rule.expr.id]
+            dims[value.target] = find((value.input_slots[pattern], position))
+    return dims
+
+
+def value_classes(spec: KernelSpec) -> Tuple[ValueClass, ...]:
+    """The classes a kernel's free arguments fall into: DimSizeArg classes (kernel order of their first member), then
+    integer ParamArgs, then the pointers; a class none of whose members the kernel's body reads is left out."""
+    dims = dim_of(spec)
     index = {a.name: i for i, a in enumerate(spec.args)}
     groups: Dict[object, List[int]] = {}
     names: Dict[object, str] = {}
@@ -70,8 +83,7 @@ def value_classes(spec: KernelSpec) -> Tuple[ValueClass, ...]:
         if not value.is_argument or (not expr.names(e) and not expr.tensors(e)):
             continue  # a launch value (not passed), or a constant (a compiled-in fact)
         if isinstance(e, expr.Name):
-            pattern, position = expr.dim_bindings(value.rule.inputs)[e.id]
-            key: object = find((value.input_slots[pattern], position))
+            key: object = dims[value.target]
             names.setdefault(key, e.id)
         else:
             key = ("value", value.target)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Dict, List, Mapping, Sequence
+from typing import Dict, Mapping, Sequence
 
 from .errors import ConfigError, Location
 from .model import ConfigSpec, KernelSpec, Tuning
@@ -105,13 +105,3 @@ def _row(row: object, spec: KernelSpec, what: str, where: Location):
     if not 1 <= tactic <= len(spec.tactics):
         raise ConfigError(f"{what}: tactic {tactic} is not one of the kernel's 1..{len(spec.tactics)}", where)
     return tuple(bucket), tactic - 1
-
-
-def buckets(values: List[Mapping[str, int]], key: Sequence[str]) -> List[tuple]:
-    """The distinct buckets of key values, in first-seen order."""
-    from .expr import next_power_of_2
-
-    seen: Dict[tuple, None] = {}
-    for v in values:
-        seen.setdefault(tuple(next_power_of_2(int(v[k])) for k in key), None)
-    return list(seen)

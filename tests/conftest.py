@@ -88,6 +88,30 @@ def build_plugin(tmp_path_factory, aot_cache):
     return build
 
 
+def build_isolated(config, workspace, arch, *flags):
+    """``python -m plugingen`` on ``config`` in a subprocess with no GPU visible, as on a build machine (the published
+    kernels import torch and ask the device); a PluginRunner on the library it built."""
+    import subprocess
+    import sys
+
+    from plugingen.testing import PluginRunner
+
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="")
+    result = subprocess.run([sys.executable, "-m", "plugingen", "--workspace", str(workspace), "--kernel_config",
+                             str(config), "--arch", arch, "-j", "8", *flags], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    return PluginRunner(Path(workspace) / "output" / "libtriton_plugins.so")
+
+
+def build_published(tmp_path_factory, name, arch, *flags):
+    """The published kernel ``name`` ($PLUGINGEN_PUBLISHED/<name>.py, tests/published/README.md) and its config,
+    copied into a fresh folder and built there (``build_isolated``)."""
+    folder = tmp_path_factory.mktemp(name)
+    shutil.copy(Path(os.environ["PLUGINGEN_PUBLISHED"]) / f"{name}.py", folder / f"{name}.py")
+    shutil.copy(ROOT / "tests" / "published" / f"{name}_config.py", folder / "kernel_config.py")
+    return build_isolated(folder / "kernel_config.py", folder / "ws", arch, *flags)
+
+
 def have_cxx():
     return shutil.which("c++") or shutil.which("g++")
 

@@ -334,19 +334,22 @@ def test_config_heuristics_errors(tmp_path, heuristics, message):
     assert message in str(failure.value), str(failure.value)
 
 
+# heuristic_rows.py's decorated kernel (its @triton.heuristics set BLOCK_SIZE and EVEN_N), with config additions
+RMS_NORM = """
+KERNELS = [KernelMetaData(
+    kernel_name='_rms_norm_kernel', kernel_file='heuristic_rows.py',
+    ios=[InputArg('X', Type('tensor[fp16]')), OutputArg('Y', Type('tensor[fp16]')), InputArg('W', Type('tensor[fp16]')),
+         DimSizeArg('stride'), DimSizeArg('N'), ParamArg('eps', Type('fp32'))],
+    shape_infer_rules=['X[m, n], W[n] -> Y[m, n]', 'X[m, n] : n -> stride', 'X[m, n] : n -> N', 'X[m, n] : m -> rows'],
+    grid_dims=('rows', '1', '1'),
+    {fields}
+)]
+"""
+
+
 def test_a_config_heuristic_may_not_reset_what_the_decorators_set(tmp_path):
-    config = write_config(tmp_path, """
-        KERNELS = [KernelMetaData(
-            kernel_name='_rms_norm_kernel', kernel_file='heuristic_rows.py',
-            ios=[InputArg('X', Type('tensor[fp16]')), OutputArg('Y', Type('tensor[fp16]')),
-                 InputArg('W', Type('tensor[fp16]')), DimSizeArg('stride'), DimSizeArg('N'),
-                 ParamArg('eps', Type('fp32'))],
-            shape_infer_rules=['X[m, n], W[n] -> Y[m, n]', 'X[m, n] : n -> stride', 'X[m, n] : n -> N',
-                               'X[m, n] : m -> rows'],
-            grid_dims=('rows', '1', '1'),
-            heuristics={'BLOCK_SIZE': lambda args: 1024},
-        )]
-    """, kernel="heuristic_rows.py")
+    config = write_config(tmp_path, RMS_NORM.format(fields="heuristics={'BLOCK_SIZE': lambda args: 1024},"),
+                          kernel="heuristic_rows.py")
     with pytest.raises(ConfigError, match=r"heuristics\['BLOCK_SIZE'\] of kernel '_rms_norm_kernel': "
                                           r"@triton.heuristics set 'BLOCK_SIZE' already"):
         load_config(config, (90,))
@@ -359,19 +362,9 @@ def test_constraints_that_exclude_every_launch_leave_a_heuristic_no_value(tmp_pa
 
 
 def test_config_heuristics_run_after_the_decorators_and_read_their_values(tmp_path):
-    config = write_config(tmp_path, """
-        KERNELS = [KernelMetaData(
-            kernel_name='_rms_norm_kernel', kernel_file='heuristic_rows.py',
-            ios=[InputArg('X', Type('tensor[fp16]')), OutputArg('Y', Type('tensor[fp16]')),
-                 InputArg('W', Type('tensor[fp16]')), DimSizeArg('stride'), DimSizeArg('N'),
-                 ParamArg('eps', Type('fp32'))],
-            shape_infer_rules=['X[m, n], W[n] -> Y[m, n]', 'X[m, n] : n -> stride', 'X[m, n] : n -> N',
-                               'X[m, n] : m -> rows'],
-            grid_dims=('rows', '1', '1'),
-            constraints=['N <= 2048'],
-            heuristics={'num_warps': lambda args: 8 if args['BLOCK_SIZE'] >= 1024 else 4},
-        )]
-    """, kernel="heuristic_rows.py")
+    config = write_config(tmp_path, RMS_NORM.format(
+        fields="constraints=['N <= 2048'], heuristics={'num_warps': lambda args: 8 if args['BLOCK_SIZE'] >= 1024 "
+               "else 4},"), kernel="heuristic_rows.py")
     spec = load_config(config, (90,)).kernels[0]
     assert [h.name for h in spec.heuristics] == ["BLOCK_SIZE", "EVEN_N", "num_warps"]
     assert spec.heuristics[0].domain == (16, 32, 64, 128, 256, 512, 1024, 2048)  # derived: no domains= needed

@@ -10,10 +10,6 @@ are built as test_published.py builds them, with no GPU visible (and ``--exact-v
 value, to keep the build short; test_published.py runs the same configs with automatic variants). The Liger-style
 kernel is built (or taken prebuilt, PLUGINGEN_PREBUILT) like every tests/kernels config."""
 import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -23,14 +19,13 @@ if not torch.cuda.is_available():
 
 import triton  # noqa: E402
 
-from conftest import TEST_KERNELS  # noqa: E402
-from plugingen.testing import PluginError, PluginRunner  # noqa: E402
+from conftest import TEST_KERNELS, build_published  # noqa: E402
+from plugingen.testing import PluginError  # noqa: E402
 
 pytestmark = pytest.mark.gpu
 PUBLISHED = os.environ.get("PLUGINGEN_PUBLISHED")
 published = pytest.mark.skipif(not PUBLISHED, reason="PLUGINGEN_PUBLISHED (a folder with the published kernels) is "
                                                      "not set")
-CONFIGS = Path(__file__).resolve().parents[1] / "published"
 LIGER = TEST_KERNELS / "liger_rows_config.py"
 ARCH = "{}{}".format(*torch.cuda.get_device_capability())
 
@@ -110,30 +105,15 @@ def assert_launched(runner, expected):
 
 # --- builds ----------------------------------------------------------------------------------------------------------
 
-def build_tutorial(tmp_path_factory, name):
-    """``python -m plugingen`` on the tutorial's config and kernel file, copied as test_published.py does, with no GPU
-    visible; a runner on the library it built."""
-    folder = tmp_path_factory.mktemp(f"{name}-launch-choices")
-    shutil.copy(Path(PUBLISHED) / f"{name}.py", folder / f"{name}.py")
-    shutil.copy(CONFIGS / f"{name}_config.py", folder / "kernel_config.py")
-    workspace = folder / "ws"
-    env = dict(os.environ, CUDA_VISIBLE_DEVICES="")
-    result = subprocess.run([sys.executable, "-m", "plugingen", "--workspace", str(workspace), "--kernel_config",
-                             str(folder / "kernel_config.py"), "--arch", ARCH, "-j", "8", "--exact-variants"],
-                            capture_output=True, text=True, env=env)
-    assert result.returncode == 0, result.stderr
-    return PluginRunner(workspace / "output" / "libtriton_plugins.so")
-
-
 @pytest.fixture(scope="module")
 def softmax(tmp_path_factory):
-    with build_tutorial(tmp_path_factory, "softmax") as runner:
+    with build_published(tmp_path_factory, "softmax", ARCH, "--exact-variants") as runner:
         yield runner
 
 
 @pytest.fixture(scope="module")
 def layernorm(tmp_path_factory):
-    with build_tutorial(tmp_path_factory, "layernorm") as runner:
+    with build_published(tmp_path_factory, "layernorm", ARCH, "--exact-variants") as runner:
         yield runner
 
 

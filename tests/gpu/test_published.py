@@ -6,8 +6,6 @@ The kernels come from $PLUGINGEN_PUBLISHED (see tests/published/README.md; skipp
 a subprocess with CUDA_VISIBLE_DEVICES="" — the build sees no GPU, as on a build machine — then run on the GPU."""
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,28 +17,15 @@ PUBLISHED = os.environ.get("PLUGINGEN_PUBLISHED")
 if not PUBLISHED:
     pytest.skip("PLUGINGEN_PUBLISHED (a folder with the published kernels) is not set", allow_module_level=True)
 
+from conftest import build_isolated, build_published  # noqa: E402
 from plugingen.testing import PluginError, PluginRunner  # noqa: E402
 
 pytestmark = pytest.mark.gpu
-CONFIGS = Path(__file__).resolve().parents[1] / "published"
 ARCH = "{}{}".format(*torch.cuda.get_device_capability())
 
 
-def build(tmp: Path, config: Path) -> PluginRunner:
-    """``python -m plugingen`` on ``config`` with no GPU visible; a runner on the library it built."""
-    workspace = tmp / "ws"
-    env = dict(os.environ, CUDA_VISIBLE_DEVICES="")
-    result = subprocess.run([sys.executable, "-m", "plugingen", "--workspace", str(workspace), "--kernel_config",
-                             str(config), "--arch", ARCH, "-j", "8"], capture_output=True, text=True, env=env)
-    assert result.returncode == 0, result.stderr
-    return PluginRunner(workspace / "output" / "libtriton_plugins.so")
-
-
 def tutorial(tmp_path_factory, name: str) -> PluginRunner:
-    folder = tmp_path_factory.mktemp(name)
-    shutil.copy(Path(PUBLISHED) / f"{name}.py", folder / f"{name}.py")
-    shutil.copy(CONFIGS / f"{name}_config.py", folder / "kernel_config.py")
-    return build(folder, folder / "kernel_config.py")
+    return build_published(tmp_path_factory, name, ARCH)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +66,7 @@ def fmha(tmp_path_factory):
     (root / "manual_plugin").mkdir()
     shutil.copy(Path(PUBLISHED) / "trtllm_fmha" / "kernel_config.py", root / "plugin_autogen" / "kernel_config.py")
     shutil.copy(Path(PUBLISHED) / "trtllm_fmha" / "fmha_triton.py", root / "manual_plugin" / "fmha_triton.py")
-    with build(root, root / "plugin_autogen" / "kernel_config.py") as runner:
+    with build_isolated(root / "plugin_autogen" / "kernel_config.py", root / "ws", ARCH) as runner:
         yield runner
 
 

@@ -273,12 +273,11 @@ int32_t currentCc();
 //! The bit length of next_power_of_2(value): a key value's bucket as an exponent (0 for value <= 0).
 inline int32_t bucketBits(int64_t value)
 {
-    int32_t bits = 0;
-    for (int64_t bucket = nextPowerOf2(value); bucket > 0; bucket >>= 1)
+    if (value <= 1)
     {
-        ++bits;
+        return value == 1 ? 1 : 0;
     }
-    return bits;
+    return 65 - __builtin_clzll(static_cast<uint64_t>(value - 1)); // every launch of a tuned plugin: no loop
 }
 
 //! A tuning table's choice (plugingen tune): `rows` holds `nbRows` rows of {sm, config, bucket of each of the
