@@ -101,6 +101,14 @@ def shape_lines(spec: KernelSpec) -> List[str]:
                 if isinstance(dim, int):  # a build-time size that is already known must be the literal
                     lines.append(f"plugingen::checkDimExpr(*inputs[{slot}].d[{pos}], {dim}, {cpp_string(inp.name)}, "
                                  f"{pos}, {text});")
+        first: Dict[str, str] = {}
+        for slot, inp in zip(shape.input_slots, rule.inputs) if text not in done else ():
+            for pos, name in enumerate(inp.dims):  # sizes a repeated name ties, where both are already known
+                here = f"*inputs[{slot}].d[{pos}]"
+                if isinstance(name, str) and name in first:
+                    lines.append(f"plugingen::checkSameDimExpr({first[name]}, {here}, {cpp_string(name)}, {text});")
+                elif isinstance(name, str):
+                    first[name] = here
         done.add(text)
         out = f"outputs[{shape.output}]"
         if pattern.whole:
@@ -130,6 +138,49 @@ def shape_lines(spec: KernelSpec) -> List[str]:
             lines.append(f"for (int32_t i = {named}; i < inputs[{source}].nbDims; ++i)")
             lines.append("{")
             lines.append(f"    {out}.d[{len(pattern.dims)} + i - {named}] = inputs[{source}].d[i];")
+            lines.append("}")
+    return lines
+
+
+def output_check_lines(spec: KernelSpec) -> List[str]:
+    """Body of checkOutputs: each output's rank and dims as enqueue received them, against the values its rule gives
+    for the inputs (whose shapes computeLaunch has checked)."""
+    lines: List[str] = []
+    for shape in spec.output_shapes:
+        rule, pattern, k = shape.rule, shape.pattern, shape.output
+        text = _rule_ref(spec, rule)
+        out = f"out[{k}].dims"
+        if pattern.whole:
+            source = f"in[{shape.input_slots[0]}].dims"
+            lines.append(f"plugingen::checkOutputDim({k}, -1, {out}.nbDims, {source}.nbDims, {text});")
+            lines.append(f"for (int32_t i = 0; i < {out}.nbDims; ++i)")
+            lines.append("{")
+            lines.append(f"    plugingen::checkOutputDim({k}, i, {out}.d[i], {source}.d[i], {text});")
+            lines.append("}")
+            continue
+        bindings = expr.dim_bindings(rule.inputs)
+
+        def bind(name: str, _slots=shape.input_slots, _b=bindings) -> str:
+            index, pos = _b[name]
+            return f"in[{_slots[index]}].dims.d[{pos}]"
+
+        def numel(tensor: str, _slots=shape.input_slots, _rule=rule) -> str:
+            return f"static_cast<int64_t>(plugingen::volume(in[{_slots[_tensor_index(_rule, tensor)]}].dims))"
+
+        rank = str(len(pattern.dims))
+        if pattern.rest:
+            index = next(i for i, p in enumerate(rule.inputs) if p.rest)
+            source, named = shape.input_slots[index], len(rule.inputs[index].dims)
+            rank = f"{len(pattern.dims)} + in[{source}].dims.nbDims - {named}"
+        lines.append(f"plugingen::checkOutputDim({k}, -1, {out}.nbDims, {rank}, {text});")
+        for i, dim in enumerate(pattern.dims):
+            lines.append(f"plugingen::checkOutputDim({k}, {i}, {out}.d[{i}], {expr.emit_int64(dim, bind, numel)}, "
+                         f"{text});")
+        if pattern.rest:
+            lines.append(f"for (int32_t i = {named}; i < in[{source}].dims.nbDims; ++i)")
+            lines.append("{")
+            lines.append(f"    plugingen::checkOutputDim({k}, {len(pattern.dims)} + i - {named}, "
+                         f"{out}.d[{len(pattern.dims)} + i - {named}], in[{source}].dims.d[i], {text});")
             lines.append("}")
     return lines
 
@@ -543,6 +594,7 @@ def _plugin_source(env: jinja2.Environment, kernel: CompiledKernel, image_count:
         aliased_inputs=[str(aliased.get(a.slot, -1)) for a in spec.outputs],
         field_table=field_table, scratch_bytes=kernel.scratch, scratch_align=kernel.scratch_align,
         image_count=image_count, blocks=blocks, shape_lines=shape_lines(spec), rules=rule_texts(spec),
+        output_check_lines=output_check_lines(spec),
         launch_lines=launch_lines(kernel.plan), argument_lines=argument_lines(spec, points[0]), no_match=no_match,
         workspace_lines=workspace_lines(spec) if kernel.scratch else [], profile_lines=profile_lines(spec),
         no_match_values=no_match_values,

@@ -131,6 +131,68 @@ def build_host(out_dir: Path, trt_major: int = 10, sanitize: bool = False, cxx: 
     return target
 
 
+STAND_IN_SOURCE = SOURCE.with_name("stand_in_cuda.cpp")
+
+
+def build_stand_in_driver(out_dir: Path, cxx: Optional[str] = None) -> Path:
+    """Compile ``stand_in_cuda.cpp`` (a CUDA driver that runs nothing and records what it is asked) into
+    ``out_dir/<hash>/libcuda.so.1``; return its path. Load it with :class:`StandInDriver` before a plugin library."""
+    compiler = find_cxx(os.environ if cxx is None else {"CXX": cxx})
+    digest = hashlib.sha256(STAND_IN_SOURCE.read_bytes() + compiler.encode()).hexdigest()[:16]
+    target = Path(out_dir) / f"stand-in-cuda-{digest}" / "libcuda.so.1"
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(suffix=".so", dir=target.parent)
+    os.close(fd)
+    command = [compiler, "-std=c++17", "-O1", "-g", "-fPIC", "-shared", "-fvisibility=hidden", "-Wall", "-Wextra",
+               "-Wl,-soname,libcuda.so.1", str(STAND_IN_SOURCE), "-o", tmp_name]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        os.unlink(tmp_name)
+        raise BuildError(f"building the stand-in CUDA driver failed: {' '.join(command)}\n{result.stderr[-4000:]}")
+    os.replace(tmp_name, target)
+    return target
+
+
+class DriverCounts(NamedTuple):
+    """What plugins asked of the stand-in driver so far."""
+
+    module_loads: int
+    module_unloads: int
+    launches: int
+    memsets: int
+    copies: int
+    tensor_maps: int
+
+
+class StandInDriver:
+    """The stand-in CUDA driver, loaded into this process (RTLD_GLOBAL, soname libcuda.so.1): every plugin library
+    loaded afterwards finds it as its driver. It stays for the life of the process, so use it in a child process of
+    its own (a test that expects no driver would find it)."""
+
+    def __init__(self, path: Union[str, Path]) -> None:
+        self._lib = ctypes.CDLL(str(path), mode=os.RTLD_NOW | os.RTLD_GLOBAL)
+        self._lib.pgc_counts.argtypes = [_pi64]
+        self._lib.pgc_last_launch.argtypes = [ctypes.POINTER(ctypes.c_uint32)]
+        self._lib.pgc_set_device.argtypes = [_i32, _i32]
+
+    def counts(self) -> DriverCounts:
+        values = (ctypes.c_int64 * 6)()
+        self._lib.pgc_counts(values)
+        return DriverCounts(*values)
+
+    def last_launch(self) -> Tuple[Tuple[int, int, int], Tuple[int, int, int]]:
+        """(grid, cluster) of the last launch, the grid as the driver received it (with a cluster: times it)."""
+        values = (ctypes.c_uint32 * 6)()
+        self._lib.pgc_last_launch(values)
+        return tuple(values[:3]), tuple(values[3:])
+
+    def set_device(self, major: int, minor: int) -> None:
+        """The compute capability the device reports (9.0 until set)."""
+        self._lib.pgc_set_device(major, minor)
+
+
 # ---- the C API -------------------------------------------------------------------------------------------------------
 
 _p, _i32, _cp = ctypes.c_void_p, ctypes.c_int32, ctypes.c_char_p

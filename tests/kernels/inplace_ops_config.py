@@ -40,7 +40,7 @@ KERNELS = [
         ],
         shape_infer_rules=['cache[b, s, d], new[b, d] : s -> seq', 'cache[b, s, d] : d -> dim',
                            'cache[b, s, d] : b -> batch'],
-        constraints=['pos < seq'],
+        constraints=['0 <= pos < seq'],  # pos indexes the cache: both bounds
         num_warps=4,
         grid_dims=('batch', '1', '1'),
     ),

@@ -160,6 +160,11 @@ void fail(std::string const& message)
     throw Error(message);
 }
 
+void refuse(std::string const& message)
+{
+    throw Refusal(message);
+}
+
 namespace
 {
 void check(bool condition, std::string const& message)
@@ -174,7 +179,7 @@ void check(bool condition, std::string const& message)
 // ------------------------------------------------------------------------------------------------- numbers
 void failNarrow(int64_t value, char const* what, size_t bits)
 {
-    fail(std::string(what) + " = " + std::to_string(value) + " does not fit in " + std::to_string(bits)
+    refuse(std::string(what) + " = " + std::to_string(value) + " does not fit in " + std::to_string(bits)
         + "-bit integer");
 }
 
@@ -314,11 +319,21 @@ void readField(nvinfer1::PluginField const& field, Scalar scalar, void* at)
     auto const [isFloat, asDouble] = readNumber(field, asInt);
     std::string const name = field.name;
     double const v = isFloat ? asDouble : static_cast<double>(asInt);
+    auto const finite = [&](double stored, char const* type) {
+        if (std::isfinite(v) && !std::isfinite(stored))
+        {
+            refuse("field '" + name + "' = " + (isFloat ? std::to_string(v) : std::to_string(asInt))
+                + " is out of the range of its " + type + " parameter");
+        }
+    };
+    float const single = std::isfinite(v) && std::fabs(v) > static_cast<double>(std::numeric_limits<float>::max())
+        ? std::numeric_limits<float>::infinity()
+        : static_cast<float>(v); // out of float's range the conversion is undefined
     switch (scalar)
     {
-    case Scalar::kFP16: return store(at, floatToHalf(static_cast<float>(v)));
-    case Scalar::kBF16: return store(at, floatToBf16(static_cast<float>(v)));
-    case Scalar::kFP32: return store(at, static_cast<float>(v));
+    case Scalar::kFP16: finite(halfToFloat(floatToHalf(single)), "fp16"); return store(at, floatToHalf(single));
+    case Scalar::kBF16: finite(bf16ToFloat(floatToBf16(single)), "bf16"); return store(at, floatToBf16(single));
+    case Scalar::kFP32: finite(single, "fp32"); return store(at, single);
     case Scalar::kFP64: return store(at, v);
     default: break;
     }
@@ -372,18 +387,18 @@ void serializeFields(FieldInfo const* info, size_t count, void* fields, nvinfer1
 // ------------------------------------------------------------------------------------------------- shapes
 void failCount(int32_t got, int32_t expected, char const* what)
 {
-    fail(std::string("expected ") + std::to_string(expected) + " " + what + ", got " + std::to_string(got));
+    refuse(std::string("expected ") + std::to_string(expected) + " " + what + ", got " + std::to_string(got));
 }
 
 void failDim(int64_t size, int64_t literal, char const* tensor, int32_t position, char const* rule)
 {
-    fail(std::string("dimension ") + std::to_string(position) + " of input '" + tensor + "' is "
+    refuse(std::string("dimension ") + std::to_string(position) + " of input '" + tensor + "' is "
         + std::to_string(size) + " but rule '" + rule + "' needs " + std::to_string(literal));
 }
 
 void failProfile(char const* constraint)
 {
-    fail(std::string("constraint '") + constraint + "' holds for no shape of this optimization profile");
+    refuse(std::string("constraint '") + constraint + "' holds for no shape of this optimization profile");
 }
 
 void failConstraint(char const* constraint, std::initializer_list<std::pair<char const*, int64_t>> values)
@@ -393,18 +408,18 @@ void failConstraint(char const* constraint, std::initializer_list<std::pair<char
     {
         shown += (shown.empty() ? "" : ", ") + std::string(name) + " = " + std::to_string(value);
     }
-    fail(std::string("constraint '") + constraint + "' does not hold (" + shown + ")");
+    refuse(std::string("constraint '") + constraint + "' does not hold (" + shown + ")");
 }
 
 void failRank(int32_t rank, int32_t named, bool rest, char const* tensor, char const* rule)
 {
-    fail(std::string("input '") + tensor + "' has rank " + std::to_string(rank) + " but rule '" + rule + "' needs "
+    refuse(std::string("input '") + tensor + "' has rank " + std::to_string(rank) + " but rule '" + rule + "' needs "
         + (rest ? "at least " : "") + std::to_string(named));
 }
 
 void failSameDim(int64_t a, int64_t b, char const* dim, char const* rule)
 {
-    fail(std::string("dimension '") + dim + "' of rule '" + rule + "' differs between inputs: " + std::to_string(a)
+    refuse(std::string("dimension '") + dim + "' of rule '" + rule + "' differs between inputs: " + std::to_string(a)
         + " vs " + std::to_string(b));
 }
 
@@ -413,26 +428,74 @@ void failGrid(int64_t x, int64_t y, int64_t z)
     std::string const grid = "(" + std::to_string(x) + ", " + std::to_string(y) + ", " + std::to_string(z) + ")";
     if (x < 0 || y < 0 || z < 0)
     {
-        fail("negative grid " + grid);
+        refuse("negative grid " + grid);
     }
-    fail("grid " + grid + " exceeds CUDA's limits (2^31-1, 65535, 65535)");
+    refuse("grid " + grid + " exceeds CUDA's limits (2^31-1, 65535, 65535)");
 }
 
 bool anyElements(nvinfer1::PluginTensorDesc const* desc, int32_t count)
 {
     for (int32_t i = 0; i < count; ++i)
     {
-        int64_t volume = 1;
-        for (int32_t d = 0; d < desc[i].dims.nbDims; ++d)
+        nvinfer1::Dims const& dims = desc[i].dims;
+        if (std::find(dims.d, dims.d + std::max(dims.nbDims, 0), int64_t{0}) == dims.d + std::max(dims.nbDims, 0))
         {
-            volume *= desc[i].dims.d[d];
-        }
-        if (volume != 0)
-        {
-            return true;
+            return true; // no dim is 0
         }
     }
     return false;
+}
+
+void checkTensors(nvinfer1::PluginTensorDesc const* desc, int32_t count, char const* what)
+{
+    for (int32_t i = 0; i < count; ++i)
+    {
+        nvinfer1::Dims const& dims = desc[i].dims;
+        std::string const tensor = std::string(what) + " " + std::to_string(i);
+        if (dims.nbDims < 0 || dims.nbDims > nvinfer1::Dims::MAX_DIMS)
+        {
+            refuse(tensor + " has rank " + std::to_string(dims.nbDims) + " (0 to 8)");
+        }
+        int64_t bytes = static_cast<int64_t>(dataTypeSize(desc[i].type));
+        bool overflow = false;
+        for (int32_t d = 0; d < dims.nbDims; ++d)
+        {
+            if (dims.d[d] < 0)
+            {
+                refuse(tensor + " has dimension " + std::to_string(d) + " of " + std::to_string(dims.d[d])
+                    + " (a tensor enqueue receives has every size known and non-negative)");
+            }
+            overflow = overflow || __builtin_mul_overflow(bytes, dims.d[d], &bytes);
+        }
+        if (overflow && anyElements(&desc[i], 1))
+        {
+            refuse(tensor + " has more bytes than int64 counts");
+        }
+    }
+}
+
+void failOutputShape(int32_t output, int32_t position, int64_t got, int64_t expected, char const* rule)
+{
+    std::string const what = position < 0 ? "rank" : "dimension " + std::to_string(position);
+    refuse("output " + std::to_string(output) + " has " + what + " " + std::to_string(got) + " but rule '" + rule
+        + "' gives " + std::to_string(expected));
+}
+
+bool fixedShapes(nvinfer1::DynamicPluginTensorDesc const* in, int32_t count, nvinfer1::PluginTensorDesc* fixed)
+{
+    for (int32_t i = 0; i < count; ++i)
+    {
+        nvinfer1::Dims const& min = in[i].min;
+        nvinfer1::Dims const& max = in[i].max;
+        if (min.nbDims != max.nbDims || min.nbDims < 0 || min.nbDims > nvinfer1::Dims::MAX_DIMS
+            || !std::equal(min.d, min.d + min.nbDims, max.d))
+        {
+            return false;
+        }
+        fixed[i] = in[i].desc;
+        fixed[i].dims = min;
+    }
+    return true;
 }
 
 Range dimRange(nvinfer1::DynamicPluginTensorDesc const& desc, int32_t position)
@@ -546,7 +609,7 @@ int32_t inputSignature(Signatures const& signatures, TypeAt typeAt)
         }
         message += ")";
     }
-    fail(message);
+    refuse(message);
 }
 } // namespace
 
@@ -571,11 +634,23 @@ int32_t signatureOf(nvinfer1::PluginTensorDesc const* inputs, Signatures const& 
     return inputSignature(signatures, [&](int32_t i) { return inputs[i].type; });
 }
 
+void checkOutputTypes(nvinfer1::PluginTensorDesc const* outputs, int32_t signature, Signatures const& signatures)
+{
+    nvinfer1::DataType const* row = signatures.types + signature * (signatures.nbInputs + signatures.nbOutputs);
+    for (int32_t i = 0; i < signatures.nbOutputs; ++i)
+    {
+        if (outputs[i].type != row[signatures.nbInputs + i])
+        {
+            refuse("output " + std::to_string(i) + " has type " + dataTypeName(outputs[i].type) + " but these inputs' "
+                + "signature gives it " + dataTypeName(row[signatures.nbInputs + i]));
+        }
+    }
+}
+
 // ------------------------------------------------------------------------------------------------- CUDA driver
 namespace cu
 {
 using Device = int32_t;
-using Module = struct CUmod_st*;
 using Stream = cudaStream_t;
 
 constexpr Result kSUCCESS = 0;
@@ -636,6 +711,7 @@ struct Driver
     Result (*streamGetCtx)(Stream, Context*);
     Result (*deviceGetAttribute)(int32_t*, int32_t, Device);
     Result (*moduleLoadData)(Module*, void const*);
+    Result (*moduleUnload)(Module);
     Result (*moduleGetFunction)(Function*, Module, char const*);
     Result (*funcSetAttribute)(Function, int32_t, int32_t);
     Result (*launchKernel)(Function, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, Stream,
@@ -683,6 +759,7 @@ Driver const& driver()
         bind(d.streamGetCtx, "cuStreamGetCtx", true);
         bind(d.deviceGetAttribute, "cuDeviceGetAttribute", true);
         bind(d.moduleLoadData, "cuModuleLoadData", true);
+        bind(d.moduleUnload, "cuModuleUnload", true);
         bind(d.moduleGetFunction, "cuModuleGetFunction", true);
         bind(d.funcSetAttribute, "cuFuncSetAttribute", true);
         bind(d.launchKernel, "cuLaunchKernel", true);
@@ -1185,8 +1262,18 @@ cu::Result KernelSet::launchEx(
         ++count;
         flag(cu::kLAUNCH_ATTR_CLUSTER_SCHEDULING_POLICY, cu::kCLUSTER_SCHEDULING_SPREAD);
     }
-    cu::LaunchConfig const config{grid[0] * image.cluster[0], grid[1] * image.cluster[1], grid[2] * image.cluster[2],
-        image.threads, 1, 1, image.sharedBytes, stream, attrs, count};
+    uint64_t const launched[3]{uint64_t{grid[0]} * image.cluster[0], uint64_t{grid[1]} * image.cluster[1],
+        uint64_t{grid[2]} * image.cluster[2]};
+    if (launched[0] > 2147483647 || launched[1] > 65535 || launched[2] > 65535)
+    {
+        refuse("grid (" + std::to_string(grid[0]) + ", " + std::to_string(grid[1]) + ", " + std::to_string(grid[2])
+            + ") times the cluster (" + std::to_string(image.cluster[0]) + ", " + std::to_string(image.cluster[1])
+            + ", " + std::to_string(image.cluster[2]) + ") launches (" + std::to_string(launched[0]) + ", "
+            + std::to_string(launched[1]) + ", " + std::to_string(launched[2])
+            + ") CTAs, beyond CUDA's limits (2^31-1, 65535, 65535)");
+    }
+    cu::LaunchConfig const config{static_cast<uint32_t>(launched[0]), static_cast<uint32_t>(launched[1]),
+        static_cast<uint32_t>(launched[2]), image.threads, 1, 1, image.sharedBytes, stream, attrs, count};
     return d.launchKernelEx(&config, function, params, nullptr);
 }
 
@@ -1231,6 +1318,19 @@ int32_t KernelSet::viableTactics(int32_t const* tacticOf, int32_t nbTactics, int
         }
     }
     return count;
+}
+
+KernelSet::~KernelSet()
+{
+    for (Loaded const& l : mLoaded)
+    {
+        if (l.module != nullptr)
+        {
+            // the driver must be there: it loaded the module. Its context may be gone (or the driver shut down at
+            // process exit): the error that gives is of no use here
+            static_cast<void>(cu::driver().moduleUnload(l.module));
+        }
+    }
 }
 
 //! The loaded function of `variant` in `ctx` (current), loading its module on first use.
@@ -1281,7 +1381,7 @@ KernelSet::Loaded KernelSet::function(cu::Context ctx, int32_t variant)
     KernelImage const* image = pickImage(mImages, mCount, variant, device.cc);
     if (image == nullptr) // remembered too: the next launch of the variant in this context knows at once
     {
-        Loaded const none{id, variant, nullptr, nullptr};
+        Loaded const none{id, variant, nullptr, nullptr, nullptr};
         std::lock_guard<std::mutex> lock(mMutex);
         mLoaded.push_back(none);
         mLast[variant].store(&mLoaded.back(), std::memory_order_release);
@@ -1292,6 +1392,8 @@ KernelSet::Loaded KernelSet::function(cu::Context ctx, int32_t variant)
         (std::string("cuModuleLoadData(") + mName + (image->isPtx ? " PTX" : " cubin") + " for sm_"
             + std::to_string(image->arch) + ")")
             .c_str());
+    // unloaded if what follows fails, until it is recorded below
+    std::unique_ptr<std::remove_pointer_t<cu::Module>, cu::Result (*)(cu::Module)> owned(module, d.moduleUnload);
     cu::Function function = nullptr;
     cu::checkCu(d.moduleGetFunction(&function, module, image->entry), "cuModuleGetFunction");
     if (image->cluster[0] * image->cluster[1] * image->cluster[2] > 8) // CUDA's portable limit; Triton allows 16
@@ -1308,10 +1410,11 @@ KernelSet::Loaded KernelSet::function(cu::Context ctx, int32_t variant)
                         function, cu::kFUNC_ATTR_MAX_DYNAMIC_SHARED, static_cast<int32_t>(image->sharedBytes)),
             "cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES)");
     }
-    Loaded const loaded{id, variant, image, function};
+    Loaded const loaded{id, variant, image, function, module};
     {
         std::lock_guard<std::mutex> lock(mMutex);
         mLoaded.push_back(loaded);
+        owned.release();
         mLast[variant].store(&mLoaded.back(), std::memory_order_release);
     }
     log(Severity::kINFO,

@@ -46,6 +46,14 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+//! A failure that is a fact about the shapes, types or field values: a rule, constraint or limit they break (not a
+//! missing driver or device). configurePlugin refuses a tactic on it where the profile fixes every shape.
+class Refusal : public Error
+{
+public:
+    using Error::Error;
+};
+
 // ------------------------------------------------------------------------------------------------- logging
 enum class Severity : int32_t
 {
@@ -85,6 +93,9 @@ R guarded(char const* plugin, char const* method, R onError, F&& body) noexcept
 }
 
 [[noreturn]] void fail(std::string const& message);
+
+//! Throws a Refusal.
+[[noreturn]] void refuse(std::string const& message);
 
 inline void check(bool condition, char const* message)
 {
@@ -133,7 +144,9 @@ struct FieldInfo
 };
 
 //! Checks a creator's field collection (every field present once, nothing unknown; `fc` may be null when there are
-//! no fields) and stores each value, converted where no value is lost, into `fields` at its offset.
+//! no fields) and stores each value into `fields` at its offset, converted to the parameter's type: an integer must
+//! fit its integer type exactly; a float is rounded to the nearest value of its float type, and refused where that
+//! is infinite but the value was not (1e300 into fp32, 70000 into fp16).
 void parseFields(nvinfer1::PluginFieldCollection const* fc, FieldInfo const* info, size_t count, void* fields);
 
 // ------------------------------------------------------------------------------------------------- shapes
@@ -189,6 +202,31 @@ inline void checkSameDim(int64_t a, int64_t b, char const* dim, char const* rule
     if (a != b)
     {
         failSameDim(a, b, dim, rule);
+    }
+}
+
+//! The same at build time, where both sizes are already known (constant dimensions).
+inline void checkSameDimExpr(
+    nvinfer1::IDimensionExpr const& a, nvinfer1::IDimensionExpr const& b, char const* dim, char const* rule)
+{
+    if (a.isConstant() && b.isConstant())
+    {
+        checkSameDim(a.getConstantValue(), b.getConstantValue(), dim, rule);
+    }
+}
+
+//! Checks the tensors enqueue received (`what`: "input" or "output"): ranks 0 to 8, no negative dim, and a byte
+//! count that fits in int64.
+void checkTensors(nvinfer1::PluginTensorDesc const* desc, int32_t count, char const* what);
+
+[[noreturn]] void failOutputShape(int32_t output, int32_t position, int64_t got, int64_t expected, char const* rule);
+
+//! Checks dim `position` of output `output` (position -1: its rank) against the value its rule gives.
+inline void checkOutputDim(int32_t output, int32_t position, int64_t got, int64_t expected, char const* rule)
+{
+    if (got != expected)
+    {
+        failOutputShape(output, position, got, expected, rule);
     }
 }
 
@@ -335,7 +373,12 @@ void logTactics(char const* plugin, char const* what, int32_t value, int32_t con
 //! True when some output has elements (a launch that writes no element is skipped).
 bool anyElements(nvinfer1::PluginTensorDesc const* desc, int32_t count);
 
-//! The element count of a tensor of concrete shape `dims`.
+//! True when every dimension of every input is fixed by the build profile (min == max): then the shapes each launch
+//! will see are known, and `fixed` gets them.
+bool fixedShapes(
+    nvinfer1::DynamicPluginTensorDesc const* in, int32_t count, nvinfer1::PluginTensorDesc* fixed);
+
+//! The element count of a tensor of concrete shape `dims` (checkTensors has checked it fits).
 inline size_t volume(nvinfer1::Dims const& dims)
 {
     size_t count = 1;
@@ -408,6 +451,7 @@ namespace cu
 {
 using Context = struct CUctx_st*;
 using Function = struct CUfunc_st*;
+using Module = struct CUmod_st*;
 using Result = int32_t;
 } // namespace cu
 
@@ -430,6 +474,11 @@ public:
         , mLast(new std::atomic<Loaded const*>[mNbVariants]())
     {
     }
+
+    //! Unloads the modules it loaded (when the library is unloaded: a reloaded library loads them anew).
+    ~KernelSet();
+    KernelSet(KernelSet const&) = delete;
+    KernelSet& operator=(KernelSet const&) = delete;
 
     //! The tactics (values 1..nbTactics) that can run on the current context's device: those whose every image
     //! (the one picked for this device) fits its shared memory. All of them when no device can be asked (a build
@@ -457,6 +506,7 @@ private:
         int32_t variant;
         KernelImage const* image;
         cu::Function function;
+        cu::Module module; // null: no image
     };
 
     static size_t nbVariants(KernelImage const* images, size_t count)
@@ -479,7 +529,7 @@ private:
     char const* const* mVariants;
     std::mutex mMutex; // guards mLoaded
     std::mutex mLoadMutex; // serialises module loads (not lookups)
-    std::deque<Loaded> mLoaded; // one entry per (context, variant), never moved; modules live as long as their context
+    std::deque<Loaded> mLoaded; // one entry per (context, variant), never moved; modules live until ~KernelSet
     size_t mNbVariants; // 1 + the highest variant of an image
     std::unique_ptr<std::atomic<Loaded const*>[]> mLast; // per variant: the entry its last launch used (no lock)
 };
@@ -502,6 +552,9 @@ bool supportsSignature(int32_t pos, nvinfer1::DynamicPluginTensorDesc const* inO
 //! The signature whose input types these are; an error listing the signatures when none is.
 int32_t signatureOf(nvinfer1::DataType const* inputTypes, Signatures const& signatures);
 int32_t signatureOf(nvinfer1::PluginTensorDesc const* inputs, Signatures const& signatures);
+
+//! Checks that the outputs enqueue received have the output types of signature `signature`.
+void checkOutputTypes(nvinfer1::PluginTensorDesc const* outputs, int32_t signature, Signatures const& signatures);
 
 // IPluginV3OneBuildV2 (getAliasedInput, for in-place outputs) exists from TensorRT 10.3; plugingen's own ABI headers
 // and TensorRT-RTX have it.
@@ -553,6 +606,7 @@ void serializeFields(FieldInfo const* info, size_t count, void* fields, nvinfer1
     static size_t workspaceBytes(Fields const&, DynamicPluginTensorDesc const* inputs, int32_t tactic);
     static void outputShapes(DimsExprs const* inputs, DimsExprs* outputs, IExprBuilder&);
     static Launch computeLaunch(Fields const&, PluginTensorDesc const* inputs, int32_t tactic);
+    static void checkOutputs(PluginTensorDesc const* inputs, PluginTensorDesc const* outputs);
     static char const* profileViolation(Fields const&, DynamicPluginTensorDesc const* inputs, int32_t tactic);
     static void launch(KernelSet&, Fields const&, Launch const&, PluginTensorDesc const* inputDesc,
         PluginTensorDesc const* outputDesc, void const* const* inputs, void* const* outputs, uint64_t globalScratch,
@@ -640,6 +694,7 @@ public:
             {
                 failProfile(violated);
             }
+            refuseFixedShapes(in);
             return int32_t{0};
         });
     }
@@ -745,13 +800,13 @@ public:
         });
     }
 
-    int32_t onShapeChange(nvinfer1::PluginTensorDesc const* in, int32_t nbInputs, nvinfer1::PluginTensorDesc const*,
+    int32_t onShapeChange(nvinfer1::PluginTensorDesc const* in, int32_t nbInputs, nvinfer1::PluginTensorDesc const* out,
         int32_t nbOutputs) noexcept override
     {
         return guarded(K::kPluginName, "onShapeChange", int32_t{-1}, [&] {
             checkCount(nbInputs, kNbInputs, "inputs");
             checkCount(nbOutputs, kNbOutputs, "outputs");
-            launchFor(in);
+            checkedLaunch(in, out);
             return int32_t{0};
         });
     }
@@ -760,7 +815,7 @@ public:
         void const* const* inputs, void* const* outputs, void* workspace, cudaStream_t stream) noexcept override
     {
         return guarded(K::kPluginName, "enqueue", int32_t{-1}, [&] {
-            typename K::Launch const launch = launchFor(inputDesc);
+            typename K::Launch const launch = checkedLaunch(inputDesc, outputDesc);
             for (int32_t output = 0; output < kNbOutputs; ++output)
             {
                 if (int32_t const input = K::kAliasedInput[output]; input >= 0)
@@ -824,16 +879,63 @@ private:
         return offered;
     }
 
-    //! The launch for these inputs: the generated values, in the images of the inputs' signature.
-    typename K::Launch launchFor(nvinfer1::PluginTensorDesc const* in) const
+    //! The launch for these tensors, after checking them (TensorRT passes only what the plugin agreed to; other hosts
+    //! may not): ranks, sizes and types, the rules and constraints, the outputs' shapes; the generated values, in the
+    //! images of the inputs' signature.
+    typename K::Launch checkedLaunch(nvinfer1::PluginTensorDesc const* in, nvinfer1::PluginTensorDesc const* out) const
     {
+        checkTensors(in, kNbInputs, "input");
+        checkTensors(out, kNbOutputs, "output");
+        int32_t const signature = signatureOf(in, kTypes);
+        checkOutputTypes(out, signature, kTypes);
         typename K::Launch launch = K::computeLaunch(mFields, in, mTactic);
-        if constexpr (K::kNbSignatures > 1)
-        {
-            launch.signature = signatureOf(in, kTypes);
-            launch.variant += launch.signature * K::kPointsPerSignature;
-        }
+        K::checkOutputs(in, out);
+        launch.signature = signature;
+        launch.variant += signature * K::kPointsPerSignature;
         return launch;
+    }
+
+    //! Where the profile fixes every input shape, each launch's checks are decided now: a tactic whose launch
+    //! refuses these shapes is not offered, and the profile is refused when every tactic's is. (A check that needs
+    //! the device, num_sms without a GPU, is left to enqueue.)
+    void refuseFixedShapes(nvinfer1::DynamicPluginTensorDesc const* in)
+    {
+        std::array<nvinfer1::PluginTensorDesc, kNbInputs> fixed{};
+        if (!fixedShapes(in, kNbInputs, fixed.data()))
+        {
+            return;
+        }
+        std::string refused;
+        bool any = false;
+        for (int32_t tactic = 0; tactic < K::kNbTactics; ++tactic)
+        {
+            try
+            {
+                if (mProfileTactics[tactic])
+                {
+                    K::computeLaunch(mFields, fixed.data(), tactic);
+                    any = true;
+                }
+            }
+            catch (Refusal const& e)
+            {
+                mProfileTactics[tactic] = false;
+                refused = refused.empty() ? e.what() : refused;
+            }
+            catch (Error const&) // undecided without a device
+            {
+                any = true;
+            }
+            catch (std::exception const& e) // a zero divisor or an overflow, in every launch of these shapes
+            {
+                mProfileTactics[tactic] = false;
+                refused = refused.empty() ? e.what() : refused;
+            }
+        }
+        if (!any)
+        {
+            refuse("this optimization profile's shapes are refused: " + refused);
+        }
     }
 
     static constexpr std::array<bool, K::kNbTactics> filled(bool value)
