@@ -202,6 +202,7 @@ _SIGNATURES = {
     "getInferLibVersion": (_i32, []),
     "pgh_last_error": (_cp, []),
     "pgh_enqueue_allocations": (ctypes.c_int64, []),
+    "pgh_live_allocations": (ctypes.c_int64, []),
     "pgh_open": (_p, [_cp]),
     "pgh_close": (_i32, [_p]),
     "pgh_creator_count": (_i32, [_p, _pi32]),
@@ -388,6 +389,11 @@ class PluginHost:
     def enqueue_allocations(self) -> int:
         """The heap allocations in this thread's last ``enqueue`` (a preloaded ``count_new`` host; -1 otherwise)."""
         return self._lib.pgh_enqueue_allocations()
+
+    def live_allocations(self) -> int:
+        """The heap blocks allocated and not freed inside calls into the host on this thread so far (a preloaded
+        ``count_new`` host; -1 otherwise): what plugins (and the host's log) keep."""
+        return self._lib.pgh_live_allocations()
 
     def last_launch(self) -> Optional[Tuple[str, int, str]]:
         """(kernel, compiled variant, its description) of the last launch this thread made through the library

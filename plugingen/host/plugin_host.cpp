@@ -23,28 +23,44 @@
 #include <vector>
 
 // -DPGH_COUNT_NEW: this host, preloaded (LD_PRELOAD), wraps glibc's allocator and counts the allocations made
-// inside each enqueue call, on its thread: the success path must make none. (Plugins link libstdc++ statically, so
-// their operator new cannot be replaced; it calls malloc, which can be wrapped.)
+// inside each enqueue call, on its thread: the success path must make none; and the blocks allocated and not freed
+// inside every pgh_* call on the thread (pgh_live_allocations): what plugins keep, which must not grow over create /
+// clone / destroy cycles. (Plugins link libstdc++ statically, so their operator new cannot be replaced; it calls
+// malloc, which can be wrapped.)
 #ifdef PGH_COUNT_NEW
 extern "C" void* __libc_malloc(std::size_t);
 extern "C" void* __libc_calloc(std::size_t, std::size_t);
 extern "C" void* __libc_realloc(void*, std::size_t);
 extern "C" void* __libc_memalign(std::size_t, std::size_t);
+extern "C" void __libc_free(void*);
 
 namespace {
 // initial-exec: a preloaded library's TLS is static, and the general-dynamic model could call malloc from malloc
 __attribute__((tls_model("initial-exec"))) thread_local bool tCountingNews = false;
 __attribute__((tls_model("initial-exec"))) thread_local int64_t tNews = 0;
+__attribute__((tls_model("initial-exec"))) thread_local bool tInCall = false; // inside a pgh_* call
+__attribute__((tls_model("initial-exec"))) thread_local int64_t tLive = 0;
 
 void count() {
     if (tCountingNews) ++tNews;
+    if (tInCall) ++tLive;
+}
+
+void countFree(void* p) {
+    if (tInCall && p != nullptr) --tLive;
 }
 } // namespace
 
 #define PGH_ALLOC extern "C" __attribute__((visibility("default")))
 PGH_ALLOC void* malloc(std::size_t n) { count(); return __libc_malloc(n); }
 PGH_ALLOC void* calloc(std::size_t a, std::size_t b) { count(); return __libc_calloc(a, b); }
-PGH_ALLOC void* realloc(void* p, std::size_t n) { count(); return __libc_realloc(p, n); }
+PGH_ALLOC void* realloc(void* p, std::size_t n) {
+    if (p == nullptr) count();
+    else if (n == 0) countFree(p);
+    else if (tCountingNews) ++tNews;
+    return __libc_realloc(p, n);
+}
+PGH_ALLOC void free(void* p) { countFree(p); __libc_free(p); }
 PGH_ALLOC void* memalign(std::size_t a, std::size_t n) { count(); return __libc_memalign(a, n); }
 PGH_ALLOC void* aligned_alloc(std::size_t a, std::size_t n) { count(); return __libc_memalign(a, n); }
 PGH_ALLOC int posix_memalign(void** p, std::size_t a, std::size_t n) {
@@ -160,6 +176,12 @@ HostLoggerFinder gFinder;
 
 template <typename F> int32_t guard(F&& body) noexcept {
     tCallLog.clear();
+#ifdef PGH_COUNT_NEW
+    struct InCall {
+        InCall() { tInCall = true; }
+        ~InCall() { tInCall = false; }
+    } inCall;
+#endif
     try {
         body();
         return 0;
@@ -695,6 +717,15 @@ PGH_API int32_t pgh_enqueue(void* plugin, int32_t nin, int32_t const* inTypes, i
 #endif
         if (status != 0) fail("enqueue returned " + std::to_string(status));
     });
+}
+
+//! With -DPGH_COUNT_NEW: the heap blocks allocated and not freed inside pgh_* calls on this thread so far; -1 without.
+PGH_API int64_t pgh_live_allocations() {
+#ifdef PGH_COUNT_NEW
+    return tLive;
+#else
+    return -1;
+#endif
 }
 
 // ---- the kept log (severity <= kINFO; warnings and errors also go into the error text), for tests; these return values, not status --------------------------------

@@ -322,8 +322,10 @@ void readField(nvinfer1::PluginField const& field, Scalar scalar, void* at)
     auto const finite = [&](double stored, char const* type) {
         if (std::isfinite(v) && !std::isfinite(stored))
         {
-            refuse("field '" + name + "' = " + (isFloat ? std::to_string(v) : std::to_string(asInt))
-                + " is out of the range of its " + type + " parameter");
+            char shown[32];
+            std::snprintf(shown, sizeof shown, "%.17g", v);
+            refuse("field '" + name + "' = " + (isFloat ? shown : std::to_string(asInt)) + " is out of the range of its "
+                + type + " parameter");
         }
     };
     float const single = std::isfinite(v) && std::fabs(v) > static_cast<double>(std::numeric_limits<float>::max())
