@@ -63,7 +63,7 @@ def test_golden_vector_add(request):
 def test_empty_grid_and_empty_outputs_launch_nothing():
     source, files = plugin_source(EXAMPLES / "vector_add" / "kernel_config.py")
     check_order(source, "launch.empty = !plugingen::makeGrid(plugingen::ceildiv(v_n, int64_t{1024})")
-    check_order(files["include/plugingen/runtime.h"], "launchFor(inputDesc);",
+    check_order(files["include/plugingen/runtime.h"], "checkedLaunch(inputDesc, outputDesc);",
                 "if (!launch.empty && anyElements(outputDesc, kNbOutputs))", "K::launch(")
 
 

@@ -72,6 +72,7 @@ struct Kernel
         // kernel_config.py:28 'x[d], y[d] -> out[d]'
         plugingen::checkRank(inputs[0].nbDims, 1, false, "x", kRules[0]);
         plugingen::checkRank(inputs[1].nbDims, 1, false, "y", kRules[0]);
+        plugingen::checkSameDimExpr(*inputs[0].d[0], *inputs[1].d[0], "d", kRules[0]);
         outputs[0].nbDims = 1;
         outputs[0].d[0] = inputs[0].d[0];
     }
@@ -89,6 +90,13 @@ struct Kernel
         // grid (cdiv(n, 1024), 1, 1)
         launch.empty = !plugingen::makeGrid(plugingen::ceildiv(v_n, int64_t{1024}), int64_t{1}, int64_t{1}, launch.grid);
         return launch;
+    }
+
+    //! Checks the outputs enqueue received against the shapes the rules give for these inputs (checked already).
+    static void checkOutputs(PluginTensorDesc const* in, PluginTensorDesc const* out)
+    {
+        plugingen::checkOutputDim(0, -1, out[0].dims.nbDims, 1, kRules[0]);
+        plugingen::checkOutputDim(0, 0, out[0].dims.d[0], in[0].dims.d[0], kRules[0]);
     }
 
     //! The constraint no shape of this build profile can satisfy (configurePlugin refuses the profile), or nullptr.
