@@ -65,8 +65,8 @@ def input_shapes(spec, base):
     shapes = []
     for slot in range(len(spec.inputs)):
         rank = ranks.get(slot, 1)
-        shapes.append(tuple(literal.get((slot, pos), base + 2 * (hash(find((slot, pos))) % 5) + pos)
-                            for pos in range(rank)))
+        shapes.append(tuple(literal.get((slot, pos), base + 2 * (hash(find((slot, pos))) % 5) + find((slot, pos))[1])
+                            for pos in range(rank)))  # tied positions: one size (getOutputShapes checks ties)
     return shapes
 
 

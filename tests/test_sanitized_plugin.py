@@ -47,7 +47,10 @@ with PluginHost(add_so, host_lib) as host:
     empty = (D.HALF, (0,), buf.ctypes.data)
     plugin.enqueue([empty, empty], [empty])
     huge = (D.HALF, (2**31,), 0)
+    beyond = (D.HALF, (2**40, 2**40), 0)  # a volume over 2^63: refused before any count wraps
     for tensors, reason in (([huge, huge], "does not fit in 32-bit"),
+                            ([beyond, beyond], "more bytes than int64 counts"),
+                            ([(D.HALF, (-1,), 0)] * 2, "dimension 0 of -1"),
                             ([(D.HALF, (16,), buf.ctypes.data)] * 2, "libcuda.so.1")):
         try:
             plugin.enqueue(tensors, tensors[:1])
