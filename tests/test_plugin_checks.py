@@ -225,3 +225,25 @@ def test_no_growth_over_plugin_and_library_lifecycles(tools, build_plugin):
             counts = driver.counts()
             assert counts.module_loads == loads * (round + 2) and counts.module_unloads == counts.module_loads, counts
     """, preload=True, library=str(output / "libtriton_plugins.so"))
+
+
+def test_a_tensor_descriptor_over_negative_dims_is_refused_before_tma(tools, build_plugin):
+    """x of shape (-2, -4, 8) flattens to 8 rows, which passed the descriptor's checks; enqueue now refuses the
+    negative dims first. A valid tensor encodes its TMA map (sm_90) and launches."""
+    from plugingen import triton_compat
+    if triton_compat.abi().descriptor_flags is None:
+        pytest.skip("this Triton has no host tensor descriptors")
+    output = build_plugin(TEST_KERNELS / "tensor_descriptors_config.py")
+    run_child(tools, """
+        buffer = np.zeros(4096, np.float16)
+        aligned = buffer.ctypes.data + (-buffer.ctypes.data) % 64
+        alpha = {"alpha": (T.FLOAT32, np.array([2.0], np.float32))}
+        with PluginHost(args["library"], args["host"]) as host:
+            plugin = host.create("desc_scale_kernelPlugin", alpha, phase=TensorRTPhase.RUNTIME)
+            bad = (D.HALF, (-2, -4, 8), aligned)
+            refused(lambda: plugin.enqueue([bad], [bad]), "input 0 has dimension 0 of -2")
+            assert driver.counts().tensor_maps == 0
+            good = (D.HALF, (1, 3, 8), aligned)
+            plugin.enqueue([good], [good])
+            assert driver.counts().launches == 1 and driver.counts().tensor_maps == 2, driver.counts()
+    """, library=str(output / "libtriton_plugins.so"))
