@@ -64,7 +64,7 @@ def test_empty_grid_and_empty_outputs_launch_nothing():
     source, files = plugin_source(EXAMPLES / "vector_add" / "kernel_config.py")
     check_order(source, "launch.empty = !plugingen::makeGrid(plugingen::ceildiv(v_n, int64_t{1024})")
     check_order(files["include/plugingen/runtime.h"], "checkedLaunch(inputDesc, outputDesc);",
-                "if (!launch.empty && anyElements(outputDesc, kNbOutputs))", "K::launch(")
+                "bool const launches = !launch.empty && anyElements(outputDesc, kNbOutputs);", "K::launch(")
 
 
 def test_scalars_are_packed_at_their_true_width():

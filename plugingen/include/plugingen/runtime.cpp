@@ -1231,6 +1231,40 @@ bool KernelSet::launchIfFits(int32_t variant, uint32_t const grid[3], void** par
     return true;
 }
 
+namespace
+{
+//! `grid` times `cluster` per axis in `launched`, or a refusal where that passes CUDA's limits (computed in 64-bit).
+void clusterGrid(uint32_t const grid[3], uint32_t const cluster[3], uint32_t launched[3])
+{
+    uint64_t const wide[3]{uint64_t{grid[0]} * cluster[0], uint64_t{grid[1]} * cluster[1],
+        uint64_t{grid[2]} * cluster[2]};
+    if (wide[0] > 2147483647 || wide[1] > 65535 || wide[2] > 65535)
+    {
+        refuse("grid (" + std::to_string(grid[0]) + ", " + std::to_string(grid[1]) + ", " + std::to_string(grid[2])
+            + ") times the cluster (" + std::to_string(cluster[0]) + ", " + std::to_string(cluster[1]) + ", "
+            + std::to_string(cluster[2]) + ") launches (" + std::to_string(wide[0]) + ", " + std::to_string(wide[1])
+            + ", " + std::to_string(wide[2]) + ") CTAs, beyond CUDA's limits (2^31-1, 65535, 65535)");
+    }
+    for (int32_t axis = 0; axis < 3; ++axis)
+    {
+        launched[axis] = static_cast<uint32_t>(wide[axis]);
+    }
+}
+} // namespace
+
+void KernelSet::checkClusterGrid(int32_t variant, uint32_t const grid[3]) const
+{
+    for (size_t i = 0; i < mCount; ++i)
+    {
+        if (mImages[i].variant == variant) // every image of a variant has its tactic's cluster
+        {
+            uint32_t launched[3];
+            clusterGrid(grid, mImages[i].cluster, launched);
+            return;
+        }
+    }
+}
+
 //! A launch with what Triton's own launcher gives such a kernel: the grid times the cluster, the cluster dimension
 //! spread over SMs, programmatic stream serialisation, a cooperative grid.
 cu::Result KernelSet::launchEx(
@@ -1264,18 +1298,10 @@ cu::Result KernelSet::launchEx(
         ++count;
         flag(cu::kLAUNCH_ATTR_CLUSTER_SCHEDULING_POLICY, cu::kCLUSTER_SCHEDULING_SPREAD);
     }
-    uint64_t const launched[3]{uint64_t{grid[0]} * image.cluster[0], uint64_t{grid[1]} * image.cluster[1],
-        uint64_t{grid[2]} * image.cluster[2]};
-    if (launched[0] > 2147483647 || launched[1] > 65535 || launched[2] > 65535)
-    {
-        refuse("grid (" + std::to_string(grid[0]) + ", " + std::to_string(grid[1]) + ", " + std::to_string(grid[2])
-            + ") times the cluster (" + std::to_string(image.cluster[0]) + ", " + std::to_string(image.cluster[1])
-            + ", " + std::to_string(image.cluster[2]) + ") launches (" + std::to_string(launched[0]) + ", "
-            + std::to_string(launched[1]) + ", " + std::to_string(launched[2])
-            + ") CTAs, beyond CUDA's limits (2^31-1, 65535, 65535)");
-    }
-    cu::LaunchConfig const config{static_cast<uint32_t>(launched[0]), static_cast<uint32_t>(launched[1]),
-        static_cast<uint32_t>(launched[2]), image.threads, 1, 1, image.sharedBytes, stream, attrs, count};
+    uint32_t launched[3];
+    clusterGrid(grid, image.cluster, launched);
+    cu::LaunchConfig const config{launched[0], launched[1], launched[2], image.threads, 1, 1, image.sharedBytes, stream,
+        attrs, count};
     return d.launchKernelEx(&config, function, params, nullptr);
 }
 

@@ -486,6 +486,10 @@ public:
     //! without a GPU). `tacticOf[v]` is compiled variant v's tactic index; writes the values to `out`, if given.
     int32_t viableTactics(int32_t const* tacticOf, int32_t nbTactics, int32_t* out) const;
 
+    //! Checks that `grid` times the cluster of `variant` (Triton's num_ctas; the same for every hint variant of a
+    //! tactic) stays within CUDA's grid limits on every axis, computed in 64-bit: what a launch of it would launch.
+    void checkClusterGrid(int32_t variant, uint32_t const grid[3]) const;
+
     //! Launches variant `variant` on `stream`; `params` point at each of the `nbParams` kernel parameters' value (a
     //! host tensor descriptor's at its TensorDescriptor, expanded as the image's layout says); `globalScratch` is the
     //! kernel's scratch in the workspace (0: no workspace). An error when no image of the variant fits the device.
@@ -817,6 +821,15 @@ public:
     {
         return guarded(K::kPluginName, "enqueue", int32_t{-1}, [&] {
             typename K::Launch const launch = checkedLaunch(inputDesc, outputDesc);
+            bool const launches = !launch.empty && anyElements(outputDesc, kNbOutputs);
+            if (launches) // refused before any work is queued
+            {
+                if (launch.variant < 0)
+                {
+                    failUnplanned(launch.unplanned);
+                }
+                kernels().checkClusterGrid(launch.variant, launch.grid);
+            }
             for (int32_t output = 0; output < kNbOutputs; ++output)
             {
                 if (int32_t const input = K::kAliasedInput[output]; input >= 0)
@@ -830,12 +843,8 @@ public:
             {
                 zeroBytes(outputs[slot], bytesOf(outputDesc[slot]), stream);
             }
-            if (!launch.empty && anyElements(outputDesc, kNbOutputs))
+            if (launches)
             {
-                if (launch.variant < 0)
-                {
-                    failUnplanned(launch.unplanned);
-                }
                 uint64_t const scratch = K::kScratchBytes == 0
                     ? 0
                     : alignUp(reinterpret_cast<uintptr_t>(workspace), K::kScratchAlign);
