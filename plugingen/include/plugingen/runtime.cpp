@@ -1350,13 +1350,21 @@ int32_t KernelSet::viableTactics(int32_t const* tacticOf, int32_t nbTactics, int
 
 KernelSet::~KernelSet()
 {
+    if (mLoaded.empty())
+    {
+        return; // the driver may never have been loaded
+    }
+    cu::Driver const& d = cu::driver(); // loaded: it loaded the modules
     for (Loaded const& l : mLoaded)
     {
-        if (l.module != nullptr)
+        // only while the module's context lives (its handle still names the context of that id): a destroyed
+        // context took its modules with it, and so does a driver shut down at process exit. A driver without
+        // cuCtxGetId (CUDA < 12) cannot tell: its modules stay loaded, as they did before.
+        unsigned long long id = 0;
+        if (l.module != nullptr && d.ctxGetId != nullptr && d.ctxGetId(l.handle, &id) == cu::kSUCCESS
+            && id == l.context)
         {
-            // the driver must be there: it loaded the module. Its context may be gone (or the driver shut down at
-            // process exit): the error that gives is of no use here
-            static_cast<void>(cu::driver().moduleUnload(l.module));
+            static_cast<void>(d.moduleUnload(l.module)); // nothing to do about a failure while unloading
         }
     }
 }
@@ -1409,7 +1417,7 @@ KernelSet::Loaded KernelSet::function(cu::Context ctx, int32_t variant)
     KernelImage const* image = pickImage(mImages, mCount, variant, device.cc);
     if (image == nullptr) // remembered too: the next launch of the variant in this context knows at once
     {
-        Loaded const none{id, variant, nullptr, nullptr, nullptr};
+        Loaded const none{id, variant, nullptr, nullptr, nullptr, ctx};
         std::lock_guard<std::mutex> lock(mMutex);
         mLoaded.push_back(none);
         mLast[variant].store(&mLoaded.back(), std::memory_order_release);
@@ -1438,7 +1446,7 @@ KernelSet::Loaded KernelSet::function(cu::Context ctx, int32_t variant)
                         function, cu::kFUNC_ATTR_MAX_DYNAMIC_SHARED, static_cast<int32_t>(image->sharedBytes)),
             "cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES)");
     }
-    Loaded const loaded{id, variant, image, function, module};
+    Loaded const loaded{id, variant, image, function, module, ctx};
     {
         std::lock_guard<std::mutex> lock(mMutex);
         mLoaded.push_back(loaded);

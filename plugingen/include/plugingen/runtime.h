@@ -8,7 +8,7 @@
 // - CUDA driver: resolved with dlopen/dlsym at first use, so the plugin library loads on machines without a driver.
 // - Kernel modules: loaded once per CUDA context (and image), thread-safe; the image is chosen by the device's
 //   compute capability (exact cubin, then a compatible cubin of the same major, then PTX for the driver to JIT).
-//   Unloaded when the library is (a reloaded library loads them anew).
+//   Unloaded when the library is, where their context still lives (a reloaded library loads them anew).
 // - Errors: thrown as plugingen::Error inside the library and turned into a TensorRT error status plus a log line at
 //   the ABI boundary (guarded()); nothing here calls exit() or abort(). Messages are built only on failure.
 // - Logging: through the ILoggerFinder TensorRT hands to setLoggerFinder(); the logger's layout differs between
@@ -476,7 +476,8 @@ public:
     {
     }
 
-    //! Unloads the modules it loaded (when the library is unloaded: a reloaded library loads them anew).
+    //! Unloads the modules it loaded whose context still lives (when the library is unloaded: a reloaded library
+    //! loads them anew).
     ~KernelSet();
     KernelSet(KernelSet const&) = delete;
     KernelSet& operator=(KernelSet const&) = delete;
@@ -512,6 +513,7 @@ private:
         KernelImage const* image;
         cu::Function function;
         cu::Module module; // null: no image
+        cu::Context handle; // the context `context` identifies
     };
 
     static size_t nbVariants(KernelImage const* images, size_t count)
