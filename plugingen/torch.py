@@ -39,7 +39,7 @@ from .host.host import MAX_DIMS, _PluginField
 from .model import DType
 from .testing import PluginError
 
-__all__ = ["load", "onnx_translation_table", "Library", "PluginError", "NAMESPACE"]
+__all__ = ["load", "describe", "onnx_translation_table", "Library", "Op", "PluginError", "NAMESPACE"]
 
 NAMESPACE = "plugingen"  #: torch.ops.plugingen.<function>
 
@@ -107,7 +107,7 @@ class _Plugin:
             self.library.dll.plugingenOpDestroy(self.handle)
 
 
-class _Op:
+class Op:
     """One plugin of the library as a torch op: its schema, shape function, eager and fake implementations."""
 
     def __init__(self, library: "Library", kernel: dict) -> None:
@@ -136,6 +136,12 @@ class _Op:
         returns = [f"Tensor{'(' + letters[a] + '!)' if a >= 0 else ''}" for a in self.aliases]
         result = returns[0] if len(returns) == 1 else f"({', '.join(returns)})"
         return f"({', '.join(params)}) -> {result}"
+
+    def tags(self) -> Tuple[Any, ...]:
+        """``torch.Tag.inplace`` for an op that updates its first input in place and returns it (its only output):
+        what lets torch functionalize it (torch.compile, torch.export)."""
+        inplace = getattr(torch.Tag, "inplace", None)
+        return (inplace,) if inplace is not None and self.aliases == [0] else ()
 
     # ---- shapes and types (fake and eager alike)
     def output_dtypes(self, dtypes: Sequence[torch.dtype]) -> List[torch.dtype]:
@@ -173,8 +179,10 @@ class _Op:
         return env
 
     def output_shapes(self, shapes: Sequence[Sequence], fields: Optional[Dict[str, Any]] = None) -> List[List[Any]]:
-        """Each output's shape by the config's rules (ints or SymInts), the rules checked as far as the sizes are
-        known, and with ``fields`` the constraints too."""
+        """Each output's shape by the config's rules (ints or SymInts), after checking what every rule asks of the
+        inputs as far as the sizes are known; with ``fields``, also the constraints whose values are all known
+        (static sizes, fields, constants: those that read symbolic sizes or what a tactic or heuristic sets are left
+        to the plugin's checks at run time)."""
         named = {t["name"]: list(shape) for t, shape in zip(self.inputs, shapes)}
         result = []
         for output, rule in zip(self.outputs, self.output_rules):
@@ -188,24 +196,18 @@ class _Op:
                 first = next(p for p in rule.inputs if p.rest)
                 dims += named[first.name][len(first.dims):]
             result.append(dims)
-        if fields is not None:
-            self._check_constraints(named, fields)
-        return result
-
-    def _check_constraints(self, named: Dict[str, List[Any]], fields: Dict[str, Any]) -> None:
-        """The constraints whose every value is known while tracing (static sizes, fields, constants); those that
-        read symbolic sizes or the values a tactic or heuristic sets are left to the plugin's checks at run time."""
         env: Dict[str, Any] = dict(self.constants)
-        env.update((f["name"], fields[f["name"]]) for f in self.fields if not DType.named(f["dtype"]).is_float)
         for rule in self.dim_size_rules:
-            dims = self._bind(rule, named)
             counts = {p.name: _numel(named[p.name]) for p in rule.inputs}
-            env[rule.target] = expr.evaluate(rule.expr, dims, counts.__getitem__, _SYMBOLIC)
-        for text, condition in self.constraints:
-            values = [env.get(n) for n in expr.names(condition)]
-            if all(isinstance(v, int) for v in values) and not expr.evaluate(condition, env):
-                shown = ", ".join(f"{n} = {env[n]}" for n in sorted(expr.names(condition)))
-                raise ValueError(f"{NAMESPACE}.{self.name}: constraint '{text}' does not hold ({shown})")
+            env[rule.target] = expr.evaluate(rule.expr, self._bind(rule, named), counts.__getitem__, _SYMBOLIC)
+        if fields is not None:
+            env.update((f["name"], fields[f["name"]]) for f in self.fields if not DType.named(f["dtype"]).is_float)
+            for text, condition in self.constraints:
+                known = all(isinstance(env.get(n), int) for n in expr.names(condition))
+                if known and not expr.evaluate(condition, env):
+                    shown = ", ".join(f"{n} = {env[n]}" for n in sorted(expr.names(condition)))
+                    raise ValueError(f"{NAMESPACE}.{self.name}: constraint '{text}' does not hold ({shown})")
+        return result
 
     # ---- implementations
     def fake(self, *tensors: torch.Tensor, **fields: Any):
@@ -265,7 +267,7 @@ class _Op:
             arrays.append(np.array([value], dtype=wire.numpy))
             names.append(field["name"].encode())
             entry.name, entry.data, entry.type, entry.length = names[-1], arrays[-1].ctypes.data, int(wire.field), 1
-        collection = _FieldCollection(len(self.fields), entries)
+        collection = _FieldCollection(len(arrays), entries)
         k = self.kernel
         handle = self.library.dll.plugingenOpCreate(k["plugin"].encode(), k["version"].encode(),
                                                     k["namespace"].encode(), ctypes.byref(collection))
@@ -304,13 +306,13 @@ class Library:
         self.output = output
         self.manifest = json.loads((output / "manifest.json").read_text())
         self.dll: Optional[ctypes.CDLL] = _entry_points(output / "libtriton_plugins.so")
-        self.ops: Dict[str, _Op] = {k["function"]: _Op(self, k) for k in self.manifest["kernels"]}
+        self.ops: Dict[str, Op] = {k["function"]: Op(self, k) for k in self.manifest["kernels"]}
         self._torch_library = torch.library.Library(NAMESPACE, "FRAGMENT")
         for name, op in self.ops.items():
             if hasattr(getattr(torch.ops, NAMESPACE), name):
                 raise PluginError(f"torch.ops.{NAMESPACE}.{name} is already registered (by another library with a "
                                   f"plugin of that name); {output} cannot register it again")
-            self._torch_library.define(name + op.schema())
+            self._torch_library.define(name + op.schema(), tags=op.tags())
             self._torch_library.impl(name, op.eager, "CUDA")
             torch.library.register_fake(f"{NAMESPACE}::{name}", op.fake, lib=self._torch_library)
 
@@ -325,6 +327,13 @@ class Library:
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module
+
+
+def describe(output: Union[str, os.PathLike]) -> Dict[str, Op]:
+    """Each plugin of the library in ``output`` as an :class:`Op` by function name, registering nothing: its
+    ``schema()``, ``output_shapes()`` and ``output_dtypes()`` (what the fake implementation computes)."""
+    manifest = json.loads((Path(output) / "manifest.json").read_text())
+    return {k["function"]: Op(None, k) for k in manifest["kernels"]}
 
 
 def load(output: Union[str, os.PathLike]) -> Library:
@@ -359,7 +368,7 @@ def onnx_translation_table(library: Library) -> Dict[Any, Callable]:
     return table
 
 
-def _translation(op: _Op, info, nodes, opset, tensor_types: List[str]) -> Callable:
+def _translation(op: Op, info, nodes, opset, tensor_types: List[str]) -> Callable:
     from onnx.defs import OpSchema
     from onnxscript import values
 
