@@ -46,7 +46,7 @@ NAMESPACE = "plugingen"  #: torch.ops.plugingen.<function>
 _TO_DTYPE = {getattr(torch, d.torch): d for d in DType if d.trt is not None and d.plugin_io}
 _SYMBOLIC = {"min": lambda *v: functools.reduce(torch.sym_min, v),
              "max": lambda *v: functools.reduce(torch.sym_max, v)}
-_LOADED: Dict[Path, "Library"] = {}  # what this process registered with torch, by library folder
+_LOADED: Dict[Tuple[Path, str], "Library"] = {}  # what this process registered with torch: folder, namespace
 _LOCK = threading.Lock()
 
 
@@ -112,6 +112,7 @@ class Op:
 
     def __init__(self, library: "Library", kernel: dict) -> None:
         self.library, self.kernel = library, kernel
+        self.namespace = library.namespace if library is not None else NAMESPACE
         self.name = kernel["function"]
         self.fields = kernel["fields"]
         self.inputs, self.outputs = kernel["inputs"], kernel["outputs"]
@@ -154,7 +155,7 @@ class Op:
                         for t in self.outputs]
         listed = " | ".join(", ".join(DType.named(s.get(t["dtype"], t["dtype"])).torch for t in self.inputs)
                             for s in self.signatures)
-        raise TypeError(f"{NAMESPACE}.{self.name}: inputs of dtypes ({', '.join(str(d) for d in dtypes)}) match no "
+        raise TypeError(f"{self.namespace}.{self.name}: inputs of dtypes ({', '.join(str(d) for d in dtypes)}) match no "
                         f"signature of the plugin ({listed})")
 
     def _bind(self, rule: Union[expr.ShapeRule, expr.DimSizeRule], shapes: Dict[str, Sequence]) -> Dict[str, Any]:
@@ -165,14 +166,14 @@ class Op:
             shape = shapes[pattern.name]
             rank = len(pattern.dims)
             if len(shape) < rank or (not pattern.rest and len(shape) != rank):
-                raise ValueError(f"{NAMESPACE}.{self.name}: input '{pattern.name}' has rank {len(shape)} but rule "
+                raise ValueError(f"{self.namespace}.{self.name}: input '{pattern.name}' has rank {len(shape)} but rule "
                                  f"'{text}' needs {'at least ' if pattern.rest else ''}{rank}")
             for position, (dim, size) in enumerate(zip(pattern.dims, shape)):
                 if isinstance(dim, int):
-                    torch._check(size == dim, lambda: f"{NAMESPACE}.{self.name}: dimension {position} of input "
+                    torch._check(size == dim, lambda: f"{self.namespace}.{self.name}: dimension {position} of input "
                                                       f"'{pattern.name}' is {size} but rule '{text}' needs {dim}")
                 elif dim in env:
-                    torch._check(size == env[dim], lambda: f"{NAMESPACE}.{self.name}: dimension '{dim}' of rule "
+                    torch._check(size == env[dim], lambda: f"{self.namespace}.{self.name}: dimension '{dim}' of rule "
                                                            f"'{text}' differs between inputs: {env[dim]} vs {size}")
                 else:
                     env[dim] = size
@@ -206,7 +207,7 @@ class Op:
                 known = all(isinstance(env.get(n), int) for n in expr.names(condition))
                 if known and not expr.evaluate(condition, env):
                     shown = ", ".join(f"{n} = {env[n]}" for n in sorted(expr.names(condition)))
-                    raise ValueError(f"{NAMESPACE}.{self.name}: constraint '{text}' does not hold ({shown})")
+                    raise ValueError(f"{self.namespace}.{self.name}: constraint '{text}' does not hold ({shown})")
         return result
 
     # ---- implementations
@@ -222,11 +223,11 @@ class Op:
         inputs = []
         for i, t in enumerate(tensors):
             if t.device != device:
-                raise ValueError(f"{NAMESPACE}.{self.name}: input '{self.inputs[i]['name']}' is on {t.device}, "
+                raise ValueError(f"{self.namespace}.{self.name}: input '{self.inputs[i]['name']}' is on {t.device}, "
                                  f"input '{self.inputs[0]['name']}' on {device}")
             if not t.is_contiguous():
                 if i in self.aliases:
-                    raise ValueError(f"{NAMESPACE}.{self.name}: input '{self.inputs[i]['name']}' is updated in "
+                    raise ValueError(f"{self.namespace}.{self.name}: input '{self.inputs[i]['name']}' is updated in "
                                      "place and must be contiguous")
                 t = t.contiguous()
             inputs.append(t)
@@ -247,7 +248,7 @@ class Op:
                                             tensors_.dims, pointers, ctypes.byref(pointers, 8 * nin), workspace,
                                             stream)
         if status:
-            raise PluginError(f"{NAMESPACE}.{self.name}: {dll.plugingenOpError().decode(errors='replace')}")
+            raise PluginError(f"{self.namespace}.{self.name}: {dll.plugingenOpError().decode(errors='replace')}")
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
     def _plugin(self, fields: Dict[str, Any]) -> _Plugin:
@@ -272,7 +273,7 @@ class Op:
         handle = self.library.dll.plugingenOpCreate(k["plugin"].encode(), k["version"].encode(),
                                                     k["namespace"].encode(), ctypes.byref(collection))
         if not handle:
-            raise PluginError(f"{NAMESPACE}.{self.name}: {self.library.dll.plugingenOpError().decode(errors='replace')}")
+            raise PluginError(f"{self.namespace}.{self.name}: {self.library.dll.plugingenOpError().decode(errors='replace')}")
         return _Plugin(self.library, handle)
 
     def _prepare(self, plugin: _Plugin, key: tuple, inputs: Sequence[torch.Tensor]) -> _Prepared:
@@ -283,7 +284,7 @@ class Op:
         workspace = ctypes.c_uint64()
         if self.library.dll.plugingenOpPrepare(plugin.handle, len(inputs), len(shapes), tensors.types, tensors.ranks,
                                                tensors.dims, ctypes.byref(workspace)):
-            raise PluginError(f"{NAMESPACE}.{self.name}: {self.library.dll.plugingenOpError().decode(errors='replace')}")
+            raise PluginError(f"{self.namespace}.{self.name}: {self.library.dll.plugingenOpError().decode(errors='replace')}")
         prepared = _Prepared(tensors, shapes, dtypes, workspace.value)
         with _LOCK:
             if len(plugin.prepared) >= _Plugin.MAX_PREPARED:
@@ -300,25 +301,25 @@ def _numel(shape: Sequence) -> Any:
 
 
 class Library:
-    """A built library (``ws/output``) whose plugins are registered as ``torch.ops.plugingen.<function>``."""
+    """A built library (``ws/output``) whose plugins are registered as ``torch.ops.<namespace>.<function>``."""
 
-    def __init__(self, output: Path) -> None:
-        self.output = output
+    def __init__(self, output: Path, namespace: str = NAMESPACE) -> None:
+        self.output, self.namespace = output, namespace
         self.manifest = json.loads((output / "manifest.json").read_text())
         self.dll: Optional[ctypes.CDLL] = _entry_points(output / "libtriton_plugins.so")
         self.ops: Dict[str, Op] = {k["function"]: Op(self, k) for k in self.manifest["kernels"]}
-        self._torch_library = torch.library.Library(NAMESPACE, "FRAGMENT")
+        self._torch_library = torch.library.Library(namespace, "FRAGMENT")
         for name, op in self.ops.items():
-            if hasattr(getattr(torch.ops, NAMESPACE), name):
-                raise PluginError(f"torch.ops.{NAMESPACE}.{name} is already registered (by another library with a "
-                                  f"plugin of that name); {output} cannot register it again")
+            if hasattr(getattr(torch.ops, namespace), name):
+                raise PluginError(f"torch.ops.{namespace}.{name} is already registered (by another library with a "
+                                  f"plugin of that name): load {output} with another namespace=")
             self._torch_library.define(name + op.schema(), tags=op.tags())
             self._torch_library.impl(name, op.eager, "CUDA")
-            torch.library.register_fake(f"{NAMESPACE}::{name}", op.fake, lib=self._torch_library)
+            torch.library.register_fake(f"{namespace}::{name}", op.fake, lib=self._torch_library)
 
     def op(self, function: str) -> Callable:
-        """``torch.ops.plugingen.<function>``."""
-        return getattr(getattr(torch.ops, NAMESPACE), function)
+        """``torch.ops.<namespace>.<function>``."""
+        return getattr(getattr(torch.ops, self.namespace), function)
 
     def onnx_plugins(self):
         """The library's generated ``onnx_plugins.py`` module (the nodes TensorRT's ONNX parser maps to plugins)."""
@@ -336,18 +337,19 @@ def describe(output: Union[str, os.PathLike]) -> Dict[str, Op]:
     return {k["function"]: Op(None, k) for k in manifest["kernels"]}
 
 
-def load(output: Union[str, os.PathLike]) -> Library:
-    """Registers every plugin of the library in ``output`` (a build's ``ws/output``: ``libtriton_plugins.so`` and
-    ``manifest.json``) as ``torch.ops.plugingen.<function>``; loading the same folder again returns the same
-    :class:`Library`."""
+def load(output: Union[str, os.PathLike], namespace: str = NAMESPACE) -> Library:
+    """Registers every plugin of the library in ``output`` (a build's ``ws/output``: ``libtriton_plugins.so``,
+    ``manifest.json``, ``onnx_plugins.py``) as ``torch.ops.<namespace>.<function>``; loading the same folder into the
+    same namespace again returns the same :class:`Library` (two libraries with a plugin of the same function name
+    need different namespaces)."""
     folder = Path(output).resolve()
     with _LOCK:
-        if folder not in _LOADED:
+        if (folder, namespace) not in _LOADED:
             for needed in ("libtriton_plugins.so", "manifest.json", "onnx_plugins.py"):
                 if not (folder / needed).is_file():
                     raise FileNotFoundError(f"{folder / needed} does not exist: pass a build's output folder")
-            _LOADED[folder] = Library(folder)
-        return _LOADED[folder]
+            _LOADED[folder, namespace] = Library(folder, namespace)
+        return _LOADED[folder, namespace]
 
 
 def onnx_translation_table(library: Library) -> Dict[Any, Callable]:

@@ -9,7 +9,6 @@ import ctypes
 import importlib.util
 import random
 
-import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -18,7 +17,7 @@ pytest.importorskip("onnxscript")
 import plugingen.torch as pgt  # noqa: E402
 from conftest import EXAMPLES, TEST_KERNELS, all_configs  # noqa: E402
 from plugingen.config import load_config  # noqa: E402
-from plugingen.host import HostError, PluginHost, build_host  # noqa: E402
+from plugingen.host import PluginHost, build_host  # noqa: E402
 from plugingen.model import DType  # noqa: E402
 from plugingen.testing import PluginError  # noqa: E402
 from test_plugin_host import TRT  # noqa: E402
