@@ -241,12 +241,17 @@ class Op:
         nin = len(inputs)
         pointers = (ctypes.c_void_p * max(len(inputs) + len(outputs), 1))(
             *(t.data_ptr() for t in inputs), *(t.data_ptr() for t in outputs))
-        stream = torch.cuda.current_stream(device).cuda_stream
-        dll, tensors_ = self.library.dll, prepared.tensors
-        with torch.cuda.device(device):
-            status = dll.plugingenOpEnqueue(plugin.handle, nin, len(outputs), tensors_.types, tensors_.ranks,
-                                            tensors_.dims, pointers, ctypes.byref(pointers, 8 * nin), workspace,
-                                            stream)
+        dll, t = self.library.dll, prepared.tensors
+
+        def enqueue() -> int:  # on the device's current stream; its context is current (num_sms reads it)
+            return dll.plugingenOpEnqueue(plugin.handle, nin, len(outputs), t.types, t.ranks, t.dims, pointers,
+                                          ctypes.byref(pointers, 8 * nin), workspace, _raw_stream(device.index))
+
+        if torch.cuda.current_device() == device.index:
+            status = enqueue()
+        else:
+            with torch.cuda.device(device):
+                status = enqueue()
         if status:
             raise PluginError(f"{self.namespace}.{self.name}: {dll.plugingenOpError().decode(errors='replace')}")
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
@@ -291,6 +296,12 @@ class Op:
                 plugin.prepared.pop(next(iter(plugin.prepared)))
             plugin.prepared[key] = prepared
         return prepared
+
+
+def _raw_stream(index: int) -> int:
+    """The current torch stream of device ``index`` as a cudaStream_t (a capture stream while a graph is captured)."""
+    raw = getattr(torch._C, "_cuda_getCurrentRawStream", None)  # what Triton's launcher reads: no Stream object
+    return raw(index) if raw is not None else torch.cuda.current_stream(index).cuda_stream
 
 
 def _numel(shape: Sequence) -> Any:
