@@ -199,8 +199,13 @@ class Op:
             result.append(dims)
         env: Dict[str, Any] = dict(self.constants)
         for rule in self.dim_size_rules:
+            dims = self._bind(rule, named)
             counts = {p.name: _numel(named[p.name]) for p in rule.inputs}
-            env[rule.target] = expr.evaluate(rule.expr, self._bind(rule, named), counts.__getitem__, _SYMBOLIC)
+            try:
+                env[rule.target] = expr.evaluate(rule.expr, dims, counts.__getitem__, _SYMBOLIC)
+            except (ArithmeticError, TypeError, ValueError):
+                pass  # not computable while tracing (a zero divisor, an operation symbolic sizes lack): left to the
+                # plugin, which checks every constraint before it launches
         if fields is not None:
             env.update((f["name"], fields[f["name"]]) for f in self.fields if not DType.named(f["dtype"]).is_float)
             for text, condition in self.constraints:
