@@ -248,3 +248,24 @@ def test_the_example_builds_a_tensorrt_rtx_engine(exported):
     trt, which = example.onnx_engine._tensorrt()
     engine, errors = example.build_engine(model, libraries, trt)
     assert engine and not errors, errors
+
+
+def test_prepare_refuses_what_the_test_host_refuses(build_plugin, tmp_path):
+    """Shapes the rules reject, given straight to the entry point (no Python check before it): the plugin's own
+    onShapeChange refuses them with the message it gives TensorRT (here through the C++ test host)."""
+    from plugingen.host import DataType
+
+    output = build_plugin(VECTOR_ADD)
+    calls = EntryPoints(output)
+    plugin = calls.create("vector_add_kernel")
+    shapes = [(8,), (4,), (8,)]
+    tensors = pgt._Tensors([DataType.HALF] * 3, shapes)
+    workspace = ctypes.c_uint64()
+    assert calls.dll.plugingenOpPrepare(plugin.handle, 2, 1, tensors.types, tensors.ranks, tensors.dims,
+                                        ctypes.byref(workspace)) == 1
+    error = calls.dll.plugingenOpError().decode()
+    with PluginHost(output / "libtriton_plugins.so", build_host(tmp_path)) as host:
+        hosted = host.create("vector_add_kernelPlugin", {})
+        with pytest.raises(Exception) as refused:
+            hosted.enqueue([(DataType.HALF, s, 0x1000) for s in shapes[:2]], [(DataType.HALF, shapes[2], 0x2000)])
+    assert "differs between inputs: 8 vs 4" in error and error.split("::", 1)[1] in str(refused.value)
