@@ -75,8 +75,7 @@ def _entry_points(so_path: Path) -> ctypes.CDLL:
 
 
 class _Tensors:
-    """One set of tensor types and shapes (inputs, then outputs) as the entry points take them, with what the plugin
-    said about it: kept per op and shape, so a call passes ready arrays."""
+    """Tensor types, ranks and dims (inputs, then outputs; 8 dims per tensor) as the entry points take them."""
 
     def __init__(self, types: Sequence[int], shapes: Sequence[Sequence[int]]) -> None:
         self.count = len(types)
@@ -89,6 +88,9 @@ class _Tensors:
 
 
 class _Prepared:
+    """What one set of input types and shapes gives, kept so that a call passes ready arrays: the entry points'
+    tensors, the outputs' shapes and dtypes, the workspace bytes."""
+
     def __init__(self, tensors: _Tensors, shapes: List[List[int]], dtypes: List[torch.dtype], workspace: int) -> None:
         self.tensors, self.shapes, self.dtypes, self.workspace = tensors, shapes, dtypes, workspace
 
@@ -155,8 +157,9 @@ class Op:
                         for t in self.outputs]
         listed = " | ".join(", ".join(DType.named(s.get(t["dtype"], t["dtype"])).torch for t in self.inputs)
                             for s in self.signatures)
-        raise TypeError(f"{self.namespace}.{self.name}: inputs of dtypes ({', '.join(str(d) for d in dtypes)}) match no "
-                        f"signature of the plugin ({listed})")
+        given_text = ", ".join(str(d) for d in dtypes)
+        raise TypeError(f"{self.namespace}.{self.name}: inputs of dtypes ({given_text}) match no signature of the "
+                        f"plugin ({listed})")
 
     def _bind(self, rule: Union[expr.ShapeRule, expr.DimSizeRule], shapes: Dict[str, Sequence]) -> Dict[str, Any]:
         """The dims a rule's left side names, after checking the rank, literal dims and tied dims it asks for."""
@@ -241,8 +244,9 @@ class Op:
         prepared = plugin.prepared.get(key) or self._prepare(plugin, key, inputs)
         outputs = [inputs[a] if a >= 0 else torch.empty(s, dtype=d, device=device)
                    for s, d, a in zip(prepared.shapes, prepared.dtypes, self.aliases)]
-        workspace = (torch.empty(prepared.workspace, dtype=torch.uint8, device=device).data_ptr()
-                     if prepared.workspace else None)
+        # held until enqueue has queued the launch (freed after it, the allocator reuses it in stream order)
+        scratch = torch.empty(prepared.workspace, dtype=torch.uint8, device=device) if prepared.workspace else None
+        workspace = scratch.data_ptr() if scratch is not None else None
         nin = len(inputs)
         pointers = (ctypes.c_void_p * max(len(inputs) + len(outputs), 1))(
             *(t.data_ptr() for t in inputs), *(t.data_ptr() for t in outputs))
@@ -258,8 +262,13 @@ class Op:
             with torch.cuda.device(device):
                 status = enqueue()
         if status:
-            raise PluginError(f"{self.namespace}.{self.name}: {dll.plugingenOpError().decode(errors='replace')}")
+            raise self._failure()
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+    def _failure(self) -> PluginError:
+        """The error of the entry-point call that just failed on this thread: what the plugin logged."""
+        logged = self.library.dll.plugingenOpError().decode(errors="replace")
+        return PluginError(f"{self.namespace}.{self.name}: {logged}")
 
     def _plugin(self, fields: Dict[str, Any]) -> _Plugin:
         key = tuple(fields[f["name"]] for f in self.fields)
@@ -283,7 +292,7 @@ class Op:
         handle = self.library.dll.plugingenOpCreate(k["plugin"].encode(), k["version"].encode(),
                                                     k["namespace"].encode(), ctypes.byref(collection))
         if not handle:
-            raise PluginError(f"{self.namespace}.{self.name}: {self.library.dll.plugingenOpError().decode(errors='replace')}")
+            raise self._failure()
         return _Plugin(self.library, handle)
 
     def _prepare(self, plugin: _Plugin, key: tuple, inputs: Sequence[torch.Tensor]) -> _Prepared:
@@ -294,7 +303,7 @@ class Op:
         workspace = ctypes.c_uint64()
         if self.library.dll.plugingenOpPrepare(plugin.handle, len(inputs), len(shapes), tensors.types, tensors.ranks,
                                                tensors.dims, ctypes.byref(workspace)):
-            raise PluginError(f"{self.namespace}.{self.name}: {self.library.dll.plugingenOpError().decode(errors='replace')}")
+            raise self._failure()
         prepared = _Prepared(tensors, shapes, dtypes, workspace.value)
         with _LOCK:
             if len(plugin.prepared) >= _Plugin.MAX_PREPARED:
