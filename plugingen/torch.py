@@ -296,16 +296,18 @@ class Op:
         return _Plugin(self.library, handle)
 
     def _prepare(self, plugin: _Plugin, key: tuple, inputs: Sequence[torch.Tensor]) -> _Prepared:
+        """The plugin prepared for these inputs (once per types and shapes; one thread at a time: configurePlugin
+        updates the plugin object)."""
         dtypes = self.output_dtypes([t.dtype for t in inputs])
         shapes = [[int(d) for d in s] for s in self.output_shapes([tuple(t.shape) for t in inputs])]
         types = [_TO_DTYPE[d].trt for d in [t.dtype for t in inputs] + dtypes]
         tensors = _Tensors(types, [tuple(t.shape) for t in inputs] + shapes)
         workspace = ctypes.c_uint64()
-        if self.library.dll.plugingenOpPrepare(plugin.handle, len(inputs), len(shapes), tensors.types, tensors.ranks,
-                                               tensors.dims, ctypes.byref(workspace)):
-            raise self._failure()
-        prepared = _Prepared(tensors, shapes, dtypes, workspace.value)
         with _LOCK:
+            if self.library.dll.plugingenOpPrepare(plugin.handle, len(inputs), len(shapes), tensors.types,
+                                                   tensors.ranks, tensors.dims, ctypes.byref(workspace)):
+                raise self._failure()
+            prepared = _Prepared(tensors, shapes, dtypes, workspace.value)
             if len(plugin.prepared) >= _Plugin.MAX_PREPARED:
                 plugin.prepared.pop(next(iter(plugin.prepared)))
             plugin.prepared[key] = prepared
