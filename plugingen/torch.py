@@ -9,7 +9,7 @@ a fake implementation of its shape rules, exported to ONNX as the node TensorRT'
 
 An op takes the plugin's inputs in the config's order, then its fields (ParamArgs) keyword-only, and returns its one
 output, or a tuple of them; an in-place output (``alias=``) is its input, declared mutated (``Tensor(a!)``) and
-returned. At run time this needs only torch and the library: the library's ``plugingenOp*`` entry points
+returned (traced, such an op is its functional twin ``<function>_functional``: :meth:`Op.functionalize`). At run time this needs only torch and the library: the library's ``plugingenOp*`` entry points
 (``runtime.cpp``) create the plugin from the fields once per distinct field values, prepare it once per input shapes
 and types (``configurePlugin``, ``getWorkspaceSize``, ``onShapeChange``, as TensorRT's runtime would), then run its
 ``enqueue`` on ``torch.cuda.current_stream()`` with outputs and workspace from torch's allocator. An autotuned
@@ -128,23 +128,23 @@ class Op:
         self.plugins: Dict[tuple, _Plugin] = {}
 
     # ---- the schema
-    def schema(self) -> str:
-        """``(Tensor x, Tensor(a!) acc, *, float alpha) -> Tensor(a!)``: fields keyword-only."""
-        letters = {alias: chr(ord("a") + i) for i, alias in enumerate(a for a in self.aliases if a >= 0)}
+    def schema(self, functional: bool = False) -> str:
+        """``(Tensor x, Tensor(a!) acc, *, float alpha) -> Tensor(a!)``: fields keyword-only. ``functional``: the
+        schema of an in-place op's functional twin (``<function>_functional``), which returns new tensors."""
+        letters = {} if functional else {alias: chr(ord("a") + i)
+                                         for i, alias in enumerate(a for a in self.aliases if a >= 0)}
         params = [f"Tensor{'(' + letters[i] + '!)' if i in letters else ''} {t['name']}"
                   for i, t in enumerate(self.inputs)]
         if self.fields:
             params.append("*")
             params += [f"{'float' if DType.named(f['dtype']).is_float else 'int'} {f['name']}" for f in self.fields]
-        returns = [f"Tensor{'(' + letters[a] + '!)' if a >= 0 else ''}" for a in self.aliases]
+        returns = [f"Tensor{'(' + letters[a] + '!)' if a in letters else ''}" for a in self.aliases]
         result = returns[0] if len(returns) == 1 else f"({', '.join(returns)})"
         return f"({', '.join(params)}) -> {result}"
 
-    def tags(self) -> Tuple[Any, ...]:
-        """``torch.Tag.inplace`` for an op that updates its first input in place and returns it (its only output):
-        what lets torch functionalize it (torch.compile, torch.export)."""
-        inplace = getattr(torch.Tag, "inplace", None)
-        return (inplace,) if inplace is not None and self.aliases == [0] else ()
+    @property
+    def in_place(self) -> bool:
+        return any(a >= 0 for a in self.aliases)
 
     # ---- shapes and types (fake and eager alike)
     def output_dtypes(self, dtypes: Sequence[torch.dtype]) -> List[torch.dtype]:
@@ -225,6 +225,40 @@ class Op:
         outputs = [tensors[a] if a >= 0 else tensors[0].new_empty(s, dtype=d)
                    for s, d, a in zip(shapes, dtypes, self.aliases)]
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+    def fake_functional(self, *tensors: torch.Tensor, **fields: Any):
+        outputs = self.fake(*tensors, **fields)
+        outputs = [torch.empty_like(t) if a >= 0 else t
+                   for t, a in zip(outputs if isinstance(outputs, tuple) else [outputs], self.aliases)]
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+    def eager_functional(self, *tensors: torch.Tensor, **fields: Any):
+        """The functional twin on CUDA: the in-place op on copies of the inputs it updates."""
+        copies = [t.clone(memory_format=torch.contiguous_format) if i in self.aliases else t
+                  for i, t in enumerate(tensors)]
+        return self.eager(*copies, **fields)
+
+    def functionalize(self, *tensors: torch.Tensor, **fields: Any):
+        """The in-place op under functionalization (torch.compile, torch.export): its functional twin, whose new
+        tensors then replace the inputs it updates; so a traced graph holds the twin, which exports to the same
+        ONNX node."""
+        for t in tensors:
+            torch._sync(t)
+        raw = [torch._from_functional_tensor(t) for t in tensors]
+        with torch._C._ExcludeDispatchKeyGuard(torch._C.DispatchKeySet(torch._C.DispatchKey.Functionalize)):
+            outputs = self.library.op(self.name + "_functional")(*raw, **fields)
+        outputs = list(outputs) if isinstance(outputs, tuple) else [outputs]
+        results = []
+        for out, alias in zip(outputs, self.aliases):
+            if alias < 0:
+                results.append(torch._to_functional_tensor(out))
+                continue
+            updated = tensors[alias]
+            torch._functionalize_replace(updated, out)
+            torch._functionalize_commit_update(updated)
+            torch._sync(updated)
+            results.append(updated)
+        return results[0] if len(results) == 1 else tuple(results)
 
     def eager(self, *tensors: torch.Tensor, **fields: Any):
         device = tensors[0].device if tensors else torch.device("cuda", torch.cuda.current_device())
@@ -340,9 +374,15 @@ class Library:
             if hasattr(getattr(torch.ops, namespace), name):
                 raise PluginError(f"torch.ops.{namespace}.{name} is already registered (by another library with a "
                                   f"plugin of that name): load {output} with another namespace=")
-            self._torch_library.define(name + op.schema(), tags=op.tags())
+            self._torch_library.define(name + op.schema())
             self._torch_library.impl(name, op.eager, "CUDA")
             torch.library.register_fake(f"{namespace}::{name}", op.fake, lib=self._torch_library)
+            if op.in_place:  # traced as its functional twin (see Op.functionalize)
+                self._torch_library.define(name + "_functional" + op.schema(functional=True))
+                self._torch_library.impl(name + "_functional", op.eager_functional, "CUDA")
+                torch.library.register_fake(f"{namespace}::{name}_functional", op.fake_functional,
+                                            lib=self._torch_library)
+                self._torch_library.impl(name, op.functionalize, "Functionalize")
 
     def op(self, function: str) -> Callable:
         """``torch.ops.<namespace>.<function>``."""
@@ -393,7 +433,10 @@ def onnx_translation_table(library: Library) -> Dict[Any, Callable]:
     table = {}
     for op in library.ops.values():
         info = nodes.PLUGINS[op.kernel["kernel"]]
-        table[getattr(library.op(op.name), "default")] = _translation(op, info, nodes, opset, tensor_types)
+        translate = _translation(op, info, nodes, opset, tensor_types)
+        table[library.op(op.name).default] = translate
+        if op.in_place:  # what a traced graph holds instead of the in-place op
+            table[library.op(op.name + "_functional").default] = translate
     return table
 
 

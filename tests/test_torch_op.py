@@ -127,19 +127,36 @@ def test_export_keeps_dynamic_dims_symbolic(build_plugin):
     assert out.shape[1] == 4 and out.shape[3] == 64 and out.dtype == torch.float16 and l.dtype == torch.float32
 
 
-def test_in_place_ops_trace_as_mutations(build_plugin):
-    """scale_kernel updates its first input and returns it (torch.Tag.inplace): torch.export functionalizes it."""
-    pgt.load(build_plugin(INPLACE))
-    if not hasattr(torch.Tag, "inplace"):
-        pytest.skip(f"torch {torch.__version__} has no Tag.inplace: an in-place custom op cannot be functionalized")
+def test_in_place_ops_trace_as_their_functional_twin_and_export(build_plugin):
+    """Traced, an in-place op is its functional twin (new tensors replace the inputs it updates), which exports to
+    the plugin's node like any op: here in-place ops on an input of its own, on a function's result, and two outputs
+    that update their inputs (accumulate: not the first argument's only use)."""
+    import onnx
 
-    class Scale(torch.nn.Module):
-        def forward(self, x):
-            y = x * 2
-            return torch.ops.plugingen.scale_kernel(y, alpha=3.0) + 1
+    library = pgt.load(build_plugin(INPLACE))
+    assert str(torch.ops.plugingen.scale_kernel_functional.default._schema) == \
+        "plugingen::scale_kernel_functional(Tensor x, *, float alpha) -> Tensor"
 
-    program = torch.export.export(Scale(), (torch.randn(16),), dynamic_shapes=({0: torch.export.Dim("n")},))
-    assert "plugingen.scale_kernel" in str(program.graph)
+    class Updates(torch.nn.Module):
+        def forward(self, x, acc, y, cache, new):
+            z = torch.ops.plugingen.scale_kernel(x * 2, alpha=3.0)
+            a = torch.ops.plugingen.accumulate_kernel(acc, y, alpha=0.5)
+            torch.ops.plugingen.cache_write_kernel(cache, new, pos=3)
+            return z + 1, a, cache
+
+    half = torch.float16
+    args = (torch.randn(16), torch.randn(16, dtype=half), torch.randn(16, dtype=half),
+            torch.zeros(2, 16, 64, dtype=half), torch.randn(2, 64, dtype=half))
+    graph = str(torch.export.export(Updates(), args).run_decompositions({}).graph)
+    for name in ("scale_kernel", "accumulate_kernel", "cache_write_kernel"):
+        assert f"plugingen.{name}_functional.default" in graph and f"plugingen.{name}.default" not in graph
+    model = torch.onnx.export(Updates(), args, dynamo=True,
+                              custom_translation_table=pgt.onnx_translation_table(library)).model_proto
+    nodes = {n.op_type: n for n in model.graph.node if n.domain}
+    assert sorted(nodes) == ["accumulate_kernelPlugin", "cache_write_kernelPlugin", "scale_kernelPlugin"]
+    assert list(nodes["cache_write_kernelPlugin"].input) == ["cache", "new"]
+    assert [(a.name, onnx.helper.get_attribute_value(a)) for a in nodes["cache_write_kernelPlugin"].attribute
+            if a.name == "pos"] == [("pos", 3)]
 
 
 # ---------------------------------------------------------------------------------------------- the entry points
@@ -235,37 +252,42 @@ def test_the_example_exports_the_plugin_nodes(exported):
         assert dims == ["batch", "seq", example.HIDDEN] and value.type.tensor_type.elem_type == onnx.TensorProto.FLOAT16
 
 
-def test_the_example_builds_a_tensorrt_rtx_engine(exported):
+def _tensorrt_rtx(example):
+    """(TensorRT-RTX's module, its name) through the example's loader; skips when it or its parser link is absent."""
+    from pathlib import Path
+
+    from test_trt_rtx import PARSER_LINK
     try:
-        import tensorrt_rtx_libs  # noqa: F401
+        import tensorrt_rtx_libs
     except ImportError as exc:
         pytest.skip(f"TensorRT-RTX is not importable ({exc}); install it with .ci/install_trt_rtx.sh")
-    from test_trt_rtx import PARSER_LINK
-    from pathlib import Path
     if not (Path(tensorrt_rtx_libs.__file__).parent / PARSER_LINK).exists():
         pytest.skip(f"no {PARSER_LINK} beside TensorRT-RTX's library (.ci/install_trt_rtx.sh makes it)")
+    return example.onnx_engine._tensorrt()
+
+
+def test_the_example_builds_a_tensorrt_rtx_engine(exported):
     example, libraries, model = exported
-    trt, which = example.onnx_engine._tensorrt()
+    trt, which = _tensorrt_rtx(example)
     engine, errors = example.build_engine(model, libraries, trt)
     assert engine and not errors, errors
 
 
-def test_prepare_refuses_what_the_test_host_refuses(build_plugin, tmp_path):
-    """Shapes the rules reject, given straight to the entry point (no Python check before it): the plugin's own
-    onShapeChange refuses them with the message it gives TensorRT (here through the C++ test host)."""
-    from plugingen.host import DataType
+def test_an_exported_in_place_op_builds_a_tensorrt_rtx_engine(build_plugin):
+    """cache_write updates its input: exported through its functional twin, the node's output aliases the input in
+    TensorRT (the aliased-I/O preview feature on)."""
+    example = _example()
+    trt, which = _tensorrt_rtx(example)
+    library = pgt.load(build_plugin(INPLACE))
 
-    output = build_plugin(VECTOR_ADD)
-    calls = EntryPoints(output)
-    plugin = calls.create("vector_add_kernel")
-    shapes = [(8,), (4,), (8,)]
-    tensors = pgt._Tensors([DataType.HALF] * 3, shapes)
-    workspace = ctypes.c_uint64()
-    assert calls.dll.plugingenOpPrepare(plugin.handle, 2, 1, tensors.types, tensors.ranks, tensors.dims,
-                                        ctypes.byref(workspace)) == 1
-    error = calls.dll.plugingenOpError().decode()
-    with PluginHost(output / "libtriton_plugins.so", build_host(tmp_path)) as host:
-        hosted = host.create("vector_add_kernelPlugin", {})
-        with pytest.raises(Exception) as refused:
-            hosted.enqueue([(DataType.HALF, s, 0x1000) for s in shapes[:2]], [(DataType.HALF, shapes[2], 0x2000)])
-    assert "differs between inputs: 8 vs 4" in error and error.split("::", 1)[1] in str(refused.value)
+    class Write(torch.nn.Module):
+        def forward(self, cache, new):
+            torch.ops.plugingen.cache_write_kernel(cache, new, pos=3)
+            return cache * 1
+
+    args = (torch.zeros(2, 16, 64, dtype=torch.float16), torch.randn(2, 64, dtype=torch.float16))
+    model = torch.onnx.export(Write(), args, dynamo=True,
+                              custom_translation_table=pgt.onnx_translation_table(library)).model_proto
+    engine, errors = example.onnx_engine.build_engine(trt, [library.output / "libtriton_plugins.so"],
+                                                      model.SerializeToString(), {}, aliased_io=True)
+    assert engine and not errors, errors
