@@ -1,6 +1,7 @@
 """GPU: plugingen.torch's ops run eagerly through the plugin's own enqueue: bit for bit what PluginRunner gives, for
 every shipped config (signatures, in-place and autotuned plugins included), torch references for the examples,
-CUDA-graph capture, torch.compile of examples/torch_model.py, and plugin errors as exceptions.
+CUDA-graph capture, torch.compile of examples/torch_model.py and of an in-place op (its functional twin), and
+plugin errors as exceptions.
 
 Skipped without torch + CUDA. Run on the GPU machine (see docs/VERIFICATION.md)."""
 import importlib.util
@@ -120,6 +121,24 @@ def test_in_place_ops_update_and_return_their_input(build_plugin):
     assert torch.equal(cache[:, 3], new) and not cache[:, 4].any()
     with pytest.raises(PluginError, match="pos < seq"):
         torch.ops.plugingen.cache_write_kernel(cache, new, pos=16)
+
+
+def test_in_place_ops_compile_through_their_functional_twin(build_plugin):
+    """torch.compile (fullgraph) of a function updating its input: the twin runs on a copy, the input is updated
+    all the same (as eagerly), and the twin alone leaves its inputs as they were."""
+    pgt.load(build_plugin(INPLACE))
+
+    def step(acc, x):
+        torch.ops.plugingen.accumulate_kernel(acc, x, alpha=0.5)
+        return acc * 2
+
+    acc, x = torch.randn(1000, device="cuda"), torch.randn(1000, device="cuda")
+    before = acc.clone()
+    fresh = torch.ops.plugingen.accumulate_kernel_functional(acc, x, alpha=0.5)
+    assert torch.equal(acc, before) and fresh.data_ptr() != acc.data_ptr()
+    out = torch.compile(step, fullgraph=True)(acc, x)
+    torch.cuda.synchronize()
+    assert torch.equal(acc, fresh) and torch.equal(out, fresh * 2)
 
 
 def test_cuda_graph_capture_replays_the_op(build_plugin):
