@@ -69,10 +69,11 @@ def _load(path: Path, name: str):
     return module
 
 
-def build(trt, output_dir: Path, kernel: str, params: Dict[str, Union[int, float]],
-          inputs: Dict[str, List[Union[int, str]]], dims: Dict[str, Tuple[int, int, int]],
-          signature: Optional[Dict[str, str]] = None, onnx_path: Optional[Path] = None) -> Tuple[bytes, List[str]]:
-    """(serialized engine or b'', TensorRT's error messages) for one plugin node of ``kernel``."""
+def build_engine(trt, libraries: Sequence[Path], model: bytes, profile: Dict[str, Tuple[list, list, list]],
+                 aliased_io: bool = False) -> Tuple[bytes, List[str]]:
+    """(serialized engine or b'', TensorRT's error messages) for the serialized ONNX ``model``, with the plugin
+    ``libraries`` (each a ``libtriton_plugins.so``) loaded first; ``profile``: each dynamic input's (min, opt, max)
+    shape; ``aliased_io``: a plugin updates an input in place (TensorRT's ALIASED_PLUGIN_IO_10_03 preview feature)."""
 
     class Logger(trt.ILogger):
         def __init__(self):
@@ -86,34 +87,47 @@ def build(trt, output_dir: Path, kernel: str, params: Dict[str, Union[int, float
     logger = Logger()
     builder = trt.Builder(logger)
     registry = trt.get_plugin_registry()
-    handle = registry.load_library(str(output_dir / "libtriton_plugins.so"))
-    if handle is None:
-        return b"", [f"TensorRT refused to load {output_dir / 'libtriton_plugins.so'}"] + logger.errors
+    handles = []
     network = parser = config = None
     try:
-        onnx_plugins = _load(output_dir / "onnx_plugins.py", "onnx_plugins")
-        model = onnx_plugins.make_model(kernel, params, inputs, signature=signature)
-        if onnx_path is not None:
-            onnx_path.write_bytes(model.SerializeToString())
+        for library in libraries:
+            handle = registry.load_library(str(library))
+            if handle is None:
+                return b"", [f"TensorRT refused to load {library}"] + logger.errors
+            handles.append(handle)
         network = builder.create_network(0)
         parser = trt.OnnxParser(network, logger)
-        if not parser.parse(model.SerializeToString()):
+        if not parser.parse(model):
             return b"", [parser.get_error(i).desc() for i in range(parser.num_errors)] + logger.errors
         config = builder.create_builder_config()
-        if any(t.alias for t in onnx_plugins.PLUGINS[kernel].outputs):  # in-place outputs
+        if aliased_io:
             config.set_preview_feature(trt.PreviewFeature.ALIASED_PLUGIN_IO_10_03, True)
-        dynamic = {name: shape for name, shape in inputs.items() if any(isinstance(d, str) for d in shape)}
-        if dynamic:
-            profile = builder.create_optimization_profile()
-            for name, shape in dynamic.items():
-                pick = [[d if isinstance(d, int) else dims[d][k] for d in shape] for k in range(3)]
-                profile.set_shape(name, *pick)
-            config.add_optimization_profile(profile)
+        if profile:
+            shapes = builder.create_optimization_profile()
+            for name, (low, opt, high) in profile.items():
+                shapes.set_shape(name, low, opt, high)
+            config.add_optimization_profile(shapes)
         engine = builder.build_serialized_network(network, config)
         return (bytes(engine) if engine is not None else b""), logger.errors
     finally:
-        del network, parser, config  # they hold plugin objects: release them before the library goes
-        registry.deregister_library(handle)
+        del network, parser, config  # they hold plugin objects: release them before the libraries go
+        for handle in handles:
+            registry.deregister_library(handle)
+
+
+def build(trt, output_dir: Path, kernel: str, params: Dict[str, Union[int, float]],
+          inputs: Dict[str, List[Union[int, str]]], dims: Dict[str, Tuple[int, int, int]],
+          signature: Optional[Dict[str, str]] = None, onnx_path: Optional[Path] = None) -> Tuple[bytes, List[str]]:
+    """(serialized engine or b'', TensorRT's error messages) for one plugin node of ``kernel``."""
+    onnx_plugins = _load(output_dir / "onnx_plugins.py", "onnx_plugins")
+    model = onnx_plugins.make_model(kernel, params, inputs, signature=signature)
+    if onnx_path is not None:
+        onnx_path.write_bytes(model.SerializeToString())
+    dynamic = {name: shape for name, shape in inputs.items() if any(isinstance(d, str) for d in shape)}
+    profile = {name: tuple([d if isinstance(d, int) else dims[d][k] for d in shape] for k in range(3))
+               for name, shape in dynamic.items()}
+    aliased = any(t.alias for t in onnx_plugins.PLUGINS[kernel].outputs)
+    return build_engine(trt, [output_dir / "libtriton_plugins.so"], model.SerializeToString(), profile, aliased)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

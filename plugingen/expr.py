@@ -695,12 +695,14 @@ _COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operat
             ">=": operator.ge}
 
 
-def evaluate(e: Expr, env: Mapping[str, int], numel: Callable[[str], int] = None) -> int:
+def evaluate(e: Expr, env: Mapping[str, int], numel: Callable[[str], int] = None,
+             calls: Mapping[str, Callable[..., int]] = None) -> int:
     """Value with Python semantics (truth values as 1/0); raises ZeroDivisionError / KeyError for a zero divisor /
     unknown name, and, like ``plugingen::ipow``, ValueError / OverflowError for a negative exponent / a power beyond
-    int64. ``numel(tensor)`` gives the element counts ``numel(X)`` reads."""
+    int64. ``numel(tensor)`` gives the element counts ``numel(X)`` reads; ``calls`` replaces functions by name
+    (``min``/``max`` on symbolic sizes: ``plugingen.torch``)."""
     def go(x: Expr) -> int:
-        return evaluate(x, env, numel)
+        return evaluate(x, env, numel, calls)
 
     if isinstance(e, Num):
         return e.value
@@ -714,6 +716,8 @@ def evaluate(e: Expr, env: Mapping[str, int], numel: Callable[[str], int] = None
         return -go(e.operand)
     if isinstance(e, Call):
         values = [go(a) for a in e.args]
+        if calls and e.func in calls:
+            return calls[e.func](*values)
         if e.func == "next_power_of_2":
             return next_power_of_2(values[0])
         return min(values) if e.func == "min" else max(values)

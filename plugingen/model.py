@@ -766,6 +766,10 @@ class CompiledConfig:
                                                        for arch, entries in tuning.tables}},
                 "reset_to_zero": list(s.reset_to_zero),
                 "constraints": [c.text for c in s.constraints],
+                # what plugingen.torch's shape functions read: each output's rule, the dim-size rules, the constants
+                "output_rules": [expr.render_rule(o.rule) for o in s.output_shapes],
+                "dim_size_rules": [expr.render_rule(v.rule) for v in s.dim_size_values],
+                "constants": {a.name: int(a.value) for a in s.args if a.is_int_constexpr},
                 "variants": [[f"{a.name}:{h.value}" for a, h in s.hinted(v)] for v in s.variants],
                 "variant_origins": ["automatic" if v.automatic else "config" for v in s.variants],
                 "images": [{"signature": i.point.signature, "tactic": i.point.tactic + 1, "heuristics": list(i.point.choice),

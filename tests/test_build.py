@@ -20,8 +20,10 @@ def test_every_config_builds(build_plugin, config):
                               check=True).stdout.split()
     assert {"getCreators", "setLoggerFinder"} <= set(exported)
     defined = [s for s in exported if len(s) > 1 and not all(c in "0123456789abcdef" for c in s) and s not in "TWDB"]
-    # TensorRT's two entry points, and the diagnostics one PluginRunner.launched() reads
-    assert sorted(defined) == ["getCreators", "plugingenLastLaunch", "setLoggerFinder"]
+    # TensorRT's two entry points, the diagnostics one PluginRunner.launched() reads, and plugingen.torch's
+    assert sorted(defined) == ["getCreators", "plugingenLastLaunch", "plugingenOpCreate", "plugingenOpDestroy",
+                               "plugingenOpEnqueue", "plugingenOpError", "plugingenOpPrepare",
+                               "setLoggerFinder"]
     needed = subprocess.run(["readelf", "-d", str(library)], capture_output=True, text=True, check=True).stdout
     assert "libcuda" not in needed and "libnvinfer" not in needed and "libstdc++" not in needed
     manifest = json.loads((output / "manifest.json").read_text())

@@ -111,10 +111,20 @@ void setLoggerFinder(void* finder) noexcept
     state.is11 = is11;
 }
 
+namespace
+{
+//! Set while plugingenOp* runs a plugin call on this thread: warnings and errors logged meanwhile are kept here.
+thread_local std::string* tCapture = nullptr;
+} // namespace
+
 void log(Severity severity, std::string const& message) noexcept
 {
     try
     {
+        if (tCapture != nullptr && severity <= Severity::kWARNING)
+        {
+            *tCapture += (tCapture->empty() ? "" : "; ") + message;
+        }
         LoggerFinder& state = loggerFinder();
         void* finder = nullptr;
         int32_t is11 = -1;
@@ -1477,4 +1487,156 @@ std::string noImageMessage(
         + built + " (an sm_90a or newer cubin runs only on its own SM); rebuild with --arch " + std::to_string(cc);
 }
 
+} // namespace plugingen
+
+// ------------------------------------------------------------------------------------------------- PyTorch
+// plugingen.torch's way in (not part of TensorRT's interface): a plugin made once from fields, prepared once per set
+// of input/output shapes and types (configurePlugin with min = opt = max, getWorkspaceSize, onShapeChange), then
+// enqueued as TensorRT's runtime would. Tensors are given as TensorRT types, ranks and dims (8 per tensor), inputs
+// then outputs. Each call returns 0 (or a handle) on success; on failure nonzero (or null), and plugingenOpError()
+// gives what the plugin logged.
+namespace plugingen
+{
+namespace
+{
+thread_local std::string tOpError;
+
+//! Runs `body` with the plugin's warnings and errors captured into tOpError; false (the call failed) when it
+//! returns a nonzero status or throws.
+template <typename F>
+bool capture(char const* what, F&& body) noexcept
+{
+    tOpError.clear();
+    tCapture = &tOpError;
+    bool ok = false;
+    try
+    {
+        ok = body() == 0;
+    }
+    catch (std::exception const& e)
+    {
+        tOpError += (tOpError.empty() ? "" : "; ") + std::string(e.what());
+    }
+    catch (...)
+    {
+        tOpError += "unknown exception";
+    }
+    tCapture = nullptr;
+    if (!ok && tOpError.empty())
+    {
+        tOpError = std::string(what) + " failed";
+    }
+    return ok;
+}
+
+struct TorchOp
+{
+    std::unique_ptr<nvinfer1::IPluginV3> plugin;
+    nvinfer1::IPluginV3OneBuild* build;
+    nvinfer1::IPluginV3OneRuntime* runtime;
+};
+
+constexpr int32_t kMaxOpTensors = 64;
+
+//! Linear descriptors of `count` tensors.
+void describe(int32_t count, int32_t const* types, int32_t const* ranks, int64_t const* dims,
+    nvinfer1::PluginTensorDesc* desc)
+{
+    check(count >= 0 && count <= kMaxOpTensors, "a plugin call takes at most 64 tensors");
+    for (int32_t i = 0; i < count; ++i)
+    {
+        check(ranks[i] >= 0 && ranks[i] <= nvinfer1::Dims::MAX_DIMS, "a tensor's rank is outside [0, 8]");
+        desc[i].dims.nbDims = ranks[i];
+        for (int32_t d = 0; d < ranks[i]; ++d)
+        {
+            desc[i].dims.d[d] = dims[i * nvinfer1::Dims::MAX_DIMS + d];
+        }
+        desc[i].type = static_cast<nvinfer1::DataType>(types[i]);
+        desc[i].format = nvinfer1::TensorFormat::kLINEAR;
+        desc[i].scale = -1.0F;
+    }
+}
+} // namespace
+
+//! What the last failed plugingenOp* call of this thread logged.
+PLUGINGEN_EXPORT char const* plugingenOpError()
+{
+    return tOpError.c_str();
+}
+
+//! The plugin `name` (version, namespace) of this library, created from `fields` for the runtime phase.
+PLUGINGEN_EXPORT void* plugingenOpCreate(
+    char const* name, char const* version, char const* ns, nvinfer1::PluginFieldCollection const* fields)
+{
+    TorchOp* op = nullptr;
+    capture("createPlugin", [&] {
+        int32_t count = 0;
+        nvinfer1::IPluginCreatorInterface* const* all = plugingen_gen::creators(count);
+        for (int32_t i = 0; i < count; ++i)
+        {
+            auto* creator = static_cast<nvinfer1::IPluginCreatorV3One*>(all[i]);
+            if (std::strcmp(creator->getPluginName(), name) == 0 && std::strcmp(creator->getPluginVersion(), version) == 0
+                && std::strcmp(creator->getPluginNamespace(), ns) == 0)
+            {
+                std::unique_ptr<nvinfer1::IPluginV3> plugin(
+                    creator->createPlugin(name, fields, nvinfer1::TensorRTPhase::kRUNTIME));
+                if (plugin == nullptr)
+                {
+                    return 1;
+                }
+                auto* build = static_cast<nvinfer1::IPluginV3OneBuild*>(
+                    plugin->getCapabilityInterface(nvinfer1::PluginCapabilityType::kBUILD));
+                auto* runtime = static_cast<nvinfer1::IPluginV3OneRuntime*>(
+                    plugin->getCapabilityInterface(nvinfer1::PluginCapabilityType::kRUNTIME));
+                op = new TorchOp{std::move(plugin), build, runtime};
+                return 0;
+            }
+        }
+        fail(std::string("this library has no plugin '") + name + "' version '" + version + "' namespace '" + ns
+            + "'");
+    });
+    return op;
+}
+
+PLUGINGEN_EXPORT void plugingenOpDestroy(void* op)
+{
+    delete static_cast<TorchOp*>(op);
+}
+
+//! Prepares `op` for these tensors: configurePlugin (min = opt = max), the workspace it needs, onShapeChange.
+PLUGINGEN_EXPORT int32_t plugingenOpPrepare(void* op, int32_t nbInputs, int32_t nbOutputs, int32_t const* types,
+    int32_t const* ranks, int64_t const* dims, uint64_t* workspaceBytes)
+{
+    auto* torchOp = static_cast<TorchOp*>(op);
+    return capture("prepare", [&] {
+        nvinfer1::PluginTensorDesc desc[kMaxOpTensors]{};
+        describe(nbInputs + nbOutputs, types, ranks, dims, desc);
+        nvinfer1::DynamicPluginTensorDesc dynamic[kMaxOpTensors]{};
+        for (int32_t i = 0; i < nbInputs + nbOutputs; ++i)
+        {
+            dynamic[i].desc = desc[i];
+            dynamic[i].min = dynamic[i].opt = dynamic[i].max = desc[i].dims;
+        }
+        if (int32_t const status = torchOp->build->configurePlugin(dynamic, nbInputs, dynamic + nbInputs, nbOutputs))
+        {
+            return status;
+        }
+        *workspaceBytes = torchOp->build->getWorkspaceSize(dynamic, nbInputs, dynamic + nbInputs, nbOutputs);
+        return torchOp->runtime->onShapeChange(desc, nbInputs, desc + nbInputs, nbOutputs);
+    }) ? 0 : 1;
+}
+
+//! enqueue on `stream` of tensors `op` was prepared for: the per-call path (no allocation, no synchronisation).
+PLUGINGEN_EXPORT int32_t plugingenOpEnqueue(void* op, int32_t nbInputs, int32_t nbOutputs, int32_t const* types,
+    int32_t const* ranks, int64_t const* dims, void const* const* inputs, void* const* outputs, void* workspace,
+    void* stream)
+{
+    auto* torchOp = static_cast<TorchOp*>(op);
+    return capture("enqueue", [&] {
+        nvinfer1::PluginTensorDesc desc[kMaxOpTensors];
+        describe(nbInputs + nbOutputs, types, ranks, dims, desc);
+        return torchOp->runtime->enqueue(
+            desc, desc + nbInputs, inputs, outputs, workspace, static_cast<cudaStream_t>(stream));
+    }) ? 0 : 1;
+}
 } // namespace plugingen
