@@ -728,7 +728,10 @@ def _check_meta(meta: dsl.KernelMetaData, config_file: Path, arch: int, src: Sou
     if kdef is None:
         return None
     errors = len(chk.errors)
-    decorators = tuning.read_decorators(kdef, meta, at("kernel_name"), at("configs"), at("heuristics"), error)
+    decorators = tuning.read_decorators(kdef, meta, at("kernel_name"), at("configs"), at("heuristics"), error,
+                                        lambda index: src.item(meta.loc, "configs", index))
+    if not _check_config_keys(decorators, kdef.fn, chk):
+        return None
     params = _check_params(meta, kdef.fn, decorators.set_names, src, chk)
     if not params:
         return None
@@ -761,6 +764,20 @@ def _check_meta(meta: dsl.KernelMetaData, config_file: Path, arch: int, src: Sou
         spec = domains.derive(spec)
         _check_option_heuristics(spec, chk)
     return spec if len(chk.errors) == errors else None
+
+
+def _check_config_keys(decorators: tuning.Decorators, fn: Any, chk: _Checker) -> bool:
+    """Every name an autotune config sets is a parameter of the kernel (else ios would be matched against a
+    signature the configs do not have)."""
+    constexprs = [p.name for p in fn.params if p.is_constexpr]
+    unknown = decorators.unknown_keys()
+    for key, index in unknown.items():
+        close = difflib.get_close_matches(key, constexprs, 1)
+        chk.error(f"config {index} ({tuning.describe(decorators.configs[index])}) of '{fn.__name__}' sets '{key}', "
+                  f"which is not a parameter of the kernel (its tl.constexpr parameters: "
+                  f"{', '.join(constexprs) or 'none'})", decorators.config_loc(index),
+                  f"did you mean {close[0]}?" if close else "")
+    return not unknown
 
 
 def _check_option_heuristics(spec: KernelSpec, chk: _Checker) -> None:
