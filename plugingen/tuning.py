@@ -416,7 +416,12 @@ def _domain(name: str, translated: expr.Expr, given: Any, found: Sequence[Tactic
         env.update((h.name, h.domain[0]) for h in earlier if h.domain is not None and len(h.domain) == 1)
         if not expr.names(translated) <= set(env):
             return None
-        values.append(expr.evaluate(translated, env))
+        try:
+            values.append(expr.evaluate(translated, env))
+        except (ArithmeticError, ValueError) as exc:  # 2 ** 63, 2 ** -1, a division by a zero constexpr
+            given = ", ".join(f"{k}={v}" for k, v in env.items())
+            error(f"heuristic '{name}' fails{f' for {given}' if given else ''}: {exc}", loc, "")
+            return False
     return tuple(dict.fromkeys(values))
 
 

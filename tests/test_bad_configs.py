@@ -144,6 +144,10 @@ CASES = {
     "heuristic_read_by_next": "heuristic 'HALF' cannot become plugin code: '/' is true division (a float); use '//' "
                               "or cdiv() (hint: heuristics may use +, -, *, //, %, comparisons, and/or/not, if-else, "
                               "min, max, cdiv and next_power_of_2 over scalar arguments and constexprs)",
+    "arg_name_not_a_string": "DimSizeArg name must be a string, got None",
+    "output_name_not_a_string": "OutputArg name must be a string, got 0",
+    "rule_constant_fails": "the rule of 'n' computes 4 // (2 - 2), which fails: integer division or modulo by zero",
+    "heuristic_overflows": "heuristic 'BLOCK' fails: 2 ** 63 does not fit in int64",
     "kernel_runs_gpu_work": "kernel file kernels_gpu_at_import.py runs GPU work when imported "
                             "(triton.runtime.driver.active.get_current_stream needs a GPU); plugingen imports it "
                             "without a GPU (hint: put the file's test code under 'if __name__ == \"__main__\":', or "
