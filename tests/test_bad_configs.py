@@ -141,6 +141,9 @@ CASES = {
     "autotune_key_not_a_parameter": "config 0 (BLOCK_SIZE=128, num_warps=4, num_stages=3) of 'add_kernel' sets "
                                     "'BLOCK_SIZE', which is not a parameter of the kernel (its tl.constexpr "
                                     "parameters: BLOCK_N) (hint: did you mean BLOCK_N?)",
+    "configs_key_not_a_parameter": "config 1 (BLOK=256, num_warps=4, num_stages=3) of 'add_kernel' sets 'BLOK', "
+                                   "which is not a parameter of the kernel (its tl.constexpr parameters: BLOCK) "
+                                   "(hint: did you mean BLOCK?)",
     "heuristic_read_by_next": "heuristic 'HALF' cannot become plugin code: '/' is true division (a float); use '//' "
                               "or cdiv() (hint: heuristics may use +, -, *, //, %, comparisons, and/or/not, if-else, "
                               "min, max, cdiv and next_power_of_2 over scalar arguments and constexprs)",
@@ -522,6 +525,20 @@ def test_triton_compile_error_names_the_image(copied_workspace, capsys, config, 
     line = next(i for i, text in enumerate(kernels.read_text().splitlines(), 1) if line_text in text)
     assert_one_error(stderr, f"{kernels}:{line}", message)
     copied_workspace.assert_output_intact()
+
+
+def test_listing_the_unset_parameter_gives_the_same_error(tmp_path, capsys):
+    """The configs set BLOCK_SIZE, the kernel has BLOCK_N: listing BLOCK_N in ios (as an earlier, misleading message
+    asked) still gives the one error about the configs' key, never 'ios ... gives , which  set'."""
+    config = tmp_path / "kernel_config.py"
+    config.write_text((HERE / "autotune_key_not_a_parameter.py").read_text()
+                      .replace("'kernels_config_keys.py'", repr(str(HERE / "kernels_config_keys.py")))
+                      .replace("            DimSizeArg('n'),\n", "            DimSizeArg('n'),\n            Constexpr(128),\n"))
+    assert "Constexpr(128)" in config.read_text()
+    rc, stderr = run_cli(capsys, "check", "--kernel_config", str(config), "--arch", ARCH)
+    assert rc == 2
+    line = marked_line(HERE / "kernels_config_keys.py")
+    assert_one_error(stderr, f"{HERE / 'kernels_config_keys.py'}:{line}", CASES["autotune_key_not_a_parameter"])
 
 
 def test_torch_without_cuda_at_import_is_gpu_work(tmp_path, capsys):
