@@ -9,7 +9,7 @@ run here.
 from __future__ import annotations
 
 import importlib.util
-import sys
+import re
 from pathlib import Path
 
 import pytest
@@ -131,3 +131,21 @@ def test_loads_the_library_then_needs_a_gpu_to_deserialize(trt, fmha_output, fmh
         out, err = capsys.readouterr()
         assert f"loaded {fmha_output / 'libtriton_plugins.so'} into" in out
         assert f"could not deserialize {fmha_engine}" in err and "CUDA" in err, err
+
+
+# ------------------------------------------------------------------------------------------------ GPU (never run yet)
+@pytest.mark.gpu
+def test_runs_and_matches_torch_on_a_gpu(trt, fmha_output, fmha_engine, capsys):
+    """The whole example on a GPU that runs engines: the outputs match torch and a time is printed. TensorRT-RTX
+    does not run engines on sm_90 (H100): there the deserialization failure is a skip with RTX's reason."""
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA GPU")
+    status = run_engine.main(["--workspace", str(fmha_output.parent), "--engine", str(fmha_engine),
+                              "--batch", "2", "--seq-len", "200", "--num-heads", "8", "--sm-scale", "0.125"])
+    out, err = capsys.readouterr()
+    if status == 1 and "could not deserialize" in err:
+        pytest.skip(f"this GPU does not run the engine: {err.strip()}")
+    assert status == 0, out + err
+    assert "outputs match the torch reference" in out
+    assert re.search(r"max \|error\| Out \S+, L \S+, M \S+; [\d.]+ us per run \(median of 20\)", out), out
