@@ -231,10 +231,11 @@ def _error_in_file(exc: BaseException, path: Path, what: str) -> ConfigError:
     if _runs_gpu_work(exc):
         if isinstance(exc, GPUWork):
             cause = str(exc).split(";")[0]  # 'triton.runtime.driver.active.get_current_stream needs a GPU'
+        hint = "put the file's test code under 'if __name__ == \"__main__\":'"
+        if what.startswith("kernel file"):
+            hint += ", or move the kernel into a module of its own and name that in kernel_file"
         return ConfigError(f"{what} runs GPU work when imported ({cause}); plugingen imports it without a GPU",
-                           Location(str(path), lines[0] if lines else 0),
-                           "put the file's test code under 'if __name__ == \"__main__\":', or move the kernel into a "
-                           "module of its own and name that in kernel_file")
+                           Location(str(path), lines[0] if lines else 0), hint)
     return ConfigError(f"{what} raised {cause}", Location(str(path), lines[-1] if lines else 0))
 
 
