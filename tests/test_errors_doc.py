@@ -1,13 +1,17 @@
 """docs/ERRORS.md against the code, both ways (issue 24).
 
 - Every message a row lists is one the code can produce: it matches a message string in plugingen/.
-- Every message the code raises as a PluginGenError (or reports through a checker's ``error``/``warn``) is listed.
+- Every message the code raises as a PluginGenError (or reports through a checker's ``error``/``warn``, a parser's
+  ``fail``) is listed.
 
-Matching: a message is cut into tokens (words, numbers, single punctuation). In the code's strings each f-string
-placeholder (``{name}``) matches any text; in a row, ``...`` does, and the row's example values (``'add_kernel'``,
-``line 5``) stand where the code has placeholders. A code message may sit inside a row (the row adds a location,
-a ``shape rule '...':`` prefix, a hint). A row matches a code message when the code message's literal tokens all
-appear in the row in order, less any a ``...`` of the row leaves out (at least 60% must be there).
+Matching: a message is cut into tokens (words, numbers, single punctuation). In a code string each f-string
+placeholder (``{name}``) matches any text; in a row ``...`` does, and the row's example values (``'add_kernel'``,
+``line 5``) stand where the code has placeholders. A row's location (``file:line: error:``) and hint
+(``(hint: ...)``) are not part of the message; a code message may be part of a row (``also ...`` fragments). A row
+and a code string match when they align: the code's literal tokens appear in the row in order (at least 60% of
+them; the rest may fall in the row's ``...``), and the code explains at least half of the row's tokens (its
+literals and its placeholders' example values). Two frames compose messages at run time (``FRAMES``): the parser's
+``{what} '{text}': {problem} at column {col}`` and the loader's ``{what} raised {exception}``.
 
 Only the plugingen rows are read: the first cell of each table row in the sections before "Run time" (the plugin's
 C++ log lines), where that cell starts with a backquoted message; each backquoted message in it is a row pattern.
@@ -65,7 +69,7 @@ def _trees():
 
 @functools.lru_cache(maxsize=None)
 def code_messages():
-    """(every string pattern in plugingen/, the messages raised as errors: {pattern: 'file.py:line'})."""
+    """(every string pattern in plugingen/, the messages raised as errors: {pattern: ('file.py:line', source)})."""
     trees = _trees()
     types = set(ERROR_TYPES)
     for _ in range(3):  # subclasses of subclasses
@@ -73,6 +77,7 @@ def code_messages():
             types |= {c.name for c in ast.walk(tree) if isinstance(c, ast.ClassDef)
                       and any(getattr(b, "id", getattr(b, "attr", "")) in types for b in c.bases)}
     strings, raised = set(), {}
+    texts = {path: path.read_text() for path, _ in trees}
     for path, tree in trees:
         parts = {id(v) for n in ast.walk(tree) if isinstance(n, (ast.JoinedStr, ast.BinOp))
                  for v in ast.walk(n) if v is not n}  # pieces of a longer string are not strings of their own
@@ -85,7 +90,8 @@ def code_messages():
                     tokens = _pattern(arg)
                     if tokens is not None:
                         if _words(tokens) >= MIN_WORDS:
-                            raised.setdefault(tuple(tokens), f"plugingen/{path.name}:{node.lineno}")
+                            raised.setdefault(tuple(tokens), (f"plugingen/{path.name}:{node.lineno}",
+                                                              ast.get_source_segment(texts[path], arg)))
                         break
     return strings, raised
 
@@ -112,7 +118,8 @@ def _unframed(example: str):
 
 
 def doc_rows():
-    """(row pattern tokens, the row's text) of every plugingen message ERRORS.md lists."""
+    """(row pattern tokens or None, the row's text, its frame's code string or None) of every plugingen message
+    ERRORS.md lists."""
     text = ERRORS_MD.read_text().split("\n## Run time", 1)[0]
     rows = []
     for line in text.splitlines():
@@ -178,10 +185,6 @@ def matches(row, code) -> bool:
         result[2] >= min(_words(code), MIN_STRING_WORDS)
 
 
-def _render(tokens) -> str:
-    return " ".join("{...}" if t is STAR else t for t in tokens)
-
-
 # ------------------------------------------------------------------------------------------------ the tests
 def test_every_listed_message_is_produced_by_the_code():
     strings, _ = code_messages()
@@ -195,10 +198,10 @@ def test_every_listed_message_is_produced_by_the_code():
 def test_every_raised_message_is_listed():
     _, raised = code_messages()
     rows = [row for row, _, _ in doc_rows() if row]
-    missing = sorted((where, code) for code, where in raised.items() if not any(matches(row, code) for row in rows))
+    missing = sorted(place for code, place in raised.items() if not any(matches(row, code) for row in rows))
     assert not missing, ("messages the code raises that docs/ERRORS.md does not list (add a row with an example "
-                         "of each; '{...}' is computed text):\n  " +
-                         "\n  ".join(f"{where}: {_render(code)}" for where, code in missing))
+                         "message of each, placeholders filled in):\n  " +
+                         "\n  ".join(f"{where}: {source}" for where, source in missing))
 
 
 def test_the_matching_tells_messages_apart():
