@@ -7,6 +7,7 @@ and the Triton version, so an unchanged rebuild compiles nothing.
 """
 from __future__ import annotations
 
+import ast
 import concurrent.futures
 import concurrent.futures.process
 import contextlib
@@ -45,6 +46,7 @@ class _Job:
     options: Tuple[Tuple[str, object], ...]  # Triton compile options (CompileOptions, fp fusion)
     key: str
     label: str  # what the point specialises, for the build log
+    values: str = ""  # the constexpr values this image has and others may not (its tactic's, its heuristics'), or ''
 
 
 def _job_for(spec: KernelSpec, point: Point, arch: int, triton_version: str) -> _Job:
@@ -56,8 +58,9 @@ def _job_for(spec: KernelSpec, point: Point, arch: int, triton_version: str) -> 
     job = dict(kernel=spec.kernel_name, fn=spec.source_key, signature=signature, constexprs=constexprs,
                divisible=divisible, arch=arch, options=options, triton=triton_version, format=5)
     key = hashlib.sha256(json.dumps(job, sort_keys=True, default=repr).encode()).hexdigest()
+    values = [*spec.tactics[point.tactic].meta, *((h.name, v) for h, v in zip(spec.heuristics, point.choice))]
     return _Job(str(spec.kernel_file), spec.kernel_name, tuple(signature), tuple(constexprs), tuple(divisible), arch,
-                tuple(options), key, spec.describe_point(point))
+                tuple(options), key, spec.describe_point(point), ", ".join(f"{n}={v!r}" for n, v in values))
 
 
 _PTX_ENTRY = re.compile(r"\.entry\s+(\w+)\s*\((.*?)\)", re.S)
@@ -130,12 +133,8 @@ def _compile(job: _Job) -> Dict[str, object]:
     try:
         compiled = triton.compile(source, target=GPUTarget("cuda", job.arch, 32), options=dict(job.options))
     except Exception as exc:  # Triton raises many types; all mean "this kernel does not compile"
-        lines = [line.strip() for line in (getattr(exc, "error_message", None) or str(exc)).splitlines()]
-        lines = [line for line in lines if line and not line.startswith("Repro command")] or [type(exc).__name__]
-        # ptxas's own reason ("ptxas /tmp/x.ptx, line 40; error : Feature ... requires ..."), else Triton's last line
-        reason = next((line for line in lines if re.search(r"\berror\s*:", line)), lines[-1])
-        summary = re.sub(r"^ptxas \S+, line \d+; error\s*:\s*", "ptxas: ", reason)
-        raise BuildError(f"Triton failed to compile '{job.kernel_name}' for sm_{job.arch}: {summary}",
+        raise BuildError(f"Triton failed to compile '{job.kernel_name}' for sm_{job.arch}"
+                         f"{f' ({job.values})' if job.values else ''}: {_compile_error_summary(exc)}",
                          _triton_error_location(exc, fn, job.kernel_file))
     md = compiled.metadata
     if getattr(md, "profile_scratch_size", 0):
@@ -150,6 +149,22 @@ def _compile(job: _Job) -> Dict[str, object]:
             "pdl": bool(getattr(md, "launch_pdl", False)),
             "cooperative": bool(getattr(md, "launch_cooperative_grid", False)),
             "tensordesc": [dict(m) for m in getattr(md, "tensordesc_meta", None) or ()]}
+
+
+def _compile_error_summary(exc: Exception) -> str:
+    """One line of why Triton failed: ptxas's own reason, a static assertion with its condition, else Triton's last
+    line (its message follows the source excerpt and the '^' under the failing column)."""
+    message = getattr(exc, "error_message", None)
+    if type(exc).__name__ == "CompileTimeAssertionFailure":  # tl.static_assert(cond[, message])
+        node = getattr(exc, "node", None)
+        condition = ast.unparse(node) if isinstance(node, ast.AST) else "tl.static_assert"
+        return f"{condition} failed" + (f": {message}" if message else "")
+    lines = [line.strip() for line in (message or str(exc)).splitlines()]
+    lines = [line for line in lines if line and line != "^" and not line.startswith("Repro command")] \
+        or [type(exc).__name__]
+    # ptxas's own reason ("ptxas /tmp/x.ptx, line 40; error : Feature ... requires ..."), else Triton's last line
+    reason = next((line for line in lines if re.search(r"\berror\s*:", line)), lines[-1])
+    return re.sub(r"^ptxas \S+, line \d+; error\s*:\s*", "ptxas: ", reason)
 
 
 def _triton_error_location(exc: Exception, fn, kernel_file: str) -> Location:

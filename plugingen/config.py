@@ -94,6 +94,8 @@ def _check_params(meta: dsl.KernelMetaData, fn: Any, set_names: Dict[str, ArgKin
         if not isinstance(arg, (dsl.Argument, dsl.Constexpr)):
             chk.error(f"ios[{index}] of kernel '{meta.kernel_name}' is {arg!r}, not an InputArg, OutputArg, "
                       "ParamArg, DimSizeArg or Constexpr", src.item(meta.loc, "ios", index))
+        elif isinstance(arg, dsl.Argument) and not isinstance(arg.name, str):
+            chk.error(f"{arg.kind.value} name must be a string, got {arg.name!r}", arg.loc)
     if len(chk.errors) > errors:
         return []
     all_params = list(fn.params)
@@ -461,7 +463,12 @@ def _with_constant_facts(variants: Tuple[Variant, ...], params: List[KernelArg],
     facts = {}
     for value in dim_sizes:
         if value.is_argument and not expr.names(value.rule.expr) and not expr.tensors(value.rule.expr):
-            constant = expr.evaluate(value.rule.expr, {})
+            try:
+                constant = expr.evaluate(value.rule.expr, {})
+            except (ArithmeticError, ValueError) as exc:  # 4 // (2 - 2), 2 ** 70
+                chk.error(f"the rule of '{value.target}' computes {expr.render(value.rule.expr)}, which fails: {exc}",
+                          value.loc)
+                continue
             facts[value.target] = (constant, Hint.ONE if constant == 1 else Hint.DIV16 if constant % 16 == 0
                                    else Hint.NONE)
     if not facts:
@@ -728,7 +735,10 @@ def _check_meta(meta: dsl.KernelMetaData, config_file: Path, arch: int, src: Sou
     if kdef is None:
         return None
     errors = len(chk.errors)
-    decorators = tuning.read_decorators(kdef, meta, at("kernel_name"), at("configs"), at("heuristics"), error)
+    decorators = tuning.read_decorators(kdef, meta, at("kernel_name"), at("configs"), at("heuristics"), error,
+                                        lambda index: src.item(meta.loc, "configs", index))
+    if not _check_config_keys(decorators, kdef.fn, chk):
+        return None
     params = _check_params(meta, kdef.fn, decorators.set_names, src, chk)
     if not params:
         return None
@@ -761,6 +771,20 @@ def _check_meta(meta: dsl.KernelMetaData, config_file: Path, arch: int, src: Sou
         spec = domains.derive(spec)
         _check_option_heuristics(spec, chk)
     return spec if len(chk.errors) == errors else None
+
+
+def _check_config_keys(decorators: tuning.Decorators, fn: Any, chk: _Checker) -> bool:
+    """Every name an autotune config sets is a parameter of the kernel (else ios would be matched against a
+    signature the configs do not have)."""
+    constexprs = [p.name for p in fn.params if p.is_constexpr]
+    unknown = decorators.unknown_keys()
+    for key, index in unknown.items():
+        close = difflib.get_close_matches(key, constexprs, 1)
+        chk.error(f"config {index} ({tuning.describe(decorators.configs[index])}) of '{fn.__name__}' sets '{key}', "
+                  f"which is not a parameter of the kernel (its tl.constexpr parameters: "
+                  f"{', '.join(constexprs) or 'none'})", decorators.config_loc(index),
+                  f"did you mean {close[0]}?" if close else "")
+    return not unknown
 
 
 def _check_option_heuristics(spec: KernelSpec, chk: _Checker) -> None:
@@ -808,11 +832,12 @@ def _load_for_arch(path: Path, arch: int) -> ConfigSpec:
     first_seen: Dict[str, Location] = {}
     functions: Dict[str, str] = {}
     for meta in kernels:
-        if meta.kernel_name in first_seen:
+        if isinstance(meta.kernel_name, str) and meta.kernel_name in first_seen:  # a non-str name: _check_meta says
             chk.error(f"duplicate kernel_name '{meta.kernel_name}' (first at line {first_seen[meta.kernel_name].line})",
                       src.field(meta.loc, "kernel_name"), "each kernel becomes a plugin class; give each a unique name")
             continue
-        first_seen[meta.kernel_name] = meta.loc
+        if isinstance(meta.kernel_name, str):
+            first_seen[meta.kernel_name] = meta.loc
         spec = _check_meta(meta, path, arch, src, chk)
         if spec is None:
             continue

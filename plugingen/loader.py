@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import hashlib
 import importlib.util
+import re
 import sys
 import types
 from pathlib import Path
@@ -83,6 +84,13 @@ class BuildTargetQuery(AttributeError):
     """A device question user code asked that has no build-time answer."""
 
 
+class GPUWork(BuildTargetQuery):
+    """User code launching a kernel or timing one (a stream, a launcher, a benchmark) while it is imported."""
+
+
+_GPU_WORK = frozenset({"get_current_stream", "launcher_cls", "get_empty_cache_for_benchmark", "clear_cache"})
+
+
 class _BuildTargetUtils:
     def __init__(self, target: "BuildTargetDriver") -> None:
         self.target = target
@@ -139,14 +147,15 @@ class BuildTargetDriver:
     def get_benchmarker(self) -> Callable[..., Any]:
         """Triton 3.3's ``@triton.autotune`` asks for it when applied; plugins are timed by TensorRT instead."""
         def benchmark(*_: Any, **__: Any) -> Any:
-            raise BuildTargetQuery("benchmarking a kernel needs a GPU; plugingen builds without one (TensorRT times "
+            raise GPUWork("benchmarking a kernel needs a GPU; plugingen builds without one (TensorRT times "
                                    "the plugin's tactics)")
         return benchmark
 
     def __getattr__(self, name: str) -> Any:
-        raise BuildTargetQuery(f"triton.runtime.driver.active.{name} needs a GPU; plugingen builds without one (at "
-                               "import, only get_current_target, get_active_torch_device and "
-                               "utils.get_device_properties answer, for the arch being built)")
+        raise (GPUWork if name in _GPU_WORK else BuildTargetQuery)(
+            f"triton.runtime.driver.active.{name} needs a GPU; plugingen builds without one (at import, only "
+            "get_current_target, get_active_torch_device and utils.get_device_properties answer, for the arch being "
+            "built)")
 
 
 def _torch_answers(target: BuildTargetDriver) -> Dict[str, Any]:
@@ -212,13 +221,37 @@ def _error_in_file(exc: BaseException, path: Path, what: str) -> ConfigError:
     if isinstance(exc, SyntaxError):
         return ConfigError(f"syntax error in {what}: {exc.msg}",
                            Location(exc.filename or str(path), exc.lineno or 0, exc.offset or 0))
-    line = 0
+    lines = []  # the lines of ``path`` the traceback passes, outermost (the module-level statement) first
     tb = exc.__traceback__
     while tb is not None:
         if Path(tb.tb_frame.f_code.co_filename).resolve() == path.resolve():
-            line = tb.tb_lineno
+            lines.append(tb.tb_lineno)
         tb = tb.tb_next
-    return ConfigError(f"{what} raised {type(exc).__name__}: {exc}", Location(str(path), line))
+    cause = f"{type(exc).__name__}: {exc}"
+    if _runs_gpu_work(exc):
+        if isinstance(exc, GPUWork):
+            cause = str(exc).split(";")[0]  # 'triton.runtime.driver.active.get_current_stream needs a GPU'
+        hint = "put the file's test code under 'if __name__ == \"__main__\":'"
+        if what.startswith("kernel file"):
+            hint += ", or move the kernel into a module of its own and name that in kernel_file"
+        return ConfigError(f"{what} runs GPU work when imported ({cause}); plugingen imports it without a GPU",
+                           Location(str(path), lines[0] if lines else 0), hint)
+    return ConfigError(f"{what} raised {cause}", Location(str(path), lines[-1] if lines else 0))
+
+
+def _runs_gpu_work(exc: BaseException) -> bool:
+    """Whether user code failed for want of a GPU: a launch, stream or benchmark asked of the build target, or torch's
+    CUDA (the Triton tutorials run their tests at import: ``Torch not compiled with CUDA enabled``)."""
+    if isinstance(exc, BuildTargetQuery):
+        return isinstance(exc, GPUWork)
+    if isinstance(exc, ImportError):
+        return False
+    tb = exc.__traceback__
+    while tb is not None:
+        if "torch/cuda/" in tb.tb_frame.f_code.co_filename.replace("\\", "/"):
+            return True
+        tb = tb.tb_next
+    return bool(re.search(r"\bCUDA\b|\bcuda\b|NVIDIA driver", str(exc)))
 
 
 def run_file(path: Path, module_name: str, what: str) -> types.ModuleType:

@@ -30,12 +30,26 @@ class Decorators:
     loc: Location
     parameters: frozenset = frozenset()  # the kernel's parameter names
     key: Tuple[str, ...] = ()  # autotune's key: the arguments a config is tuned per value of
+    config_locs: Tuple[Location, ...] = ()  # each config's own line, where the source lists them literally
+
+    def config_loc(self, index: int) -> Location:
+        return self.config_locs[index] if index < len(self.config_locs) else self.loc
+
+    def unknown_keys(self) -> Dict[str, int]:
+        """Names the configs set that are no parameter of the kernel -> the first config setting each."""
+        found: Dict[str, int] = {}
+        for index, config in enumerate(self.configs or ()):
+            for name in _kwargs(config):
+                if name not in self.parameters:
+                    found.setdefault(name, index)
+        return found
 
     @property
     def set_names(self) -> Dict[str, ArgKind]:
         """The parameters the decorators set, which ``ios`` leaves out (a heuristic may also set a compile option,
         ``num_warps`` or ``num_stages``, which is a parameter only where the kernel has one of that name)."""
-        names = {name: ArgKind.TUNED for config in self.configs or () for name in _kwargs(config)}
+        names = {name: ArgKind.TUNED for config in self.configs or () for name in _kwargs(config)
+                 if name in self.parameters}
         names.update({name: ArgKind.HEURISTIC for name, _, _ in self.heuristics if name in self.parameters})
         return names
 
@@ -45,7 +59,8 @@ def _kwargs(config: Any) -> Dict[str, Any]:
 
 
 def read_decorators(kdef: loader.KernelDef, meta: dsl.KernelMetaData, loc: Location, configs_loc: Location,
-                    heuristics_loc: Location, error: Callable[[str, Location, str], None]) -> Decorators:
+                    heuristics_loc: Location, error: Callable[[str, Location, str], None],
+                    at_config: Callable[[int], Location] = lambda index: None) -> Decorators:
     """The kernel's autotune configs, reset list and heuristics; unsupported decorator features are errors."""
     import triton
 
@@ -91,8 +106,29 @@ def read_decorators(kdef: loader.KernelDef, meta: dsl.KernelMetaData, loc: Locat
     heuristics += _config_heuristics(meta, heuristics, configs, parameters, heuristics_loc, error)
     from_meta = meta.configs is not None
     key = tuple(getattr(autotuners[0], "keys", None) or ()) if autotuners else ()
+    if from_meta:
+        config_locs = tuple(at_config(index) for index in range(len(configs or ())))
+    else:
+        config_locs = _autotune_config_lines(raw) if autotuners else ()
     return Decorators(configs, "KernelMetaData configs" if from_meta else "@triton.autotune", reset, heuristics,
-                      prune, configs_loc if from_meta else loc, parameters, key)
+                      prune, configs_loc if from_meta else loc, parameters, key, config_locs)
+
+
+def _autotune_config_lines(fn: Callable) -> Tuple[Location, ...]:
+    """The line of each ``triton.Config(...)`` of the kernel's ``@triton.autotune(configs=[...])``, where the
+    decorator lists them literally (else none: errors then point at the decorator)."""
+    code = fn.__code__
+    try:
+        node = _find_function(ast.parse(Path(code.co_filename).read_text()), code)
+    except (OSError, SyntaxError, ValueError):
+        return ()
+    for decorator in getattr(node, "decorator_list", ()):
+        if isinstance(decorator, ast.Call) and getattr(decorator.func, "attr", getattr(decorator.func, "id", "")) \
+                == "autotune":
+            given = [k.value for k in decorator.keywords if k.arg == "configs"] + decorator.args[:1]
+            if given and isinstance(given[0], (ast.List, ast.Tuple)):
+                return tuple(Location(code.co_filename, e.lineno, e.col_offset + 1) for e in given[0].elts)
+    return ()
 
 
 def _config_heuristics(meta: dsl.KernelMetaData, decorated: Sequence[Tuple[str, Callable, bool]],
@@ -133,12 +169,22 @@ def _prune(decorators: Decorators, params: Sequence[KernelArg], name: str,
     if decorators.prune is None:
         return configs
     known = {p.name: p.value for p in params if p.kind is ArgKind.CONSTEXPR}
-    try:
-        kept = list(decorators.prune(configs, known))
+    instead = "list the configs to compile with KernelMetaData(configs=[triton.Config(...), ...])"
+    try:  # Triton passes the positional arguments as named_args and the keyword ones as keywords: give both
+        kept = list(decorators.prune(configs, dict(known), **known))
+    except KeyError as exc:  # noqa: B902 — user code
+        argument = exc.args[0] if exc.args else None
+        if argument in {p.name for p in params}:
+            error(f"early_config_prune of '{name}' reads launch argument '{argument}', which a plugin build does not "
+                  "have: the configs are compiled before any launch", decorators.loc,
+                  f"{instead}; write what the prune checks per launch as constraints, e.g. "
+                  f"constraints=['{next(iter(_kwargs(configs[0])), 'BLOCK')} <= {argument}']")
+        else:
+            error(f"early_config_prune of '{name}' failed at build time (KeyError: {exc})", decorators.loc, instead)
+        return configs
     except Exception as exc:  # noqa: B902 — user code
-        error(f"early_config_prune of '{name}' needs launch arguments ({type(exc).__name__}: {exc}), which a "
-              "plugin build does not have", decorators.loc,
-              "list the configs to compile with KernelMetaData(configs=[triton.Config(...), ...])")
+        error(f"early_config_prune of '{name}' failed at build time ({type(exc).__name__}: {exc})", decorators.loc,
+              instead)
         return configs
     if not kept:
         error(f"early_config_prune of '{name}' kept no config", decorators.loc, "")
@@ -163,34 +209,36 @@ def tactics(decorators: Decorators, params: Sequence[KernelArg], meta: dsl.Kerne
             error(f"{field} of kernel '{name}' is set per config by {decorators.configs_from}", at(field),
                   f"remove {field} from the KernelMetaData")
     tuned = [p.name for p in params if p.kind is ArgKind.TUNED]
-    by_name = {p.name: p for p in params}
     result = []
-    for index, config in enumerate(_prune(decorators, params, name, error)):
-        what = f"config {index} ({_describe(config)}) of '{name}'"
+    kept = _prune(decorators, params, name, error)
+    for index, config in enumerate(kept):
+        what = f"config {index} ({describe(config)}) of '{name}'"
+        loc = decorators.config_loc(_index_of(decorators.configs, config, index))
         kwargs = _kwargs(config)
         missing = [n for n in tuned if n not in kwargs]
         if missing:
-            error(f"{what} does not set {', '.join(missing)}, which other configs set", decorators.loc,
+            error(f"{what} does not set {', '.join(missing)}, which other configs set", loc,
                   "every config must set the same meta-parameters")
-        for key in kwargs:
-            if key not in by_name:
-                error(f"{what} sets '{key}', which is not a parameter of the kernel", decorators.loc, "")
-        blocks = _hook_block_shapes(config, what, params, kwargs, decorators.loc, error)
+        blocks = _hook_block_shapes(config, what, params, kwargs, loc, error)
         if getattr(config, "ir_override", None) is not None:
-            error(f"{what} has an ir_override, which plugingen does not compile", decorators.loc, "")
+            error(f"{what} has an ir_override, which plugingen does not compile", loc, "")
         options = CompileOptions(config.num_warps, config.num_stages, getattr(config, "maxnreg", None),
                                  getattr(config, "num_ctas", 1) or 1, **launch)
-        _check_options(options, what, lambda field: decorators.loc, error)
+        _check_options(options, what, lambda field, _loc=loc: _loc, error)
         meta_values = tuple((n, kwargs[n]) for n in tuned if n in kwargs)
         for key, value in meta_values:
             if not isinstance(value, (int, float, str)):
-                error(f"{what} sets {key}={value!r}; a meta-parameter is an int, float, bool or str",
-                      decorators.loc, "")
+                error(f"{what} sets {key}={value!r}; a meta-parameter is an int, float, bool or str", loc, "")
         result.append(Tactic(meta_values, ((arch, options),), blocks))
     return tuple(result)
 
 
-def _describe(config: Any) -> str:
+def _index_of(configs: Sequence[Any], config: Any, default: int) -> int:
+    """``config``'s place in the unpruned list (a prune may drop some)."""
+    return next((i for i, c in enumerate(configs) if c is config), default)
+
+
+def describe(config: Any) -> str:
     """``BLOCK=256, num_warps=4, num_stages=3`` (Triton's own ``str(config)`` differs between versions)."""
     parts = [f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in _kwargs(config).items()]
     parts += [f"num_warps={config.num_warps}", f"num_stages={config.num_stages}"]
@@ -304,11 +352,15 @@ def heuristics(decorators: Decorators, params: Sequence[KernelArg], found: Seque
     constexprs = {p.name: p.value for p in params if p.kind is ArgKind.CONSTEXPR}
     tuned = {p.name for p in params if p.kind is ArgKind.TUNED}
     result: List[Heuristic] = []
+    failed = set()  # heuristics already reported: one that reads them is not reported again
     for name, fn, sees_tuned in decorators.heuristics:
+        failed.add(name)
         try:
             loc, source, body, resolve = _heuristic_source(fn, name)
         except ConfigError as exc:
             error(exc.message, exc.loc, exc.hint)
+            continue
+        if any(isinstance(key, str) and key in failed - {name} for key in map(resolve, ast.walk(body))):
             continue
         done = {r.name for r in result}
         readable = (set(scalar_names(params)) - {h for h in names if h not in done}) | done
@@ -340,6 +392,7 @@ def heuristics(decorators: Decorators, params: Sequence[KernelArg], found: Seque
         domain = _domain(name, translated, domains.get(name), found, constexprs, result, loc, error)
         if domain is not False:
             result.append(Heuristic(name, translated, domain, source, loc))
+            failed.discard(name)
     return tuple(result)
 
 
@@ -363,7 +416,12 @@ def _domain(name: str, translated: expr.Expr, given: Any, found: Sequence[Tactic
         env.update((h.name, h.domain[0]) for h in earlier if h.domain is not None and len(h.domain) == 1)
         if not expr.names(translated) <= set(env):
             return None
-        values.append(expr.evaluate(translated, env))
+        try:
+            values.append(expr.evaluate(translated, env))
+        except (ArithmeticError, ValueError) as exc:  # 2 ** 63, 2 ** -1, a division by a zero constexpr
+            given = ", ".join(f"{k}={v}" for k, v in env.items())
+            error(f"heuristic '{name}' fails{f' for {given}' if given else ''}: {exc}", loc, "")
+            return False
     return tuple(dict.fromkeys(values))
 
 

@@ -133,9 +133,28 @@ CASES = {
     "autotune_uneven_configs": "config 1 (BLOCK=256, num_warps=4, num_stages=3) of "
                                "'uneven_configs_kernel' does not set WIDE, which other configs set (hint: every config "
                                "must set the same meta-parameters)",
-    "autotune_prune_needs_arguments": "early_config_prune of 'pruned_kernel' needs launch arguments (KeyError: 'n'), "
-                                      "which a plugin build does not have (hint: list the configs to compile with "
-                                      "KernelMetaData(configs=[triton.Config(...), ...]))",
+    "autotune_prune_needs_arguments": "early_config_prune of 'pruned_kernel' reads launch argument 'n', which a "
+                                      "plugin build does not have: the configs are compiled before any launch (hint: "
+                                      "list the configs to compile with KernelMetaData(configs=[triton.Config(...), "
+                                      "...]); write what the prune checks per launch as constraints, e.g. "
+                                      "constraints=['BLOCK <= n'])",
+    "autotune_key_not_a_parameter": "config 0 (BLOCK_SIZE=128, num_warps=4, num_stages=3) of 'add_kernel' sets "
+                                    "'BLOCK_SIZE', which is not a parameter of the kernel (its tl.constexpr "
+                                    "parameters: BLOCK_N) (hint: did you mean BLOCK_N?)",
+    "configs_key_not_a_parameter": "config 1 (BLOK=256, num_warps=4, num_stages=3) of 'add_kernel' sets 'BLOK', "
+                                   "which is not a parameter of the kernel (its tl.constexpr parameters: BLOCK) "
+                                   "(hint: did you mean BLOCK?)",
+    "heuristic_read_by_next": "heuristic 'HALF' cannot become plugin code: '/' is true division (a float); use '//' "
+                              "or cdiv() (hint: heuristics may use +, -, *, //, %, comparisons, and/or/not, if-else, "
+                              "min, max, cdiv and next_power_of_2 over scalar arguments and constexprs)",
+    "arg_name_not_a_string": "DimSizeArg name must be a string, got None",
+    "output_name_not_a_string": "OutputArg name must be a string, got 0",
+    "rule_constant_fails": "the rule of 'n' computes 4 // (2 - 2), which fails: integer division or modulo by zero",
+    "heuristic_overflows": "heuristic 'BLOCK' fails: 2 ** 63 does not fit in int64",
+    "kernel_runs_gpu_work": "kernel file kernels_gpu_at_import.py runs GPU work when imported "
+                            "(triton.runtime.driver.active.get_current_stream needs a GPU); plugingen imports it "
+                            "without a GPU (hint: put the file's test code under 'if __name__ == \"__main__\":', or "
+                            "move the kernel into a module of its own and name that in kernel_file)",
     "autotune_restore_value": "@triton.autotune of 'restoring_kernel' restores out: the kernel updates them in "
                               "place, and a plugin's inputs are read-only (hint: drop restore_value)",
     "autotune_reset_input": "reset_to_zero of 'reset_input_kernel' names 'x', which is not an OutputArg (hint: a "
@@ -227,7 +246,9 @@ CASES = {
 }
 # where the marker is when it is not in the config itself
 MARKED_IN = {"kernel_syntax_error": "kernels_syntax_error.py", "kernel_import_error": "kernels_import_error.py",
-             "alias_reset_to_zero": "inplace_kernels.py"}
+             "alias_reset_to_zero": "inplace_kernels.py", "kernel_runs_gpu_work": "kernels_gpu_at_import.py",
+             "autotune_key_not_a_parameter": "kernels_config_keys.py",
+             "heuristic_read_by_next": "kernels_heuristic_chain.py"}
 # errors in the shared tuned_kernels.py: the text on the line they point at (a file holds one '# <-- error' only)
 LINE_IN_TUNED_KERNELS = {
     "autotune_pre_hook": "key=[\"n\"], pre_hook=_zero)", "autotune_uneven_configs": "\"WIDE\": True",
@@ -324,7 +345,9 @@ def build(capsys, workspace: Workspace, config: Path, *extra: str) -> tuple[int,
 # ------------------------------------------------------------------------------------------------ config mistakes
 def test_every_bad_config_has_a_case():
     helpers = {"good_config", "triton_compile_error", "kernels", "kernels_syntax_error", "kernels_import_error",
-               "tuned_kernels", "warning_unchecked_input", "inplace_kernels"}
+               "tuned_kernels", "warning_unchecked_input", "inplace_kernels", "kernels_gpu_at_import",
+               "kernels_config_keys", "kernels_heuristic_chain", "kernels_compile_errors",
+               "triton_compile_error_domain", "triton_compile_error_static_assert"}
     files = {p.stem for p in HERE.glob("*.py")} - helpers
     assert files == set(CASES)
     assert len(CASES) >= 30
@@ -484,6 +507,55 @@ def test_triton_compile_error(copied_workspace, capsys):
     assert re.fullmatch(rf"{re.escape(str(kernels))}:{line}:\d+: error: Triton failed to compile 'add_kernel' "
                         r"for sm_80: arange's range must be a power of 2", error), error
     copied_workspace.assert_output_intact()
+
+
+@pytest.mark.parametrize("config, line_text, message", [
+    ("triton_compile_error_domain", "offs = tl.program_id(0) * d + tl.arange(0, BLOCK_D)",
+     "Triton failed to compile 'rows_kernel' for sm_80 (BLOCK_D=96): arange's range must be a power of 2"),
+    ("triton_compile_error_static_assert", "tl.static_assert(BLOCK % 64 == 0)",
+     "Triton failed to compile 'asserting_kernel' for sm_80: tl.static_assert(BLOCK % 64 == 0) failed"),
+])
+def test_triton_compile_error_names_the_image(copied_workspace, capsys, config, line_text, message):
+    """A domain value Triton rejects is named (BLOCK_D=96); a static assertion without a message is reported by
+    its condition, not by Triton's bare '^'."""
+    rc, stderr = build(capsys, copied_workspace, HERE / f"{config}.py")
+    assert rc == 2
+    assert "Traceback" not in stderr
+    kernels = HERE / "kernels_compile_errors.py"
+    line = next(i for i, text in enumerate(kernels.read_text().splitlines(), 1) if line_text in text)
+    assert_one_error(stderr, f"{kernels}:{line}", message)
+    copied_workspace.assert_output_intact()
+
+
+def test_listing_the_unset_parameter_gives_the_same_error(tmp_path, capsys):
+    """The configs set BLOCK_SIZE, the kernel has BLOCK_N: listing BLOCK_N in ios (as an earlier, misleading message
+    asked) still gives the one error about the configs' key, never 'ios ... gives , which  set'."""
+    config = tmp_path / "kernel_config.py"
+    config.write_text((HERE / "autotune_key_not_a_parameter.py").read_text()
+                      .replace("'kernels_config_keys.py'", repr(str(HERE / "kernels_config_keys.py")))
+                      .replace("            DimSizeArg('n'),\n", "            DimSizeArg('n'),\n            Constexpr(128),\n"))
+    assert "Constexpr(128)" in config.read_text()
+    rc, stderr = run_cli(capsys, "check", "--kernel_config", str(config), "--arch", ARCH)
+    assert rc == 2
+    line = marked_line(HERE / "kernels_config_keys.py")
+    assert_one_error(stderr, f"{HERE / 'kernels_config_keys.py'}:{line}", CASES["autotune_key_not_a_parameter"])
+
+
+def test_torch_without_cuda_at_import_is_gpu_work(tmp_path, capsys):
+    """What the Triton tutorials raise at import on a machine whose torch has no CUDA: reported at the module-level
+    line that starts the GPU work, with what to do."""
+    kernels = tmp_path / "tutorial.py"
+    kernels.write_text("def rand(size, device):\n"
+                       "    raise AssertionError('Torch not compiled with CUDA enabled')\n\n\n"
+                       "x = rand(98432, device='cuda')\n")
+    config = tmp_path / "kernel_config.py"
+    config.write_text((HERE / "good_config.py").read_text().replace("kernels.py", str(kernels)))
+    rc, stderr = run_cli(capsys, "check", "--kernel_config", str(config), "--arch", ARCH)
+    assert rc == 2
+    assert_one_error(stderr, f"{kernels}:5", "kernel file tutorial.py runs GPU work when imported (AssertionError: "
+                     "Torch not compiled with CUDA enabled); plugingen imports it without a GPU (hint: put the file's "
+                     "test code under 'if __name__ == \"__main__\":', or move the kernel into a module of its own "
+                     "and name that in kernel_file)")
 
 
 def test_bad_trt_include_dir(copied_workspace, tmp_path, capsys):
