@@ -812,22 +812,26 @@ def _load_for_arch(path: Path, arch: int) -> ConfigSpec:
         raise ConfigError("KERNELS is empty", where, "add at least one KernelMetaData")
     chk = _Checker()
     specs = []
-    first_seen: Dict[str, KernelSpec] = {}  # by plugin name
+    first_seen: Dict[str, dsl.KernelMetaData] = {}  # by plugin name
     functions: Dict[str, str] = {}
     for meta in kernels:
+        # TensorRT's registry tells creators apart by name, version and namespace; the generated Python modules and
+        # the manifest by the plugin's name (its function), so a name is one plugin whatever its version or namespace
+        named = "kernel_name" if meta.plugin_name is None else "plugin_name"
+        plugin_name = default_plugin_name(meta.kernel_name) if meta.plugin_name is None else meta.plugin_name
+        first = first_seen.get(plugin_name) if isinstance(plugin_name, str) else None
+        if first is not None:
+            chk.error(f"duplicate plugin name '{plugin_name}' (first at line {first.loc.line})",
+                      src.field(meta.loc, named), "a kernel built as several plugins needs a plugin_name=... for "
+                                                  "each" if first.kernel_name == meta.kernel_name else
+                      "give one of them another plugin_name=...")
+            continue
+        if isinstance(plugin_name, str):
+            first_seen[plugin_name] = meta
         spec = _check_meta(meta, path, arch, src, chk)
         if spec is None:
             continue
-        # TensorRT's registry tells creators apart by name, version and namespace; the generated Python modules
-        # and the manifest by the plugin's name (its function), so a name is one plugin whatever its namespace
-        where = src.field(meta.loc, "plugin_name" if meta.plugin_name is not None else "kernel_name")
-        first = first_seen.get(spec.plugin_name)
-        if first is not None:
-            chk.error(f"duplicate plugin name '{spec.plugin_name}' (first at line {first.loc.line})", where,
-                      "a kernel built as several plugins needs a plugin_name=... for each" if
-                      first.kernel_name == spec.kernel_name else "give one of them another plugin_name=...")
-            continue
-        first_seen[spec.plugin_name] = spec
+        where = src.field(meta.loc, named)
         if spec.function_name in functions:
             chk.error(f"plugins '{functions[spec.function_name]}' and '{spec.plugin_name}' both become the Python "
                       f"function '{spec.function_name}' (a trailing 'Plugin' and leading underscores are dropped)",

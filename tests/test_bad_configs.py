@@ -38,7 +38,8 @@ CASES = {
     "reserved_argument_name": "ParamArg name 'network' is reserved: it is an argument of the generated Python "
                               "functions (hint: rename the kernel parameter)",
     "reserved_kernel_name": "kernel_name 'register_plugins' is reserved: its Python function 'register_plugins' in "
-                            "the generated modules would clash (hint: rename the kernel)",
+                            "the generated modules would clash (hint: rename the kernel, or give the plugin another "
+                            "name (plugin_name=...))",
     "config_raises": "kernel config raised ValueError: invalid literal for int() with base 10: '256 elements'",
     "missing_kernels": "kernel config defines no KERNELS list (hint: did you mean KERNEL?)",
     "empty_kernels": "KERNELS is empty (hint: add at least one KernelMetaData)",
@@ -46,9 +47,13 @@ CASES = {
                              "(hint: write KERNELS = [KernelMetaData(...), ...])",
     "unknown_field": "KernelMetaData has no field 'grid_dim' (valid: kernel_name, ios, shape_infer_rules, version, "
                      "kernel_file, num_warps, num_stages, grid_dims, namespace, configs, domains, constraints, dtypes, "
-                     "signatures, num_ctas, launch_pdl, launch_cooperative_grid, heuristics) (hint: did you mean grid_dims?)",
-    "duplicate_kernel_name": "duplicate kernel_name 'add_kernel' (first at line 5) "
-                             "(hint: each kernel becomes a plugin class; give each a unique name)",
+                     "signatures, num_ctas, launch_pdl, launch_cooperative_grid, heuristics, plugin_name) (hint: did "
+                     "you mean grid_dims?)",
+    "duplicate_kernel_name": "duplicate plugin name 'add_kernelPlugin' (first at line 5) "
+                             "(hint: a kernel built as several plugins needs a plugin_name=... for each)",
+    "duplicate_plugin_name": "duplicate plugin name 'add' (first at line 5) "
+                             "(hint: give one of them another plugin_name=...)",
+    "plugin_name_not_identifier": "plugin_name 'add-2' is not a valid identifier",
     "kernel_name_not_identifier": "kernel_name 'add-kernel' is not a valid identifier",
     "negative_version": "version of kernel 'add_kernel' must be a non-negative integer, got -1",
     "positional_fields": "version of kernel 'add_kernel' must be a non-negative integer, got -2",
@@ -79,7 +84,7 @@ CASES = {
                                  "(hint: annotate 'n: tl.constexpr' or pass it as an argument)",
     "arg_for_constexpr_param": "kernel parameter 'BLOCK' is tl.constexpr but ios gives a ParamArg "
                                "(hint: use Constexpr(<value>) for 'BLOCK')",
-    "constexpr_bad_value": "Constexpr value must be an int, float, bool or str, got [256]",
+    "constexpr_bad_value": "Constexpr value must be an int, float, bool, str or None, got [256]",
     "no_inputs": "kernel 'add_kernel' has no InputArg; a plugin needs at least one input",
     "no_outputs": "kernel 'add_kernel' has no OutputArg; a plugin needs at least one output",
     # types
@@ -158,8 +163,9 @@ CASES = {
                            "grid expression or constraint (hint: use it in grid_dims or constraints, or remove the "
                            "rule)",
     "numel_in_grid": "grid_dims x 'cdiv(numel(x), 128)': numel() is only available in rules at column 6",
-    "kernel_names_collide": "kernels 'copy_kernel' and '_copy_kernel' both become the Python function 'copy_kernel' "
-                            "(leading underscores are dropped) (hint: rename one of them)",
+    "kernel_names_collide": "plugins 'copy_kernelPlugin' and '_copy_kernelPlugin' both become the Python function "
+                            "'copy_kernel' (a trailing 'Plugin' and leading underscores are dropped) (hint: rename one "
+                            "of them (plugin_name=...))",
     "constraint_unknown_name": "constraint 'n <= limit': unknown name 'limit' (usable: BLOCK, n, num_sms)",
     "constraint_not_a_condition": "constraint 'n % 16': is not a condition (compare it, e.g. 'n <= 1024')",
     "constraint_syntax_error": "constraint 'n <= ': invalid syntax",
