@@ -71,7 +71,7 @@ CASES = {
                          {"Y": ["r", "c"], "RESIDUAL_OUT": ["r", "c"], "Rstd": ["r"]}),
     "swiglu_1000": Case({}, {"a_ptr": ["r", 1000], "b_ptr": ["r", 1000]}, {"c_ptr": ["r", 1000]}),
     "swiglu_4096": Case({}, {"a_ptr": ["r", 4096], "b_ptr": ["r", 4096]}, {"c_ptr": ["r", 4096]}),
-    "act_func_forward_kernelPlugin": Case({}, {"input_pointer": ["b", "c"]}, {"output_pointer": ["b", "c"]}),
+    "act_func_forward_kernelPlugin": Case({}, {"input_pointer": ["b", 64]}, {"output_pointer": ["b", 64]}),
 }
 #: a concrete size for every dynamic dim name used in CASES.
 DIMS = {"n": 1000, "b": 2, "s": 128, "r": 5, "c": 96, "m": 77}
