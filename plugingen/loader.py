@@ -234,8 +234,15 @@ def package_of(path: Path) -> Tuple[Path, str]:
     return folder, ".".join(parts) if len(parts) > 1 else ""
 
 
+_packages_run: set = set()  # the top-level packages of kernel files this process imported (and may import afresh)
+
+
 def _forget_package(top: str) -> None:
-    """Drop package ``top`` and its modules from ``sys.modules``, so they run afresh (against this build target)."""
+    """Drop package ``top`` and its modules from ``sys.modules``, so they run afresh (against this build target);
+    unless something else imported it first (Triton's own tutorials, say: the package is then used as it is)."""
+    if top in sys.modules and top not in _packages_run:
+        return
+    _packages_run.add(top)
     for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
         del sys.modules[name]
 
