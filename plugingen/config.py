@@ -692,6 +692,13 @@ def _copies_shape(shape: OutputShape, source: str) -> bool:
     return [str(d) for d in bound.dims] == [expr.render(d) for d in pattern.dims]
 
 
+def _plugin_name(meta: dsl.KernelMetaData) -> Tuple[Any, str]:
+    """The plugin's name as the config gives it (or the default), and the field that gives it."""
+    if meta.plugin_name is None:
+        return default_plugin_name(meta.kernel_name) if isinstance(meta.kernel_name, str) else None, "kernel_name"
+    return meta.plugin_name, "plugin_name"
+
+
 def _check_meta(meta: dsl.KernelMetaData, config_file: Path, arch: int, src: SourceMap,
                 chk: _Checker) -> Optional[KernelSpec]:
     def at(field: str) -> Location:
@@ -708,8 +715,7 @@ def _check_meta(meta: dsl.KernelMetaData, config_file: Path, arch: int, src: Sou
             or keyword.iskeyword(meta.kernel_name):
         chk.error(f"kernel_name {meta.kernel_name!r} is not a valid identifier", at("kernel_name"))
         return None
-    plugin_name = default_plugin_name(meta.kernel_name) if meta.plugin_name is None else meta.plugin_name
-    named = "kernel_name" if meta.plugin_name is None else "plugin_name"
+    plugin_name, named = _plugin_name(meta)
     if not isinstance(plugin_name, str) or not _IDENTIFIER.match(plugin_name):
         chk.error(f"plugin_name {plugin_name!r} is not a valid identifier", at("plugin_name"))
         return None
@@ -817,8 +823,7 @@ def _load_for_arch(path: Path, arch: int) -> ConfigSpec:
     for meta in kernels:
         # TensorRT's registry tells creators apart by name, version and namespace; the generated Python modules and
         # the manifest by the plugin's name (its function), so a name is one plugin whatever its version or namespace
-        named = "kernel_name" if meta.plugin_name is None else "plugin_name"
-        plugin_name = default_plugin_name(meta.kernel_name) if meta.plugin_name is None else meta.plugin_name
+        plugin_name, named = _plugin_name(meta)
         first = first_seen.get(plugin_name) if isinstance(plugin_name, str) else None
         if first is not None:
             chk.error(f"duplicate plugin name '{plugin_name}' (first at line {first.loc.line})",

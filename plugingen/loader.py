@@ -225,7 +225,7 @@ def package_of(path: Path) -> Tuple[Path, str]:
     """Where a file is imported from and its module name: a file with an ``__init__.py`` beside it is a module of that
     package (its parents too, up to the first folder without one), imported from the folder above the outermost
     package (``attorch/layer_norm_kernels.py`` -> ``attorch.layer_norm_kernels``); any other file is a module of its
-    own, imported from its folder (name None)."""
+    own, imported from its folder (name '')."""
     parts = [path.stem]
     folder = path.parent
     while (folder / "__init__.py").is_file() and folder.name.isidentifier():
