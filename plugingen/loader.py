@@ -218,7 +218,11 @@ def _error_in_file(exc: BaseException, path: Path, what: str) -> ConfigError:
         if Path(tb.tb_frame.f_code.co_filename).resolve() == path.resolve():
             line = tb.tb_lineno
         tb = tb.tb_next
-    return ConfigError(f"{what} raised {type(exc).__name__}: {exc}", Location(str(path), line))
+    hint = ""
+    if isinstance(exc, ImportError) and "no known parent package" in str(exc):
+        hint = (f"a file with relative imports belongs to a package: put an __init__.py beside {path.name} (plugingen "
+                "then imports it as a module of that package)")
+    return ConfigError(f"{what} raised {type(exc).__name__}: {exc}", Location(str(path), line), hint)
 
 
 def package_of(path: Path) -> Tuple[Path, str]:

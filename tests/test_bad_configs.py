@@ -64,6 +64,10 @@ CASES = {
                          "(hint: set kernel_file to the .py file that defines the @triton.jit kernel)",
     "kernel_file_missing": "kernel file no_such_kernels.py not found: {dir}/no_such_kernels.py",
     "kernel_syntax_error": "syntax error in kernel file kernels_syntax_error.py: '(' was never closed",
+    "kernel_relative_import": "kernel file relative_import_kernels.py raised ImportError: attempted relative import "
+                              "with no known parent package (hint: a file with relative imports belongs to a "
+                              "package: put an __init__.py beside relative_import_kernels.py (plugingen then imports "
+                              "it as a module of that package))",
     "kernel_import_error": "kernel file kernels_import_error.py raised ModuleNotFoundError: "
                            "No module named 'triton_helpers_that_do_not_exist'",
     "kernel_name_absent": "kernel 'add_kernl' is not defined in {dir}/kernels.py "
@@ -233,7 +237,7 @@ CASES = {
 }
 # where the marker is when it is not in the config itself
 MARKED_IN = {"kernel_syntax_error": "kernels_syntax_error.py", "kernel_import_error": "kernels_import_error.py",
-             "alias_reset_to_zero": "inplace_kernels.py"}
+             "alias_reset_to_zero": "inplace_kernels.py", "kernel_relative_import": "relative_import_kernels.py"}
 # errors in the shared tuned_kernels.py: the text on the line they point at (a file holds one '# <-- error' only)
 LINE_IN_TUNED_KERNELS = {
     "autotune_pre_hook": "key=[\"n\"], pre_hook=_zero)", "autotune_uneven_configs": "\"WIDE\": True",
@@ -330,7 +334,7 @@ def build(capsys, workspace: Workspace, config: Path, *extra: str) -> tuple[int,
 # ------------------------------------------------------------------------------------------------ config mistakes
 def test_every_bad_config_has_a_case():
     helpers = {"good_config", "triton_compile_error", "kernels", "kernels_syntax_error", "kernels_import_error",
-               "tuned_kernels", "warning_unchecked_input", "inplace_kernels"}
+               "tuned_kernels", "warning_unchecked_input", "inplace_kernels", "relative_import_kernels"}
     files = {p.stem for p in HERE.glob("*.py")} - helpers
     assert files == set(CASES)
     assert len(CASES) >= 30
