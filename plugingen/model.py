@@ -25,7 +25,8 @@ from .trt import DataType, PluginFieldType
 if TYPE_CHECKING:  # the plan stage builds on this model
     from .plan import KernelPlan
 
-__all__ = ["NUM_SMS", "default_plugin_name", "function_name", "Location", "DType", "Hint", "ArgKind", "KernelArg", "OutputShape", "DimSizeValue", "Variant",
+__all__ = ["NUM_SMS", "default_plugin_name", "function_name", "Location", "DType", "Hint", "ArgKind", "KernelArg",
+           "OutputShape", "DimSizeValue", "Variant",
            "CompileOptions", "Tactic", "integer_meta", "COMPILE_OPTION_HEURISTICS", "Heuristic", "Constraint",
            "Signature", "Point", "KernelSpec", "ConfigSpec",
            "LaunchParam", "TensorMap", "Image", "Tuning", "CompiledKernel", "CompiledConfig"]

@@ -2,14 +2,14 @@
 ``plugingen tune`` and read by a build with ``--tuning``.
 
 A bucket is the next power of two of each key argument's value (``key=['M', 'N', 'K']``, M = 1000 -> 1024). The
-table holds, per plugin (an autotuned kernel built as several plugins has an entry each) and per arch, the config that was fastest at each bucket the tuning run covered. A build
-with the table compiles only those configs (plus the first, the fallback) and the plugin picks the config per
-launch from its bucket (outside the table: the nearest bucket), so TensorRT and TensorRT-RTX get the per-shape
-choice with one tactic. The file is JSON::
+table holds, per plugin (an autotuned kernel built as several plugins has an entry each) and per arch, the config
+that was fastest at each bucket the tuning run covered. A build with the table compiles only those configs (plus the
+first, the fallback) and the plugin picks the config per launch from its bucket (outside the table: the nearest
+bucket), so TensorRT and TensorRT-RTX get the per-shape choice with one tactic. The file is JSON::
 
     {"format": "plugingen-tuning", "version": 1,
-     "kernels": [{"plugin": "_matmul_kernelPlugin", "kernel": "_matmul_kernel", "source": "<Triton's hash of the kernel source>",
-                  "triton": "3.6.0", "key": ["M", "N", "K"],
+     "kernels": [{"plugin": "_matmul_kernelPlugin", "kernel": "_matmul_kernel",
+                  "source": "<Triton's hash of the kernel source>", "triton": "3.6.0", "key": ["M", "N", "K"],
                   "configs": ["BLOCK_M=64, BLOCK_N=64, ..., num_warps=4, num_stages=4", ...],
                   "archs": {"sm_90": [{"bucket": [1024, 4096, 4096], "tactic": 3, "us": [41.2, 38.0, 36.9]},
                                       ...]}}]}

@@ -236,7 +236,8 @@ def test_sys_path_while_package_and_plain_files_run(tmp_path):
     (package / "__init__.py").write_text("")
     (package / "helpers.py").write_text("SCALE = 3\n")
     kernel = "import sys\nimport triton\n\n{imports}\nSEEN = sys.path[0]\n\n\n@triton.jit\ndef k(x):\n    pass\n"
-    (package / "kernels.py").write_text(kernel.format(imports="from .helpers import SCALE\nfrom ..inner import helpers"))
+    relative = "from .helpers import SCALE\nfrom ..inner import helpers"
+    (package / "kernels.py").write_text(kernel.format(imports=relative))
     fn = loader.load_kernel(package / "kernels.py", "k")
     assert (fn.fn.__globals__["SEEN"], fn.fn.__globals__["SCALE"], fn.fn.__module__) == (
         str(tmp_path), 3, "outer.inner.kernels")
