@@ -351,7 +351,7 @@ def test_in_place_plugin_needs_the_aliased_io_preview_feature(trt, builder, logg
     PreviewFeature.ALIASED_PLUGIN_IO_10_03 on (build_engine turns it on): without it the build fails, naming it."""
     out = build_plugin(TEST_KERNELS / "inplace_ops_config.py")
     module = load_onnx_plugins(out)
-    case = case_for("cache_write_kernel")
+    case = case_for("cache_write_kernelPlugin")
     model = module.make_model("cache_write_kernel", case.params, {k: concrete(v) for k, v in case.inputs.items()})
     with loaded(trt, out):
         result = parse_and_build(trt, builder, logger, model)
@@ -365,7 +365,7 @@ def test_one_node_type_builds_each_signature_and_refuses_others(trt, builder, lo
     of no signature (fp16 and fp32 mixed) parse but build no engine, the plugin naming the signatures."""
     out = build_plugin(TEST_KERNELS / "typed_ops_config.py")
     module = load_onnx_plugins(out)
-    case = case_for("axpby_kernel")
+    case = case_for("axpby_kernelPlugin")
     shapes = {k: concrete(v) for k, v in case.inputs.items()}
     with loaded(trt, out):
         types = []
