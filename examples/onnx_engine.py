@@ -133,7 +133,7 @@ def build(trt, output_dir: Path, kernel: str, params: Dict[str, Union[int, float
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workspace", type=Path, required=True, help="the plugingen --workspace")
-    parser.add_argument("--kernel", required=True, help="the kernel (a key of onnx_plugins.PLUGINS)")
+    parser.add_argument("--kernel", required=True, help="the plugin's function name (a key of onnx_plugins.PLUGINS)")
     parser.add_argument("--input", action="append", default=[], metavar="NAME=DIMS",
                         help="an input's shape, e.g. x=n or Q=b,4,s,64 (names are dynamic dims)")
     parser.add_argument("--dim", action="append", default=[], metavar="NAME=MIN:OPT:MAX", help="a dynamic dim's range")
@@ -170,7 +170,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         engine, errors = build(trt, output_dir, args.kernel, params, inputs, dims,
                                _pairs(args.signature, "--signature") or None, args.onnx)
-    except (ValueError, TypeError) as exc:  # onnx_plugins' own checks: unknown kernel, fields, shapes, signature
+    except (ValueError, TypeError) as exc:  # onnx_plugins' own checks: unknown plugin, fields, shapes, signature
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not engine:

@@ -151,7 +151,7 @@ def _tune_parser() -> argparse.ArgumentParser:
                         help="the rules' dims to tune over: 'm=1:8192,k=4096,n=4096' (a range is visited at its ends "
                              "and every power of two between)")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="a field value")
-    parser.add_argument("--kernel", action="append", default=None, help="tune only this kernel (repeatable)")
+    parser.add_argument("--kernel", action="append", default=None, help="tune only this kernel or plugin (repeatable)")
     parser.add_argument("--out", type=Path, default=None, help="the table (default WORKSPACE/tuning.json; merged "
                                                                "into when it exists)")
     parser.add_argument("-v", "--verbose", action="store_true", help="tracebacks")

@@ -642,7 +642,7 @@ def generate(compiled: CompiledConfig) -> GeneratedSources:
     files: Dict[str, str] = {}
     sources = ["plugins.cpp", RUNTIME_SOURCE]
     for kernel in compiled.kernels:
-        name = kernel.spec.kernel_name
+        name = kernel.spec.function_name  # one plugin's: a kernel may be several plugins
         images = _images(kernel)
         files[f"{name}_plugin.cpp"] = _plugin_source(env, kernel, len(images), config_name)
         files[f"{name}_images.cpp"] = env.get_template("images.cpp.j2").render(

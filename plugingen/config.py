@@ -17,7 +17,8 @@ from typing import Any, Dict, Iterator, List, NoReturn, Optional, Sequence, Tupl
 from . import aot, domains, dsl, expr, loader, specialise, tuning
 from .errors import ConfigError, ConfigWarning, Location, PluginGenError
 from .model import (NUM_SMS, ArgKind, ConfigSpec, Constraint, DimSizeValue, DType, Hint, KernelArg, KernelSpec,
-                    OutputShape, Signature, Tactic, Variant, integer_meta, scalar_names)
+                    OutputShape, Signature, Tactic, Variant, default_plugin_name, function_name, integer_meta,
+                    scalar_names)
 from .sourcemap import SourceMap
 
 VALID_HINTS = tuple(h.value for h in Hint)
@@ -168,7 +169,7 @@ def _check_params(meta: dsl.KernelMetaData, fn: Any, set_names: Dict[str, ArgKin
         if kparam.is_constexpr and kind is not ArgKind.CONSTEXPR:
             chk.error(f"kernel parameter '{kparam.name}' is tl.constexpr but ios gives {_a(kind)}", arg.loc,
                       f"use Constexpr(<value>) for '{kparam.name}'")
-        if kind is ArgKind.CONSTEXPR and not kparam.is_constexpr:
+        if kind is ArgKind.CONSTEXPR and not kparam.is_constexpr and arg.value is not None:
             chk.error(f"Constexpr({arg.value!r}) is given for kernel parameter '{kparam.name}', which is not "
                       "tl.constexpr", arg.loc, f"annotate '{kparam.name}: tl.constexpr' or pass it as an argument")
         _check_arg_type(arg, chk)
@@ -261,8 +262,8 @@ def _check_descriptors(meta: dsl.KernelMetaData, params: List[KernelArg], tactic
 def _check_arg_type(arg: Any, chk: _Checker) -> None:
     kind = arg.kind
     if kind is ArgKind.CONSTEXPR:
-        if not isinstance(arg.value, (int, float, bool, str)):
-            chk.error(f"Constexpr value must be an int, float, bool or str, got {arg.value!r}", arg.loc)
+        if arg.value is not None and not isinstance(arg.value, (int, float, bool, str)):
+            chk.error(f"Constexpr value must be an int, float, bool, str or None, got {arg.value!r}", arg.loc)
         return
     if kind is ArgKind.DIM_SIZE and arg.dtype.type_var:
         chk.error(f"DimSizeArg '{arg.name}' has type {arg.dtype}; a dim size is i32 or i64", arg.loc)
@@ -698,6 +699,13 @@ def _copies_shape(shape: OutputShape, source: str) -> bool:
     return [str(d) for d in bound.dims] == [expr.render(d) for d in pattern.dims]
 
 
+def _plugin_name(meta: dsl.KernelMetaData) -> Tuple[Any, str]:
+    """The plugin's name as the config gives it (or the default), and the field that gives it."""
+    if meta.plugin_name is None:
+        return default_plugin_name(meta.kernel_name) if isinstance(meta.kernel_name, str) else None, "kernel_name"
+    return meta.plugin_name, "plugin_name"
+
+
 def _check_meta(meta: dsl.KernelMetaData, config_file: Path, arch: int, src: SourceMap,
                 chk: _Checker) -> Optional[KernelSpec]:
     def at(field: str) -> Location:
@@ -714,10 +722,15 @@ def _check_meta(meta: dsl.KernelMetaData, config_file: Path, arch: int, src: Sou
             or keyword.iskeyword(meta.kernel_name):
         chk.error(f"kernel_name {meta.kernel_name!r} is not a valid identifier", at("kernel_name"))
         return None
-    function = meta.kernel_name.lstrip("_")
+    plugin_name, named = _plugin_name(meta)
+    if not isinstance(plugin_name, str) or not _IDENTIFIER.match(plugin_name):
+        chk.error(f"plugin_name {plugin_name!r} is not a valid identifier", at("plugin_name"))
+        return None
+    function = function_name(plugin_name)
     if not function or function in _RESERVED_KERNEL_NAMES or keyword.iskeyword(function) or function[0].isdigit():
-        chk.error(f"kernel_name '{meta.kernel_name}' is reserved: its Python function '{function}' in the generated "
-                  "modules would clash", at("kernel_name"), "rename the kernel")
+        chk.error(f"{named} '{getattr(meta, named)}' is reserved: its Python function '{function}' in the generated "
+                  "modules would clash", at(named), "rename the plugin (plugin_name=...)" if meta.plugin_name else
+                  "rename the kernel, or give the plugin another name (plugin_name=...)")
         return None
     if isinstance(meta.version, bool) or not isinstance(meta.version, int) or meta.version < 0:
         chk.error(f"version of kernel '{meta.kernel_name}' must be a non-negative integer, got {meta.version!r}",
@@ -762,7 +775,7 @@ def _check_meta(meta: dsl.KernelMetaData, config_file: Path, arch: int, src: Sou
     if len(chk.errors) > errors:
         return None
     spec = KernelSpec(
-        kernel_name=meta.kernel_name, plugin_name=f"{meta.kernel_name}Plugin", version=str(meta.version),
+        kernel_name=meta.kernel_name, plugin_name=plugin_name, version=str(meta.version),
         namespace=meta.namespace, kernel_file=kernel_file, source_key=source_key, args=tuple(params),
         output_shapes=outputs, dim_size_values=dim_sizes, grid=grid, tactics=tactics, heuristics=heuristics,
         variants=variants, reset_to_zero=decorators.reset_to_zero, constraints=constraints, signatures=signatures,
@@ -829,24 +842,31 @@ def _load_for_arch(path: Path, arch: int) -> ConfigSpec:
         raise ConfigError("KERNELS is empty", where, "add at least one KernelMetaData")
     chk = _Checker()
     specs = []
-    first_seen: Dict[str, Location] = {}
+    first_seen: Dict[str, dsl.KernelMetaData] = {}  # by plugin name
     functions: Dict[str, str] = {}
     for meta in kernels:
-        if isinstance(meta.kernel_name, str) and meta.kernel_name in first_seen:  # a non-str name: _check_meta says
-            chk.error(f"duplicate kernel_name '{meta.kernel_name}' (first at line {first_seen[meta.kernel_name].line})",
-                      src.field(meta.loc, "kernel_name"), "each kernel becomes a plugin class; give each a unique name")
+        # TensorRT's registry tells creators apart by name, version and namespace; the generated Python modules and
+        # the manifest by the plugin's name (its function), so a name is one plugin whatever its version or namespace
+        plugin_name, named = _plugin_name(meta)
+        first = first_seen.get(plugin_name) if isinstance(plugin_name, str) else None
+        if first is not None:
+            chk.error(f"duplicate plugin name '{plugin_name}' (first at line {first.loc.line})",
+                      src.field(meta.loc, named), "a kernel built as several plugins needs a plugin_name=... for "
+                                                  "each" if first.kernel_name == meta.kernel_name else
+                      "give one of them another plugin_name=...")
             continue
-        if isinstance(meta.kernel_name, str):
-            first_seen[meta.kernel_name] = meta.loc
+        if isinstance(plugin_name, str):
+            first_seen[plugin_name] = meta
         spec = _check_meta(meta, path, arch, src, chk)
         if spec is None:
             continue
+        where = src.field(meta.loc, named)
         if spec.function_name in functions:
-            chk.error(f"kernels '{functions[spec.function_name]}' and '{spec.kernel_name}' both become the Python "
-                      f"function '{spec.function_name}' (leading underscores are dropped)",
-                      src.field(meta.loc, "kernel_name"), "rename one of them")
+            chk.error(f"plugins '{functions[spec.function_name]}' and '{spec.plugin_name}' both become the Python "
+                      f"function '{spec.function_name}' (a trailing 'Plugin' and leading underscores are dropped)",
+                      where, "rename one of them (plugin_name=...)")
             continue
-        functions[spec.function_name] = spec.kernel_name
+        functions[spec.function_name] = spec.plugin_name
         specs.append(spec)
     if chk.errors:
         raise ConfigErrors(chk.errors)

@@ -212,11 +212,12 @@ class DimSizeArg(Argument):
 
 
 class Constexpr:
-    """The value of a ``tl.constexpr`` kernel parameter, fixed at build time."""
+    """The value of a ``tl.constexpr`` kernel parameter, fixed at build time; ``Constexpr(None)`` for any parameter is
+    an absent optional input (Triton's JIT compiles a ``None`` argument as a constexpr and passes nothing)."""
 
     kind = ArgKind.CONSTEXPR
 
-    def __init__(self, value: Union[int, float, bool, str]) -> None:
+    def __init__(self, value: Union[int, float, bool, str, None]) -> None:
         self.loc = _caller_location()
         self.value = value
         self.name = ""  # filled from the kernel signature by config.py
@@ -232,7 +233,7 @@ class Constexpr:
 
 FIELDS = ("kernel_name", "ios", "shape_infer_rules", "version", "kernel_file", "num_warps", "num_stages", "grid_dims",
           "namespace", "configs", "domains", "constraints", "dtypes", "signatures", "num_ctas", "launch_pdl",
-          "launch_cooperative_grid", "heuristics")
+          "launch_cooperative_grid", "heuristics", "plugin_name")
 DEFAULT_NUM_WARPS = 1  # PluginGen's defaults, for a kernel without autotune configs
 DEFAULT_NUM_STAGES = 1
 
@@ -250,7 +251,8 @@ class KernelMetaData:
     (``{'T': ['fp16', 'bf16', 'fp32']}``), used as ``Type('tensor[T]')``; one signature per combination, or those
     ``signatures`` lists (``[{'T': 'fp16'}, ...]``). ``num_ctas``, ``launch_pdl``, ``launch_cooperative_grid``: Triton's
     launch options of the same names (a cluster of CTAs per program; programmatic dependent launch; a cooperative
-    grid); ``num_ctas`` is set per config where configs give the tactics."""
+    grid); ``num_ctas`` is set per config where configs give the tactics. ``plugin_name``: the TensorRT plugin's name
+    (default ``<kernel_name>Plugin``), so that one kernel can be several plugins (different constexprs)."""
 
     def __init__(self, kernel_name: str, ios: Sequence[Any] = (), shape_infer_rules: Sequence[str] = (),
                  version: int = 1, kernel_file: str = "", num_warps: Optional[int] = None,
@@ -259,10 +261,11 @@ class KernelMetaData:
                  constraints: Sequence[str] = (), dtypes: Optional[dict] = None,
                  signatures: Optional[Sequence[dict]] = None, num_ctas: Optional[int] = None,
                  launch_pdl: bool = False, launch_cooperative_grid: bool = False, heuristics: Optional[dict] = None,
-                 **unknown: Any) -> None:
+                 plugin_name: Optional[str] = None, **unknown: Any) -> None:
         self.loc = _caller_location()
         self.unknown = dict(unknown)  # misspelt fields, reported by config.py at their own line
         self.kernel_name = kernel_name
+        self.plugin_name = plugin_name
         self.ios = list(ios) if isinstance(ios, (list, tuple)) else ios
         self.shape_infer_rules = list(shape_infer_rules) if isinstance(shape_infer_rules, (list, tuple)) \
             else shape_infer_rules

@@ -227,6 +227,10 @@ def _error_in_file(exc: BaseException, path: Path, what: str) -> ConfigError:
         if Path(tb.tb_frame.f_code.co_filename).resolve() == path.resolve():
             lines.append(tb.tb_lineno)
         tb = tb.tb_next
+    if isinstance(exc, ImportError) and "no known parent package" in str(exc):
+        return ConfigError(f"{what} raised {type(exc).__name__}: {exc}", Location(str(path), lines[-1] if lines else 0),
+                           f"a file with relative imports belongs to a package: put an __init__.py beside {path.name} "
+                           "(plugingen then imports it as a module of that package)")
     cause = f"{type(exc).__name__}: {exc}"
     if _runs_gpu_work(exc):
         if isinstance(exc, GPUWork):
@@ -254,21 +258,54 @@ def _runs_gpu_work(exc: BaseException) -> bool:
     return bool(re.search(r"\bCUDA\b|\bcuda\b|NVIDIA driver", str(exc)))
 
 
+def package_of(path: Path) -> Tuple[Path, str]:
+    """Where a file is imported from and its module name: a file with an ``__init__.py`` beside it is a module of that
+    package (its parents too, up to the first folder without one), imported from the folder above the outermost
+    package (``attorch/layer_norm_kernels.py`` -> ``attorch.layer_norm_kernels``); any other file is a module of its
+    own, imported from its folder (name '')."""
+    parts = [path.stem]
+    folder = path.parent
+    while (folder / "__init__.py").is_file() and folder.name.isidentifier():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return folder, ".".join(parts) if len(parts) > 1 else ""
+
+
+_packages_run: set = set()  # the top-level packages of kernel files this process imported (and may import afresh)
+
+
+def _forget_package(top: str) -> None:
+    """Drop package ``top`` and its modules from ``sys.modules``, so they run afresh (against this build target);
+    unless something else imported it first (Triton's own tutorials, say: the package is then used as it is)."""
+    if top in sys.modules and top not in _packages_run:
+        return
+    _packages_run.add(top)
+    for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
+        del sys.modules[name]
+
+
 def run_file(path: Path, module_name: str, what: str) -> types.ModuleType:
-    """Execute a user Python file as a module (its folder importable while it runs)."""
+    """Execute a user Python file as a module: inside a package (``package_of``) as that package's module, so its
+    relative imports work, with the folder above the package importable; else as ``module_name``, with its own
+    folder importable."""
     try:
         source = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{what} not found: {path}")
     except OSError as exc:
         raise ConfigError(f"cannot read {what}: {exc.strerror}: {path}")
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(path.parent))
-    sys.modules[module_name] = module  # dataclasses and Triton's source lookup need the module registered
+    root, package_name = package_of(path)
+    sys.path.insert(0, str(root))
     try:
         code = compile(source, str(path), "exec")
         with _torch_patched(source):
+            if package_name:  # the enclosing packages' __init__.py run first, as an import runs them
+                module_name = package_name
+                _forget_package(package_name.split(".")[0])
+                importlib.import_module(package_name.rpartition(".")[0])
+            spec = importlib.util.spec_from_file_location(module_name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module  # dataclasses and Triton's source lookup need the module registered
             exec(code, module.__dict__)
     except BaseException as exc:  # noqa: B902 — any failure in user code is a user error
         sys.modules.pop(module_name, None)
@@ -276,7 +313,7 @@ def run_file(path: Path, module_name: str, what: str) -> types.ModuleType:
             raise
         raise _error_in_file(exc, path, what) from exc
     finally:
-        sys.path.remove(str(path.parent))
+        sys.path.remove(str(root))
     return module
 
 

@@ -25,7 +25,8 @@ from .trt import DataType, PluginFieldType
 if TYPE_CHECKING:  # the plan stage builds on this model
     from .plan import KernelPlan
 
-__all__ = ["NUM_SMS", "Location", "DType", "Hint", "ArgKind", "KernelArg", "OutputShape", "DimSizeValue", "Variant",
+__all__ = ["NUM_SMS", "default_plugin_name", "function_name", "Location", "DType", "Hint", "ArgKind", "KernelArg",
+           "OutputShape", "DimSizeValue", "Variant",
            "CompileOptions", "Tactic", "integer_meta", "COMPILE_OPTION_HEURISTICS", "Heuristic", "Constraint",
            "Signature", "Point", "KernelSpec", "ConfigSpec",
            "LaunchParam", "TensorMap", "Image", "Tuning", "CompiledKernel", "CompiledConfig"]
@@ -155,7 +156,9 @@ class KernelArg:
     hints: Tuple[str, ...]  # one per variant, as written (empty: no hint in any variant)
     slot: int  # position among the arguments of the same kind (input #, output #, field #, dim-size #)
     loc: Location = dataclasses.field(compare=False)
-    value: Union[int, float, bool, str, None] = None  # Constexpr value (TUNED / HEURISTIC: set per tactic / launch)
+    # Constexpr value, None included (an absent optional input, as Triton's JIT specialises a None argument); TUNED /
+    # HEURISTIC: set per tactic / launch
+    value: Union[int, float, bool, str, None] = None
     type_var: Optional[str] = None  # typed by a type variable (``tensor[T]``): dtype is None, each signature says
     alias: Optional[str] = None  # an OutputArg that is this InputArg itself (updated in place)
     is_parameter: bool = True  # False: an in-place OutputArg the kernel reaches through its input's parameter
@@ -189,6 +192,17 @@ class KernelArg:
         if self.is_descriptor:
             return f"tensordesc<{name}{list(block)}>"
         return ("*" if self.is_tensor else "") + name
+
+
+def default_plugin_name(kernel_name: str) -> str:
+    """The plugin a kernel becomes when its config gives no ``plugin_name``."""
+    return f"{kernel_name}Plugin"
+
+
+def function_name(plugin_name: str) -> str:
+    """A plugin's function in the generated Python modules: its name less a trailing ``Plugin`` and leading
+    underscores (``_attn_fwdPlugin`` -> ``attn_fwd``, ``swiglu_14336`` -> ``swiglu_14336``)."""
+    return plugin_name[:-len("Plugin")].lstrip("_") if plugin_name.endswith("Plugin") else plugin_name.lstrip("_")
 
 
 NUM_SMS = "num_sms"  # the launch value every grid and constraint may use: the device's SM count, read at launch
@@ -427,9 +441,9 @@ class KernelSpec:
 
     @property
     def function_name(self) -> str:
-        """The kernel's function in functional.py and onnx_plugins.py, and its C++ namespace: the kernel name
-        without leading underscores (``_attn_fwd`` -> ``attn_fwd``)."""
-        return self.kernel_name.lstrip("_")
+        """The plugin's function in functional.py and onnx_plugins.py, its key in their ``PLUGINS``, and its C++
+        namespace (``function_name``)."""
+        return function_name(self.plugin_name)
 
     @property
     def num_warps(self) -> int:
@@ -748,6 +762,7 @@ class CompiledConfig:
             kernels.append({
                 "kernel": s.kernel_name, "plugin": s.plugin_name, "version": s.version, "namespace": s.namespace,
                 "function": s.function_name,
+                "constexprs": {a.name: a.value for a in s.args if a.kind is ArgKind.CONSTEXPR},
                 "fields": [dict({"name": a.name, "dtype": s.field_dtype(a).abbr},
                                 **({"type_var": a.type_var} if a.type_var else {})) for a in s.fields],
                 "inputs": [{"name": a.name, "dtype": a.type_var or a.dtype.abbr} for a in s.inputs],

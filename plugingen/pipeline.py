@@ -86,16 +86,16 @@ def run(options: Options) -> Result:
     for kernel in spec.kernels:
         automatic = [kernel.describe(v) for v in kernel.variants if v.automatic]
         if automatic:
-            log.info("%s: %d hint variants (%d automatic, --max-variants %s): %s", kernel.kernel_name,
+            log.info("%s: %d hint variants (%d automatic, --max-variants %s): %s", kernel.plugin_name,
                      len(kernel.variants), len(automatic), options.max_variants, " | ".join(automatic))
-    stage.done(f"{len(spec.kernels)} kernel(s): " + ", ".join(k.kernel_name for k in spec.kernels))
+    stage.done(f"{len(spec.kernels)} plugin(s): " + ", ".join(k.plugin_name for k in spec.kernels))
 
     stage = _Stage(2, "aot")
     tuning = load_tuning(options.tuning, spec) if options.tuning else None
     planned = plan.make_plan(spec, options.archs, options.ptx_arch, tuning)
     for kernel in planned.kernels:
         if kernel.tuning is not None:
-            log.info("%s: tuning table: configs %s (of %d) by the bucket of %s", kernel.spec.kernel_name,
+            log.info("%s: tuning table: configs %s (of %d) by the bucket of %s", kernel.spec.plugin_name,
                      ", ".join(str(t + 1) for t in kernel.tactics), len(kernel.spec.tactics),
                      ", ".join(kernel.tuning.key))
     compiled = aot.compile_kernels(planned, cache_dir, options.jobs,

@@ -130,5 +130,5 @@ def make_plan(config: ConfigSpec, archs: Sequence[int], requested_ptx: Optional[
                 raise BuildError(f"{what}kernel '{spec.kernel_name}' needs sm_{spec.min_arch(signature)} or newer "
                                  f"(fp8), but the build targets only sm_{', sm_'.join(map(str, archs))}", spec.loc,
                                  "add --arch 89 or 90")
-        kernels.append(plan_kernel(spec, archs, requested_ptx, (tuning or {}).get(spec.kernel_name)))
+        kernels.append(plan_kernel(spec, archs, requested_ptx, (tuning or {}).get(spec.plugin_name)))
     return Plan(config, tuple(kernels), archs)

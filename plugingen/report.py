@@ -13,7 +13,7 @@ from typing import List, Mapping, Optional, Sequence, Tuple
 
 from . import __version__, aot, expr, plan, toolchain, triton_compat
 from .errors import PluginGenError
-from .model import ConfigSpec
+from .model import ArgKind, ConfigSpec
 
 
 # ------------------------------------------------------------------------------------------------ check
@@ -47,6 +47,9 @@ def describe_kernel(kernel: plan.KernelPlan, archs: Tuple[int, ...], cache_dir: 
     row("fields", [f"{a.name}: {a.type_text}" + (f" (stored {spec.field_dtype(a).abbr})" if a.type_var else "")
                    for a in spec.fields])
     row("inputs", [f"{a.name}: {a.type_text}" for a in spec.inputs])
+    absent = [a.name for a in spec.args if a.kind is ArgKind.CONSTEXPR and a.value is None]
+    if absent:
+        row("absent", [", ".join(absent) + " (Constexpr(None): optional inputs the plugin passes no tensor for)"])
     for a in spec.outputs:
         alias = f", in place: is input '{a.alias}'" if a.alias else ""
         row("output", [f"{a.name}: {a.type_text} from '{rules[a.slot]}'{alias}"])

@@ -71,6 +71,7 @@ class PluginRunner:
 
     def __init__(self, so_path: Union[str, Path], host_dir: Optional[Union[str, Path]] = None) -> None:
         self.host = PluginHost(so_path, build_host(Path(host_dir) if host_dir else _default_host_dir()))
+        self._plugin = ""  # the plugin last prepared: launched() tells apart plugins of one kernel by it
 
     def close(self) -> None:
         self.host.close()
@@ -158,7 +159,8 @@ class PluginRunner:
             manifest = json.loads((Path(self.host.so_path).parent / "manifest.json").read_text())
         except (OSError, ValueError):
             return {}
-        return {i["index"]: i["tactic"] for k in manifest["kernels"] if k["kernel"] == kernel for i in k["images"]}
+        return {i["index"]: i["tactic"] for k in manifest["kernels"] if k["kernel"] == kernel
+                and k["plugin"] == self._plugin for i in k["images"]}
 
     @contextlib.contextmanager
     def _prepared(self, plugin_name: str, fields: Mapping[str, Any], inputs: Sequence[Any], version: Optional[str],
@@ -173,6 +175,7 @@ class PluginRunner:
                 raise ValueError(f"input {i} must be a contiguous CUDA tensor (TensorRT's linear format)")
             if tensor.dtype not in to_trt:
                 raise ValueError(f"input {i} has dtype {tensor.dtype}, which TensorRT has no type for")
+        self._plugin = plugin_name
         try:
             plugin = self.host.create(plugin_name, plugin_fields(self.host, plugin_name, fields, version, namespace),
                                       phase=TensorRTPhase.RUNTIME, version=version, namespace=namespace)

@@ -17,7 +17,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 from . import config as config_stage
 from . import expr, tuning_table
 from .errors import PluginGenError
-from .model import ArgKind, KernelSpec
+from .model import ArgKind, KernelSpec, default_plugin_name
 
 log = logging.getLogger("plugingen")
 
@@ -104,10 +104,10 @@ def tune(workspace: Path, config_file: Path, dims: Mapping[str, Tuple[int, int]]
     if built_with.get("triton") != triton.__version__:
         raise PluginGenError(f"tune: the library was built with Triton {built_with.get('triton')}, this is "
                              f"{triton.__version__}: tune (and build with the table) with the same Triton")
-    manifest = {k["kernel"]: k for k in built_with["kernels"]}
+    manifest = {k["plugin"]: k for k in built_with["kernels"]}
     spec = config_stage.load_config(config_file, (arch,), None)
-    chosen = [s for s in spec.kernels if len(s.tactics) > 1 and s.tuning_key and (not kernels or s.kernel_name in
-                                                                                   kernels)]
+    chosen = [s for s in spec.kernels if len(s.tactics) > 1 and s.tuning_key
+              and (not kernels or s.kernel_name in kernels or s.plugin_name in kernels)]
     if not chosen:
         raise PluginGenError(f"tune: {config_file.name} has no autotuned kernel with a key"
                              + (f" among {', '.join(kernels)}" if kernels else ""))
@@ -115,20 +115,20 @@ def tune(workspace: Path, config_file: Path, dims: Mapping[str, Tuple[int, int]]
     with PluginRunner(library) as runner:
         for s in chosen:
             check_key(s)
-            built = manifest.get(s.kernel_name)
+            built = manifest.get(s.plugin_name)
             if built is None or built.get("tuning") is not None:
                 raise PluginGenError(f"tune: the library in {workspace}/output was built "
-                                     f"{'without' if built is None else 'with a tuning table for'} '{s.kernel_name}'; "
+                                     f"{'without' if built is None else 'with a tuning table for'} '{s.plugin_name}'; "
                                      "rebuild it without --tuning (every config) to tune")
             if not any(i["arch"] == arch and i["cubin"] for i in built["images"]):
                 raise PluginGenError(f"tune: the library has no sm_{arch} cubins of '{s.kernel_name}'; rebuild with "
                                      f"--arch {arch}")
             rows = _tune_kernel(runner, s, dims, fields, launches, repeats)
-            entry = entries.get(s.kernel_name)
+            entry = entries.get(s.plugin_name)
             archs = dict(entry["archs"]) if entry and not tuning_table.stale(entry, s, triton.__version__) else {}
             archs = {int(a[3:]): r for a, r in archs.items()}
             archs[arch] = rows
-            entries[s.kernel_name] = tuning_table.kernel_entry(s, triton.__version__, archs)
+            entries[s.plugin_name] = tuning_table.kernel_entry(s, triton.__version__, archs)
     out.write_text(tuning_table.dump([entries[k] for k in sorted(entries)]))
     return out
 
@@ -138,7 +138,8 @@ def _existing(out: Path) -> Dict[str, dict]:
         data = json.loads(out.read_text())
     except (OSError, ValueError):
         return {}
-    return {e["kernel"]: e for e in data.get("kernels", ()) if isinstance(e, dict) and "kernel" in e}
+    return {e.get("plugin") or default_plugin_name(e["kernel"]): e for e in data.get("kernels", ())
+            if isinstance(e, dict) and "kernel" in e}
 
 
 def _tune_kernel(runner, spec: KernelSpec, dims: Mapping[str, Tuple[int, int]], fields: Mapping[str, object],

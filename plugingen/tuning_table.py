@@ -2,14 +2,14 @@
 ``plugingen tune`` and read by a build with ``--tuning``.
 
 A bucket is the next power of two of each key argument's value (``key=['M', 'N', 'K']``, M = 1000 -> 1024). The
-table holds, per kernel and per arch, the config that was fastest at each bucket the tuning run covered. A build
-with the table compiles only those configs (plus the first, the fallback) and the plugin picks the config per
-launch from its bucket (outside the table: the nearest bucket), so TensorRT and TensorRT-RTX get the per-shape
-choice with one tactic. The file is JSON::
+table holds, per plugin (an autotuned kernel built as several plugins has an entry each) and per arch, the config
+that was fastest at each bucket the tuning run covered. A build with the table compiles only those configs (plus the
+first, the fallback) and the plugin picks the config per launch from its bucket (outside the table: the nearest
+bucket), so TensorRT and TensorRT-RTX get the per-shape choice with one tactic. The file is JSON::
 
     {"format": "plugingen-tuning", "version": 1,
-     "kernels": [{"kernel": "_matmul_kernel", "source": "<Triton's hash of the kernel source>",
-                  "triton": "3.6.0", "key": ["M", "N", "K"],
+     "kernels": [{"plugin": "_matmul_kernelPlugin", "kernel": "_matmul_kernel",
+                  "source": "<Triton's hash of the kernel source>", "triton": "3.6.0", "key": ["M", "N", "K"],
                   "configs": ["BLOCK_M=64, BLOCK_N=64, ..., num_warps=4, num_stages=4", ...],
                   "archs": {"sm_90": [{"bucket": [1024, 4096, 4096], "tactic": 3, "us": [41.2, 38.0, 36.9]},
                                       ...]}}]}
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Dict, Mapping, Sequence
 
 from .errors import ConfigError, Location
-from .model import ConfigSpec, KernelSpec, Tuning
+from .model import ConfigSpec, KernelSpec, Tuning, default_plugin_name
 
 FORMAT = "plugingen-tuning"
 VERSION = 1
@@ -33,7 +33,7 @@ VERSION = 1
 
 def kernel_entry(spec: KernelSpec, triton_version: str, archs: Mapping[int, Sequence[dict]]) -> dict:
     """The table's entry for ``spec`` with the given per-arch rows (``{"bucket": [...], "tactic": n, "us": [...]}``)."""
-    return {"kernel": spec.kernel_name, "source": spec.source_key, "triton": triton_version,
+    return {"plugin": spec.plugin_name, "kernel": spec.kernel_name, "source": spec.source_key, "triton": triton_version,
             "key": list(spec.tuning_key), "configs": [t.describe() for t in spec.tactics],
             "archs": {f"sm_{arch}": list(rows) for arch, rows in sorted(archs.items())}}
 
@@ -43,8 +43,8 @@ def dump(entries: Sequence[dict]) -> str:
 
 
 def load(path: Path, config: ConfigSpec, triton_version: str) -> Dict[str, Tuning]:
-    """The tuning of each kernel of ``config`` the table at ``path`` names; a config error for a table that is not
-    one, names a kernel the config lacks, or is stale."""
+    """The tuning of each plugin of ``config`` the table at ``path`` names (by plugin name); a config error for a
+    table that is not one, names a plugin the config lacks, or is stale."""
     where = Location(str(path))
     try:
         data = json.loads(Path(path).read_text())
@@ -58,17 +58,19 @@ def load(path: Path, config: ConfigSpec, triton_version: str) -> Dict[str, Tunin
     if data.get("version") != VERSION:
         raise ConfigError(f"tuning table {path} has version {data.get('version')!r}; this plugingen reads version "
                           f"{VERSION}", where, "re-run plugingen tune")
-    specs = {s.kernel_name: s for s in config.kernels}
+    specs = {s.plugin_name: s for s in config.kernels}
     found: Dict[str, Tuning] = {}
     for index, entry in enumerate(data.get("kernels") or ()):
         what = f"tuning table {path}, kernels[{index}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("archs"), dict):
             raise ConfigError(f"{what} is not a kernel entry", where)
-        name = entry.get("kernel")
+        name = entry.get("plugin")
+        if name is None and isinstance(entry.get("kernel"), str):  # a table from before plugin names
+            name = default_plugin_name(entry["kernel"])
         spec = specs.get(name)
         if spec is None:
-            raise ConfigError(f"{what} names kernel {name!r}, which {config.config_file.name} does not define "
-                              f"(kernels: {', '.join(specs)})", where)
+            raise ConfigError(f"{what} names plugin {name!r}, which {config.config_file.name} does not define "
+                              f"(plugins: {', '.join(specs)})", where)
         stale_why = stale(entry, spec, triton_version)
         if stale_why:
             raise ConfigError(f"tuning table {path} is stale for '{name}': {stale_why}", where,

@@ -38,7 +38,8 @@ CASES = {
     "reserved_argument_name": "ParamArg name 'network' is reserved: it is an argument of the generated Python "
                               "functions (hint: rename the kernel parameter)",
     "reserved_kernel_name": "kernel_name 'register_plugins' is reserved: its Python function 'register_plugins' in "
-                            "the generated modules would clash (hint: rename the kernel)",
+                            "the generated modules would clash (hint: rename the kernel, or give the plugin another "
+                            "name (plugin_name=...))",
     "config_raises": "kernel config raised ValueError: invalid literal for int() with base 10: '256 elements'",
     "missing_kernels": "kernel config defines no KERNELS list (hint: did you mean KERNEL?)",
     "empty_kernels": "KERNELS is empty (hint: add at least one KernelMetaData)",
@@ -46,9 +47,13 @@ CASES = {
                              "(hint: write KERNELS = [KernelMetaData(...), ...])",
     "unknown_field": "KernelMetaData has no field 'grid_dim' (valid: kernel_name, ios, shape_infer_rules, version, "
                      "kernel_file, num_warps, num_stages, grid_dims, namespace, configs, domains, constraints, dtypes, "
-                     "signatures, num_ctas, launch_pdl, launch_cooperative_grid, heuristics) (hint: did you mean grid_dims?)",
-    "duplicate_kernel_name": "duplicate kernel_name 'add_kernel' (first at line 5) "
-                             "(hint: each kernel becomes a plugin class; give each a unique name)",
+                     "signatures, num_ctas, launch_pdl, launch_cooperative_grid, heuristics, plugin_name) (hint: did "
+                     "you mean grid_dims?)",
+    "duplicate_kernel_name": "duplicate plugin name 'add_kernelPlugin' (first at line 5) "
+                             "(hint: a kernel built as several plugins needs a plugin_name=... for each)",
+    "duplicate_plugin_name": "duplicate plugin name 'add' (first at line 5) "
+                             "(hint: give one of them another plugin_name=...)",
+    "plugin_name_not_identifier": "plugin_name 'add-2' is not a valid identifier",
     "kernel_name_not_identifier": "kernel_name 'add-kernel' is not a valid identifier",
     "negative_version": "version of kernel 'add_kernel' must be a non-negative integer, got -1",
     "positional_fields": "version of kernel 'add_kernel' must be a non-negative integer, got -2",
@@ -59,6 +64,10 @@ CASES = {
                          "(hint: set kernel_file to the .py file that defines the @triton.jit kernel)",
     "kernel_file_missing": "kernel file no_such_kernels.py not found: {dir}/no_such_kernels.py",
     "kernel_syntax_error": "syntax error in kernel file kernels_syntax_error.py: '(' was never closed",
+    "kernel_relative_import": "kernel file relative_import_kernels.py raised ImportError: attempted relative import "
+                              "with no known parent package (hint: a file with relative imports belongs to a "
+                              "package: put an __init__.py beside relative_import_kernels.py (plugingen then imports "
+                              "it as a module of that package))",
     "kernel_import_error": "kernel file kernels_import_error.py raised ModuleNotFoundError: "
                            "No module named 'triton_helpers_that_do_not_exist'",
     "kernel_name_absent": "kernel 'add_kernl' is not defined in {dir}/kernels.py "
@@ -79,7 +88,7 @@ CASES = {
                                  "(hint: annotate 'n: tl.constexpr' or pass it as an argument)",
     "arg_for_constexpr_param": "kernel parameter 'BLOCK' is tl.constexpr but ios gives a ParamArg "
                                "(hint: use Constexpr(<value>) for 'BLOCK')",
-    "constexpr_bad_value": "Constexpr value must be an int, float, bool or str, got [256]",
+    "constexpr_bad_value": "Constexpr value must be an int, float, bool, str or None, got [256]",
     "no_inputs": "kernel 'add_kernel' has no InputArg; a plugin needs at least one input",
     "no_outputs": "kernel 'add_kernel' has no OutputArg; a plugin needs at least one output",
     # types
@@ -177,8 +186,9 @@ CASES = {
                            "grid expression or constraint (hint: use it in grid_dims or constraints, or remove the "
                            "rule)",
     "numel_in_grid": "grid_dims x 'cdiv(numel(x), 128)': numel() is only available in rules at column 6",
-    "kernel_names_collide": "kernels 'copy_kernel' and '_copy_kernel' both become the Python function 'copy_kernel' "
-                            "(leading underscores are dropped) (hint: rename one of them)",
+    "kernel_names_collide": "plugins 'copy_kernelPlugin' and '_copy_kernelPlugin' both become the Python function "
+                            "'copy_kernel' (a trailing 'Plugin' and leading underscores are dropped) (hint: rename one "
+                            "of them (plugin_name=...))",
     "constraint_unknown_name": "constraint 'n <= limit': unknown name 'limit' (usable: BLOCK, n, num_sms)",
     "constraint_not_a_condition": "constraint 'n % 16': is not a condition (compare it, e.g. 'n <= 1024')",
     "constraint_syntax_error": "constraint 'n <= ': invalid syntax",
@@ -248,7 +258,8 @@ CASES = {
 MARKED_IN = {"kernel_syntax_error": "kernels_syntax_error.py", "kernel_import_error": "kernels_import_error.py",
              "alias_reset_to_zero": "inplace_kernels.py", "kernel_runs_gpu_work": "kernels_gpu_at_import.py",
              "autotune_key_not_a_parameter": "kernels_config_keys.py",
-             "heuristic_read_by_next": "kernels_heuristic_chain.py"}
+             "heuristic_read_by_next": "kernels_heuristic_chain.py",
+             "kernel_relative_import": "relative_import_kernels.py"}
 # errors in the shared tuned_kernels.py: the text on the line they point at (a file holds one '# <-- error' only)
 LINE_IN_TUNED_KERNELS = {
     "autotune_pre_hook": "key=[\"n\"], pre_hook=_zero)", "autotune_uneven_configs": "\"WIDE\": True",
@@ -347,7 +358,7 @@ def test_every_bad_config_has_a_case():
     helpers = {"good_config", "triton_compile_error", "kernels", "kernels_syntax_error", "kernels_import_error",
                "tuned_kernels", "warning_unchecked_input", "inplace_kernels", "kernels_gpu_at_import",
                "kernels_config_keys", "kernels_heuristic_chain", "kernels_compile_errors",
-               "triton_compile_error_domain", "triton_compile_error_static_assert"}
+               "triton_compile_error_domain", "triton_compile_error_static_assert", "relative_import_kernels"}
     files = {p.stem for p in HERE.glob("*.py")} - helpers
     assert files == set(CASES)
     assert len(CASES) >= 30

@@ -180,7 +180,7 @@ def test_a_tuning_table_compiles_the_winners_and_the_fallback(tmp_path):
     import triton
 
     tuning = tuning_table.load(path, load_config(MATMUL, (80, 90)), triton.__version__)
-    kernel = plan.plan_kernel(spec, (80, 90), tuning=tuning[spec.kernel_name])
+    kernel = plan.plan_kernel(spec, (80, 90), tuning=tuning[spec.plugin_name])
     assert kernel.tactics == (0, 1, 3)
     assert {i.point.tactic for i in kernel.images if i.arch == 90} == {0, 1, 3}
     assert {i.point.tactic for i in kernel.images if i.arch == 80} == {0}  # no table for sm_80: the fallback
@@ -191,7 +191,7 @@ def test_a_tuning_table_compiles_the_winners_and_the_fallback(tmp_path):
     (lambda e: e.update(source="0" * 8), "the kernel's source (or a function it calls) changed since it was tuned"),
     (lambda e: e.update(triton="3.0.0"), "it was tuned with Triton 3.0.0, this build uses"),
     (lambda e: e.update(configs=e["configs"][:3]), "the autotune configs differ from the ones it was tuned with"),
-    (lambda e: e.update(kernel="other"), "names kernel 'other', which tuned_matmul_config.py does not define"),
+    (lambda e: e.update(plugin="other"), "names plugin 'other', which tuned_matmul_config.py does not define"),
     (lambda e: e["archs"]["sm_90"][0].update(tactic=9), "tactic 9 is not one of the kernel's 1..4"),
     (lambda e: e["archs"]["sm_90"][0].update(bucket=[3, 4096, 4096]), "bucket [3, 4096, 4096] is not 3 powers of two"),
 ])
@@ -286,7 +286,7 @@ def test_a_tuned_plugin_offers_no_tactic_and_records_its_table(tmp_path, host_li
     assert manifest["tuning"] == {"key": ["n"], "archs": {"sm_90": [{"bucket": [1024], "tactic": 1},
                                                                     {"bucket": [1048576], "tactic": 3}]}}
     assert sorted({i["tactic"] for i in manifest["images"]}) == [1, 3]
-    source = (workspace / "src" / "_accumulate_kernel_plugin.cpp").read_text()
+    source = (workspace / "src" / "accumulate_kernel_plugin.cpp").read_text()
     assert "static constexpr bool kTuned{true};" in source
     assert "tactic = plugingen::tunedTactic(&tuned[0][0], 2, 1, key, plugingen::currentCc());" in source
     with PluginHost(workspace / "output" / "libtriton_plugins.so", host_lib) as host:

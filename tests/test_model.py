@@ -90,7 +90,7 @@ def test_generated_code_takes_types_from_the_table():
     compiled = fake_compiled(EXAMPLES / "fmha" / "kernel_config.py")
     files = dict(codegen.generate(compiled).files)
     spec = compiled.kernels[0].spec
-    source = files[f"{spec.kernel_name}_plugin.cpp"]
+    source = files[f"{spec.function_name}_plugin.cpp"]
     tensors = ", ".join(a.dtype.trt.cpp for a in spec.inputs + spec.outputs)
     assert f"kSignatures[1][{len(spec.inputs + spec.outputs)}]{{\n        {{{tensors}}},\n    }};" in source
     for a in spec.fields:

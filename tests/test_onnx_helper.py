@@ -29,40 +29,49 @@ class Case(NamedTuple):
 
 
 _NCHW = ["b", 4, "s", 64]
-#: every kernel of every shipped config (a new config needs its kernels here). Float values are exact in fp32.
+#: every plugin of every shipped config, by plugin name (a new config needs its plugins here). Float values are exact
+#: in fp32.
 CASES = {
-    "vector_add_kernel": Case({}, {"x": ["n"], "y": ["n"]}, {"out": ["n"]}),
-    "fused_attention_kernel": Case({"sm_scale": 0.125, "num_heads": 4}, {"Q": _NCHW, "K": _NCHW, "V": _NCHW},
+    "vector_add_kernelPlugin": Case({}, {"x": ["n"], "y": ["n"]}, {"out": ["n"]}),
+    "fused_attention_kernelPlugin": Case({"sm_scale": 0.125, "num_heads": 4}, {"Q": _NCHW, "K": _NCHW, "V": _NCHW},
                                    {"Out": _NCHW, "L": ["b", 4, "s"], "M": ["b", 4, "s"]}),
-    "aligned_copy_kernel": Case({}, {"x": ["n"]}, {"out": ["n"]}),
-    "fill_index_kernel": Case({"offset": 7}, {"x": ["n"]}, {"out": ["n"]}),
-    "gelu_bf16_kernel": Case({}, {"x": ["r", "c"]}, {"y": ["r", "c"]}),
-    "layernorm_kernel": Case({"eps": 2.0 ** -10, "rows_per_program": 4}, {"x": ["b", "s", 256], "w": [256],
+    "aligned_copy_kernelPlugin": Case({}, {"x": ["n"]}, {"out": ["n"]}),
+    "fill_index_kernelPlugin": Case({"offset": 7}, {"x": ["n"]}, {"out": ["n"]}),
+    "gelu_bf16_kernelPlugin": Case({}, {"x": ["r", "c"]}, {"y": ["r", "c"]}),
+    "layernorm_kernelPlugin": Case({"eps": 2.0 ** -10, "rows_per_program": 4}, {"x": ["b", "s", 256], "w": [256],
                                                                           "bias": [256]}, {"y": ["b", "s", 256]}),
-    "row_softmax_kernel": Case({}, {"x": ["r", "c"]}, {"y": ["r", "c"], "rowmax": ["r"]}),
-    "scale_shift_kernel": Case({"alpha": 2.0, "beta": -1.5}, {"x": ["n"]}, {"out": ["n"]}),
-    "add_kernel": Case({}, {"x": ["n"], "y": ["n"]}, {"out": ["n"]}),
-    "mul_kernel": Case({}, {"x": ["n"], "y": ["n"]}, {"out": ["n"]}),
-    "strided_gather_kernel": Case({"stride": 3}, {"x": ["n"]}, {"out": ["n"]}),
-    "tma_scale_kernel": Case({"alpha": 2.5}, {"x": ["r", 64]}, {"out": ["r", 64]}),
-    "_matmul_kernel": Case({}, {"a": ["m", 64], "b": [64, "n"]}, {"c": ["m", "n"]}),
-    "_accumulate_kernel": Case({"alpha": 2.0}, {"x": ["b", "s", 5]}, {"out": ["b", "s", 5]}),
-    "_rms_norm_kernel": Case({"eps": 2.0 ** -10}, {"X": ["r", "c"], "W": ["c"]}, {"Y": ["r", "c"]}),
-    "rms_norm_rows_kernel": Case({"eps": 2.0 ** -10}, {"X_ptr": ["r", "c"], "W_ptr": ["c"]},
+    "row_softmax_kernelPlugin": Case({}, {"x": ["r", "c"]}, {"y": ["r", "c"], "rowmax": ["r"]}),
+    "scale_shift_kernelPlugin": Case({"alpha": 2.0, "beta": -1.5}, {"x": ["n"]}, {"out": ["n"]}),
+    "add_kernelPlugin": Case({}, {"x": ["n"], "y": ["n"]}, {"out": ["n"]}),
+    "mul_kernelPlugin": Case({}, {"x": ["n"], "y": ["n"]}, {"out": ["n"]}),
+    "strided_gather_kernelPlugin": Case({"stride": 3}, {"x": ["n"]}, {"out": ["n"]}),
+    "tma_scale_kernelPlugin": Case({"alpha": 2.5}, {"x": ["r", 64]}, {"out": ["r", 64]}),
+    "_matmul_kernelPlugin": Case({}, {"a": ["m", 64], "b": [64, "n"]}, {"c": ["m", "n"]}),
+    "_accumulate_kernelPlugin": Case({"alpha": 2.0}, {"x": ["b", "s", 5]}, {"out": ["b", "s", 5]}),
+    "_rms_norm_kernelPlugin": Case({"eps": 2.0 ** -10}, {"X": ["r", "c"], "W": ["c"]}, {"Y": ["r", "c"]}),
+    "rms_norm_rows_kernelPlugin": Case({"eps": 2.0 ** -10}, {"X_ptr": ["r", "c"], "W_ptr": ["c"]},
                                  {"Y_ptr": ["r", "c"], "RSTD_ptr": ["r"]}),
-    "axpby_kernel": Case({"alpha": 2.0, "beta": -0.5}, {"x": ["n"], "y": ["n"]}, {"out": ["n"]}),
-    "row_rms_kernel": Case({"eps": 2.0 ** -10}, {"x": ["r", "c"]}, {"y": ["r", "c"], "rms": ["r"]}),
-    "accumulate_kernel": Case({"alpha": 0.5}, {"acc": ["n"], "x": ["n"]}, {"acc_out": ["n"]}),
-    "cache_write_kernel": Case({"pos": 3}, {"cache": ["b", "s", 64], "new": ["b", 64]}, {"cache_out": ["b", "s", 64]}),
-    "scale_kernel": Case({"alpha": 3.0}, {"x": ["b", 7]}, {"x_out": ["b", 7]}),
-    "fp8_quantize_kernel": Case({"scale": 4.0}, {"x": ["n"]}, {"q": ["n"]}),
-    "fp8_dequantize_kernel": Case({"scale": 4.0}, {"q": ["r", "c"]}, {"y": ["r", "c"]}),
-    "cluster_scale_kernel": Case({}, {"x": ["n"]}, {"out": ["n"]}),
-    "cooperative_count_kernel": Case({}, {"x": ["n"], "arrived": [1]}, {"out": ["n"]}),
-    "pdl_increment_kernel": Case({}, {"x": ["n"]}, {"out": ["n"]}),
-    "desc_scale_kernel": Case({"alpha": 1.5}, {"x_desc": ["b", "s", "c"]}, {"y_desc": ["b", "s", "c"]}),
-    "desc_add_kernel": Case({}, {"a_desc": ["m", "c"], "b_desc": ["m", "c"]}, {"c_desc": ["m", "c"]}),
-    "persistent_scale_kernel": Case({}, {"x": ["n"]}, {"out": ["n"], "programs": [1]}),
+    "axpby_kernelPlugin": Case({"alpha": 2.0, "beta": -0.5}, {"x": ["n"], "y": ["n"]}, {"out": ["n"]}),
+    "row_rms_kernelPlugin": Case({"eps": 2.0 ** -10}, {"x": ["r", "c"]}, {"y": ["r", "c"], "rms": ["r"]}),
+    "accumulate_kernelPlugin": Case({"alpha": 0.5}, {"acc": ["n"], "x": ["n"]}, {"acc_out": ["n"]}),
+    "cache_write_kernelPlugin": Case({"pos": 3}, {"cache": ["b", "s", 64], "new": ["b", 64]},
+                                     {"cache_out": ["b", "s", 64]}),
+    "scale_kernelPlugin": Case({"alpha": 3.0}, {"x": ["b", 7]}, {"x_out": ["b", 7]}),
+    "fp8_quantize_kernelPlugin": Case({"scale": 4.0}, {"x": ["n"]}, {"q": ["n"]}),
+    "fp8_dequantize_kernelPlugin": Case({"scale": 4.0}, {"q": ["r", "c"]}, {"y": ["r", "c"]}),
+    "cluster_scale_kernelPlugin": Case({}, {"x": ["n"]}, {"out": ["n"]}),
+    "cooperative_count_kernelPlugin": Case({}, {"x": ["n"], "arrived": [1]}, {"out": ["n"]}),
+    "pdl_increment_kernelPlugin": Case({}, {"x": ["n"]}, {"out": ["n"]}),
+    "desc_scale_kernelPlugin": Case({"alpha": 1.5}, {"x_desc": ["b", "s", "c"]}, {"y_desc": ["b", "s", "c"]}),
+    "desc_add_kernelPlugin": Case({}, {"a_desc": ["m", "c"], "b_desc": ["m", "c"]}, {"c_desc": ["m", "c"]}),
+    "persistent_scale_kernelPlugin": Case({}, {"x": ["n"]}, {"out": ["n"], "programs": [1]}),
+    # optional inputs and two plugins of one kernel (fused_rms_norm_config.py, swiglu_config.py), a package kernel
+    "rms_norm": Case({"eps": 2.0 ** -10}, {"X": ["r", "c"], "W": ["c"]}, {"Y": ["r", "c"], "Rstd": ["r"]}),
+    "add_rms_norm": Case({"eps": 2.0 ** -10}, {"X": ["r", "c"], "W": ["c"], "B": ["c"], "RESIDUAL": ["r", "c"]},
+                         {"Y": ["r", "c"], "RESIDUAL_OUT": ["r", "c"], "Rstd": ["r"]}),
+    "swiglu_1000": Case({}, {"a_ptr": ["r", 1000], "b_ptr": ["r", 1000]}, {"c_ptr": ["r", 1000]}),
+    "swiglu_4096": Case({}, {"a_ptr": ["r", 4096], "b_ptr": ["r", 4096]}, {"c_ptr": ["r", 4096]}),
+    "act_func_forward_kernelPlugin": Case({}, {"input_pointer": ["b", 64]}, {"output_pointer": ["b", 64]}),
 }
 #: a concrete size for every dynamic dim name used in CASES.
 DIMS = {"n": 1000, "b": 2, "s": 128, "r": 5, "c": 96, "m": 77}
@@ -94,9 +103,9 @@ def typed(tensors: list, signature) -> list:
     return [dict(t, dtype=(signature or {}).get(t["dtype"], t["dtype"])) for t in tensors]
 
 
-def case_for(kernel: str) -> Case:
-    assert kernel in CASES, f"no test case for kernel {kernel!r}: add it to CASES in tests/test_onnx_helper.py"
-    return CASES[kernel]
+def case_for(plugin: str) -> Case:
+    assert plugin in CASES, f"no test case for plugin {plugin!r}: add it to CASES in tests/test_onnx_helper.py"
+    return CASES[plugin]
 
 
 _modules: Dict[Path, object] = {}
@@ -135,12 +144,11 @@ def attributes(node, onnx) -> list:
 # ---------------------------------------------------------------------------------------------- the module
 def test_plugins_constant_matches_manifest(built, onnx):
     _, info, module = built
-    assert list(module.PLUGINS) == [k["kernel"] for k in info["kernels"]]
+    assert list(module.PLUGINS) == [k["function"] for k in info["kernels"]]  # one entry per plugin
     for kernel in info["kernels"]:
-        plugin = module.PLUGINS[kernel["kernel"]]
+        plugin = module.PLUGINS[kernel["function"]]
         assert (plugin.kernel, plugin.plugin_name, plugin.plugin_version, plugin.plugin_namespace) == (
             kernel["kernel"], kernel["plugin"], kernel["version"], kernel["namespace"])
-        assert plugin.plugin_name == kernel["kernel"] + "Plugin"
         assert [tuple(f) for f in plugin.fields] == [
             (f["name"], f["dtype"], "FLOAT" if f["dtype"] in ("fp16", "bf16", "fp32", "fp64") else "INT")
             for f in kernel["fields"]]
@@ -172,7 +180,7 @@ def test_import_does_not_need_onnx(build_plugin):
 def test_node_attributes_exact(built, onnx):
     _, info, module = built
     for kernel in info["kernels"]:
-        case = case_for(kernel["kernel"])
+        case = case_for(kernel["plugin"])
         make = getattr(module, kernel["function"] + "_node")
         inputs = [f"in_{t['name']}" for t in kernel["inputs"]]
         outputs = [f"out_{t['name']}" for t in kernel["outputs"]]
@@ -187,14 +195,14 @@ def test_node_attributes_exact(built, onnx):
             is_float = f["dtype"] in ("fp16", "bf16", "fp32", "fp64")
             expected.append((f["name"], "FLOAT" if is_float else "INT", case.params[f["name"]]))
         assert attributes(node, onnx) == expected
-        assert module.make_node(kernel["kernel"], case.params, inputs, outputs, name="node0") == node
+        assert module.make_node(kernel["function"], case.params, inputs, outputs, name="node0") == node
 
 
 def test_node_without_name_has_none(built, onnx):
     _, info, module = built
     kernel = info["kernels"][0]
-    case = case_for(kernel["kernel"])
-    node = module.make_node(kernel["kernel"], case.params, [t["name"] for t in kernel["inputs"]],
+    case = case_for(kernel["plugin"])
+    node = module.make_node(kernel["function"], case.params, [t["name"] for t in kernel["inputs"]],
                             [t["name"] for t in kernel["outputs"]])
     assert node.name == ""
 
@@ -217,14 +225,14 @@ def _int_fields(info: dict):
 def test_int_fields_outside_int32_raise(built, onnx):
     _, info, module = built
     for kernel, field in _int_fields(info):
-        params = dict(case_for(kernel["kernel"]).params)
+        params = dict(case_for(kernel["plugin"]).params)
         io = ([t["name"] for t in kernel["inputs"]], [t["name"] for t in kernel["outputs"]])
         for ok in (INT32_MIN, INT32_MAX, 0):
-            node = module.make_node(kernel["kernel"], dict(params, **{field["name"]: ok}), *io)
+            node = module.make_node(kernel["function"], dict(params, **{field["name"]: ok}), *io)
             assert dict((a[0], a[2]) for a in attributes(node, onnx))[field["name"]] == ok
         for bad in (INT32_MAX + 1, INT32_MIN - 1, 2 ** 40):
             with pytest.raises(ValueError) as excinfo:
-                module.make_node(kernel["kernel"], dict(params, **{field["name"]: bad}), *io)
+                module.make_node(kernel["function"], dict(params, **{field["name"]: bad}), *io)
             assert str(excinfo.value) == (
                 f"{kernel['kernel']}: field '{field['name']}' ({field['dtype']}) = {bad} is outside "
                 f"[{INT32_MIN}, {INT32_MAX}]: TensorRT's ONNX parser narrows INT attributes to int32")
@@ -263,7 +271,7 @@ def test_bad_values_and_tensor_lists(onnx, build_plugin):
     with pytest.raises(ValueError, match=r"params must name exactly eps, rows_per_program \(missing rows_per_program; "
                                          r"unknown rows\)"):
         module.make_node("layernorm_kernel", {"eps": 0.5, "rows": 2}, ["x", "w", "bias"], ["y"])
-    with pytest.raises(ValueError, match=r"unknown kernel 'nope' \(this library has: layernorm_kernel\)"):
+    with pytest.raises(ValueError, match=r"unknown plugin 'nope' \(this library has: layernorm_kernel\)"):
         module.make_node("nope", {}, [], [])
 
 
@@ -276,12 +284,12 @@ def _dims(value_info) -> list:
 def test_make_model_is_checked_for_every_config(built, onnx):
     _, info, module = built
     for kernel, signature in [(k, s) for k in info["kernels"] for s in signatures(k)]:
-        case = case_for(kernel["kernel"])
+        case = case_for(kernel["plugin"])
         inputs, outputs = typed(kernel["inputs"], signature), typed(kernel["outputs"], signature)
         for shapes, expected in ((case.inputs, case.outputs),
                                  ({k: concrete(v) for k, v in case.inputs.items()},
                                   {k: concrete(v) for k, v in case.outputs.items()})):
-            model = module.make_model(kernel["kernel"], case.params, shapes, signature=signature)
+            model = module.make_model(kernel["function"], case.params, shapes, signature=signature)
             onnx.checker.check_model(model, full_check=True)
             model = onnx.load_from_string(model.SerializeToString())
             graph = model.graph
@@ -299,7 +307,7 @@ def test_make_model_is_checked_for_every_config(built, onnx):
 
 def test_make_model_options_and_errors(onnx, build_plugin):
     module = load_onnx_plugins(build_plugin(_config("fmha/kernel_config.py")))
-    case = CASES["fused_attention_kernel"]
+    case = CASES["fused_attention_kernelPlugin"]
     model = module.make_model("fused_attention_kernel", case.params, case.inputs, opset=13,
                               output_shapes={"L": [None, None, None]})
     assert ("", 13) in {(o.domain, o.version) for o in model.opset_import}

@@ -192,7 +192,7 @@ def test_create_plugins_from_fields(trt, builder, build_plugin, config):
     with loaded(trt, out) as registry:
         for kernel in kernels_of(out):
             creator = registry.get_creator(kernel["plugin"], kernel["version"], kernel["namespace"])
-            values = case_for(kernel["kernel"]).params
+            values = case_for(kernel["plugin"]).params
             expected = dict(name=kernel["plugin"], version=kernel["version"], namespace=kernel["namespace"],
                             kinds=("PLUGIN_V3ONE_CORE", "PLUGIN_V3ONE_BUILD", "PLUGIN_V3ONE_RUNTIME"),
                             outputs=len(kernel["outputs"]))
@@ -207,7 +207,7 @@ def test_bad_fields_are_refused_with_the_plugins_message(trt, builder, logger, b
     """createPlugin returns null and says why through TensorRT's logger (found through setLoggerFinder)."""
     out = build_plugin(EXAMPLES / "fmha" / "kernel_config.py")
     kernel = kernels_of(out)[0]
-    values = case_for(kernel["kernel"]).params
+    values = case_for(kernel["plugin"]).params
     with loaded(trt, out) as registry:
         creator = registry.get_creator(kernel["plugin"], kernel["version"], kernel["namespace"])
         mark = len(logger.messages)
@@ -283,10 +283,10 @@ def build_engine(trt, builder, logger, output_dir: Path, kernel: dict, dynamic: 
     """Parse ``make_model`` for ``kernel`` (dynamic or concrete dims; the dtypes of ``signature``), check the
     network's outputs, build."""
     module = load_onnx_plugins(output_dir)
-    case = case_for(kernel["kernel"])
+    case = case_for(kernel["plugin"])
     inputs = case.inputs if dynamic else {k: concrete(v) for k, v in case.inputs.items()}
     outputs = case.outputs if dynamic else {k: concrete(v) for k, v in case.outputs.items()}
-    model = module.make_model(kernel["kernel"], case.params, inputs, signature=signature)
+    model = module.make_model(kernel["function"], case.params, inputs, signature=signature)
     aliased = any(t.get("alias") for t in kernel["outputs"])
     result = parse_and_build(trt, builder, logger, model, profile_inputs=inputs if dynamic else None,
                              aliased_io=aliased)
@@ -351,7 +351,7 @@ def test_in_place_plugin_needs_the_aliased_io_preview_feature(trt, builder, logg
     PreviewFeature.ALIASED_PLUGIN_IO_10_03 on (build_engine turns it on): without it the build fails, naming it."""
     out = build_plugin(TEST_KERNELS / "inplace_ops_config.py")
     module = load_onnx_plugins(out)
-    case = case_for("cache_write_kernel")
+    case = case_for("cache_write_kernelPlugin")
     model = module.make_model("cache_write_kernel", case.params, {k: concrete(v) for k, v in case.inputs.items()})
     with loaded(trt, out):
         result = parse_and_build(trt, builder, logger, model)
@@ -365,7 +365,7 @@ def test_one_node_type_builds_each_signature_and_refuses_others(trt, builder, lo
     of no signature (fp16 and fp32 mixed) parse but build no engine, the plugin naming the signatures."""
     out = build_plugin(TEST_KERNELS / "typed_ops_config.py")
     module = load_onnx_plugins(out)
-    case = case_for("axpby_kernel")
+    case = case_for("axpby_kernelPlugin")
     shapes = {k: concrete(v) for k, v in case.inputs.items()}
     with loaded(trt, out):
         types = []
@@ -516,6 +516,6 @@ def test_the_onnx_example_reports_usage_errors(trt, build_plugin, tmp_path):
     done = _example("--workspace", str(workspace), "--kernel", "vector_add_kernel", "--input", "x=n", "--input", "y=n")
     assert done.returncode == 2 and "dynamic dims without a --dim range: n" in done.stderr
     done = _example("--workspace", str(workspace), "--kernel", "nope", "--input", "x=4")
-    assert done.returncode == 2 and "unknown kernel 'nope'" in done.stderr
+    assert done.returncode == 2 and "unknown plugin 'nope'" in done.stderr
     done = _example("--workspace", str(tmp_path), "--kernel", "vector_add_kernel")
     assert done.returncode == 2 and "run plugingen" in done.stderr
