@@ -19,12 +19,13 @@ import multiprocessing
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
-from . import loader, triton_compat
+from . import build, loader, triton_compat
 from .errors import BuildError, Location
 from .model import CompiledConfig, CompiledKernel, Image, KernelSpec, LaunchParam, Point, TensorMap
 from .plan import DEFAULT_PTX_ARCH, FIRST_ARCH_SPECIFIC, is_arch_specific  # noqa: F401 (the CLI's arch facts)
@@ -54,7 +55,7 @@ def _job_for(spec: KernelSpec, point: Point, arch: int, triton_version: str) -> 
     signature = [(name, kind) for name, kind, _, _ in signature]
     options = [*spec.compile_options(point, arch).compile_options(), ("enable_fp_fusion", triton_compat.fp_fusion())]
     job = dict(kernel=spec.kernel_name, fn=spec.source_key, signature=signature, constexprs=constexprs,
-               divisible=divisible, arch=arch, options=options, triton=triton_version, format=5)
+               divisible=divisible, arch=arch, options=options, triton=triton_version, format=6)
     key = hashlib.sha256(json.dumps(job, sort_keys=True, default=repr).encode()).hexdigest()
     return _Job(str(spec.kernel_file), spec.kernel_name, tuple(signature), tuple(constexprs), tuple(divisible), arch,
                 tuple(options), key, spec.describe_point(point))
@@ -129,7 +130,12 @@ def _compile(job: _Job) -> Dict[str, object]:
                        attrs={(i,): [["tt.divisibility", 16]] for i in job.divisible})
     try:
         compiled = triton.compile(source, target=GPUTarget("cuda", job.arch, 32), options=dict(job.options))
-    except Exception as exc:  # Triton raises many types; all mean "this kernel does not compile"
+    except Exception as exc:  # Triton raises many types; all mean "this kernel does not compile", unless...
+        stopped = _stopped_by(exc)
+        if stopped:  # ...a tool was killed or starved: nothing is known about the kernel
+            raise CompileStopped(f"the compile of '{job.kernel_name}' for sm_{job.arch} [{job.label}] did not finish: "
+                                 f"{stopped}; nothing was cached", Location(job.kernel_file),
+                                 hint="build again (with a lower -j if memory is short)") from None
         lines = [line.strip() for line in (getattr(exc, "error_message", None) or str(exc)).splitlines()]
         lines = [line for line in lines if line and not line.startswith("Repro command")] or [type(exc).__name__]
         # ptxas's own reason ("ptxas /tmp/x.ptx, line 40; error : Feature ... requires ..."), else Triton's last line
@@ -150,6 +156,32 @@ def _compile(job: _Job) -> Dict[str, object]:
             "pdl": bool(getattr(md, "launch_pdl", False)),
             "cooperative": bool(getattr(md, "launch_cooperative_grid", False)),
             "tensordesc": [dict(m) for m in getattr(md, "tensordesc_meta", None) or ()]}
+
+
+class CompileStopped(BuildError):
+    """A compile that a signal, lack of memory or of another resource ended: a fact about this machine at this
+    moment, not about the kernel, so never cached, and it fails the build even for an optional image."""
+
+
+_KILLED_EXIT = {128 + signal.SIGKILL, 128 + signal.SIGTERM, 128 + signal.SIGINT}  # a signal, reported by a shell
+
+
+def _stopped_by(exc: BaseException) -> Optional[str]:
+    """Why ``exc`` (or what it was raised from) says nothing about the kernel, else None."""
+    while exc is not None:
+        if isinstance(exc, subprocess.CalledProcessError) and (exc.returncode < 0 or exc.returncode in _KILLED_EXIT):
+            number = -exc.returncode if exc.returncode < 0 else exc.returncode - 128
+            tool = Path(exc.cmd[0] if isinstance(exc.cmd, (list, tuple)) else str(exc.cmd).split()[0]).name
+            return f"{tool} was killed by {signal.Signals(number).name}" + \
+                (" (out of memory?)" if number == signal.SIGKILL else "")
+        if isinstance(exc, subprocess.TimeoutExpired):
+            return f"{Path(str(exc.cmd)).name} timed out"
+        if isinstance(exc, MemoryError):
+            return "out of memory"
+        if isinstance(exc, OSError):
+            return exc.strerror or type(exc).__name__
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def _triton_error_location(exc: Exception, fn, kernel_file: str) -> Location:
@@ -349,15 +381,16 @@ def compile_kernels(plan: Plan, cache_dir: Path, jobs: int,
 
 def _run_jobs(todo: List[_Job], jobs: int, cache_dir: Path, results: Dict[str, Dict[str, object]],
               progress: Callable[[str], None], optional: Set[str], done: Callable[[int], None]) -> None:
-    """Compile ``todo``; a job in ``optional`` that fails gets ``{"error": message}`` (cached too) instead of
-    failing the build. ``done`` hears the count of finished compiles after each."""
+    """Compile ``todo`` in worker processes; a job in ``optional`` whose kernel does not compile gets
+    ``{"error": message}`` (cached too) instead of failing the build. ``done`` hears the count of finished compiles
+    after each. However this ends (an error, Ctrl-C), no worker or tool it started outlives it."""
     finished = []
 
     def finish(job: _Job, run: Callable[[], Dict[str, object]], start: float) -> None:
         try:
             result = run()
         except BuildError as exc:
-            if job.key not in optional:
+            if job.key not in optional or isinstance(exc, CompileStopped):
                 raise
             result = {"error": exc.message}
         _store(cache_dir, job.key, result)
@@ -369,25 +402,29 @@ def _run_jobs(todo: List[_Job], jobs: int, cache_dir: Path, results: Dict[str, D
     def quiet(job: _Job) -> bool:  # Triton's own diagnostics (MLIR, ptxas dumps) only with -v, never for optional jobs
         return job.key in optional or not logging.getLogger().isEnabledFor(logging.DEBUG)
 
-    if jobs <= 1 or len(todo) == 1:
-        for job in todo:
-            finish(job, lambda: _compile_job(job, quiet(job)), time.perf_counter())
-        return
     # fork: workers inherit the imported Triton and the environment; no CUDA is ever initialised here
-    context = multiprocessing.get_context("fork")
-    with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context,
-                                                initializer=_ignore_interrupts) as pool:
-        start = time.perf_counter()
-        futures = {pool.submit(_compile_job, job, quiet(job)): job for job in todo}
-        try:
-            for future in concurrent.futures.as_completed(futures):
-                finish(futures[future], future.result, start)
-        except concurrent.futures.process.BrokenProcessPool:
-            running = sorted({f"{j.kernel_name} sm_{j.arch}" for f, j in futures.items() if not f.done()})
-            raise BuildError(f"a Triton compile crashed its worker process (one of: {', '.join(running)})",
-                             hint="build with -j 1 -v to see which kernel and Triton's own output") from None
+    pool = concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(todo)),
+                                                  mp_context=multiprocessing.get_context("fork"),
+                                                  initializer=_worker_start)
+    start = time.perf_counter()
+    futures = {pool.submit(_compile_job, job, quiet(job)): job for job in todo}
+    try:
+        for future in concurrent.futures.as_completed(futures):
+            finish(futures[future], future.result, start)
+    except concurrent.futures.process.BrokenProcessPool:
+        running = sorted({f"{j.kernel_name} sm_{j.arch} [{j.label}]" for f, j in futures.items() if not f.done()})
+        raise BuildError(f"a Triton compile crashed or was killed with its worker process (one of: "
+                         f"{', '.join(running)}); nothing of it was cached",
+                         hint="build again; with -j 1 -v to see which kernel and Triton's own output") from None
+    finally:
+        if not all(f.done() for f in futures):  # stopped early: kill the compiles rather than wait for them
+            for process in list(pool._processes.values()):  # noqa: SLF001 (the executor keeps no public list)
+                build.kill_group(process.pid)
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C to the parent, which stops the build and reports it once."""
+def _worker_start() -> None:
+    """A worker leads a process group of its own (killed whole with the tools it runs when the build stops early),
+    and leaves Ctrl-C to the parent, which stops the build and reports it once."""
+    os.setpgid(0, 0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import time
 import traceback
@@ -195,7 +196,23 @@ def _doctor_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, stopping a build the way Ctrl-C does."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise _Terminated()
+
+
 def _check(argv: List[str]) -> int:
+    try:
+        return _check_config(argv)
+    except KeyboardInterrupt:
+        print("plugingen check: interrupted", file=sys.stderr)
+        return 130
+
+
+def _check_config(argv: List[str]) -> int:
     import tempfile
     import time
 
@@ -278,6 +295,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                       max_variants=None if args.exact_variants else args.max_variants,
                       tuning=args.tuning.expanduser().absolute() if args.tuning else None,
                       status=Progress(sys.stderr.isatty()))
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)  # a build stops on SIGTERM as on Ctrl-C
     try:
         result = run(options)
     except PluginGenError as exc:
@@ -285,8 +303,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             traceback.print_exc()
         print(str(exc), file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("plugingen: interrupted; the previous output/ is unchanged", file=sys.stderr)
-        return 130
+        return 128 + (signal.SIGTERM if isinstance(exc, _Terminated) else signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     print(f"plugingen: wrote {result.library} and {result.functional}")
     return 0

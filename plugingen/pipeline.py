@@ -70,7 +70,13 @@ def load_tuning(path: Path, spec) -> dict:
 
 
 def run(options: Options) -> Result:
+    """The build, holding the workspace's lock throughout, with its temporaries inside the workspace."""
     workspace = prepare_folder(options.workspace)
+    with build.workspace_lock(workspace, lambda msg: log.info("plugingen: %s", msg)), build.private_tmp(workspace):
+        return _run(options, workspace)
+
+
+def _run(options: Options, workspace: Path) -> Result:
     cache_dir = prepare_folder(options.cache_dir, "--cache-dir") if options.cache_dir else workspace / "cache" / "aot"
 
     # what the build needs from this machine, found before anything is compiled so that a mistake shows at once
