@@ -135,7 +135,7 @@ def _compile(job: _Job) -> Dict[str, object]:
         if stopped:  # ...a tool was killed or starved: nothing is known about the kernel
             raise CompileStopped(f"the compile of '{job.kernel_name}' for sm_{job.arch} [{job.label}] did not finish: "
                                  f"{stopped}; nothing was cached", Location(job.kernel_file),
-                                 hint="build again (with a lower -j if memory is short)") from None
+                                 hint="build again; with a lower -j if memory is short") from None
         lines = [line.strip() for line in (getattr(exc, "error_message", None) or str(exc)).splitlines()]
         lines = [line for line in lines if line and not line.startswith("Repro command")] or [type(exc).__name__]
         # ptxas's own reason ("ptxas /tmp/x.ptx, line 40; error : Feature ... requires ..."), else Triton's last line
