@@ -4,6 +4,8 @@ GPU needed.
 Results are content-addressed in a cache folder: the key covers the kernel's source and the sources of
 the jit functions it calls (Triton's own ``cache_key``), the signature, constexprs, hints, options, target
 and the Triton version, so an unchanged rebuild compiles nothing.
+A result is cached only when it is a fact about the kernel: an image, or Triton's refusal of an optional image; a
+compile a signal or a lack of memory ended (``CompileStopped``) fails the build and is never cached.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import concurrent.futures
 import concurrent.futures.process
 import contextlib
 import dataclasses
+import errno
 import hashlib
 import inspect
 import json
@@ -164,6 +167,7 @@ class CompileStopped(BuildError):
 
 
 _KILLED_EXIT = {128 + signal.SIGKILL, 128 + signal.SIGTERM, 128 + signal.SIGINT}  # a signal, reported by a shell
+_OUT_OF_RESOURCES = {errno.ENOSPC, errno.EDQUOT, errno.ENOMEM, errno.EMFILE, errno.ENFILE, errno.EAGAIN}
 
 
 def _stopped_by(exc: BaseException) -> Optional[str]:
@@ -178,8 +182,8 @@ def _stopped_by(exc: BaseException) -> Optional[str]:
             return f"{Path(str(exc.cmd)).name} timed out"
         if isinstance(exc, MemoryError):
             return "out of memory"
-        if isinstance(exc, OSError):
-            return exc.strerror or type(exc).__name__
+        if isinstance(exc, OSError) and exc.errno in _OUT_OF_RESOURCES:
+            return exc.strerror
         exc = exc.__cause__ or exc.__context__
     return None
 
@@ -412,7 +416,8 @@ def _run_jobs(todo: List[_Job], jobs: int, cache_dir: Path, results: Dict[str, D
         for future in concurrent.futures.as_completed(futures):
             finish(futures[future], future.result, start)
     except concurrent.futures.process.BrokenProcessPool:
-        running = sorted({f"{j.kernel_name} sm_{j.arch} [{j.label}]" for f, j in futures.items() if not f.done()})
+        running = sorted({f"{j.kernel_name} sm_{j.arch} [{j.label}]" for f, j in futures.items()
+                          if not f.done() or not f.cancelled() and f.exception() is not None})
         raise BuildError(f"a Triton compile crashed or was killed with its worker process (one of: "
                          f"{', '.join(running)}); nothing of it was cached",
                          hint="build again; with -j 1 -v to see which kernel and Triton's own output") from None

@@ -207,14 +207,18 @@ def publish(workspace: Path, files: Dict[str, bytes]) -> Path:
             (staging / name).write_bytes(data)
             if name.endswith(".so"):
                 (staging / name).chmod(0o755)
-        if output.exists():
-            os.replace(output, retired)
+        stops = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})  # no Ctrl-C between
         try:
-            os.replace(staging, output)
-        except OSError:
-            if retired.exists():
-                os.replace(retired, output)
-            raise
+            if output.exists():
+                os.replace(output, retired)
+            try:
+                os.replace(staging, output)
+            except OSError:
+                if retired.exists():
+                    os.replace(retired, output)
+                raise
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, stops)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise BuildError(f"cannot write {output}: {exc.strerror or errno.errorcode.get(exc.errno, exc)}; the previous "

@@ -175,6 +175,42 @@ def test_a_killed_ptxas_fails_the_build_and_is_not_cached(tmp_path):
     assert sorted({i["target"] for i in images}) == ["sm_80", "sm_90a"]
 
 
+@pytest.mark.parametrize("death", ["worker killed", "out of memory"])
+def test_a_compile_that_dies_is_not_cached_even_for_the_portable_ptx(tmp_path, monkeypatch, capsys, death):
+    """The OOM killer taking a compile worker, or Triton running out of memory, while the optional sm_80 PTX
+    compiles: the build fails naming the image, and nothing of it is cached."""
+    import triton
+
+    from plugingen import aot
+    from plugingen.cli import main
+
+    real = triton.compile
+
+    def dying(source, target=None, options=None):  # runs in the forked compile worker
+        if target.arch == 80:
+            if death == "worker killed":
+                os.kill(os.getpid(), signal.SIGKILL)
+            raise MemoryError()
+        return real(source, target=target, options=options)
+
+    monkeypatch.setattr(triton, "compile", dying)
+    cache = tmp_path / "cache"
+    argv = ["--workspace", str(tmp_path / "ws"), "--kernel_config", str(VECTOR_ADD / "kernel_config.py"),
+            "--arch", "90", "--cache-dir", str(cache), "-j", "1"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.splitlines()
+    if death == "worker killed":
+        assert err[-1].startswith("error: a Triton compile crashed or was killed with its worker process (one of: "
+                                  "vector_add_kernel sm_80 [")
+    else:
+        assert "error: the compile of 'vector_add_kernel' for sm_80 [" in err[-1]
+        assert "did not finish: out of memory; nothing was cached" in err[-1]
+    assert not (tmp_path / "ws" / "output").exists()
+    assert not any("error" in json.loads(p.read_text()) for p in cache.glob("*.json"))
+    monkeypatch.setattr(triton, "compile", real)
+    assert main(argv) == 0  # and nothing stale stands in the way
+
+
 @pytest.mark.parametrize("signum, jobs", [(signal.SIGINT, "2"), (signal.SIGTERM, "1")])
 def test_a_signal_stops_the_build_at_once(tmp_path, signum, jobs):
     """Ctrl-C (SIGINT to the process group, as a terminal sends it) or SIGTERM (to plugingen alone) while Triton
