@@ -294,8 +294,12 @@ def _cached(cache_dir: Path, key: str) -> Optional[Dict[str, object]]:
 def _store(cache_dir: Path, key: str, result: Dict[str, object]) -> None:
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = cache_dir / f".{key}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(result, sort_keys=True))
-    os.replace(tmp, cache_dir / f"{key}.json")  # atomic: parallel builds sharing the cache never see half a file
+    try:
+        tmp.write_text(json.dumps(result, sort_keys=True))
+        os.replace(tmp, cache_dir / f"{key}.json")  # atomic: parallel builds sharing the cache never see half a file
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a full disk leaves nothing half-written
+        raise
 
 
 def compile_kernels(plan: Plan, cache_dir: Path, jobs: int,

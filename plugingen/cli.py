@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -9,7 +10,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import List, Optional
+from typing import Iterator, List, Optional
 
 from . import __version__, aot, plan, specialise
 from .errors import PluginGenError
@@ -197,19 +198,35 @@ def _doctor_parser() -> argparse.ArgumentParser:
 
 
 class _Terminated(KeyboardInterrupt):
-    """SIGTERM, stopping a build the way Ctrl-C does."""
+    """SIGTERM, stopping a command the way Ctrl-C does."""
 
 
 def _raise_terminated(signum, frame) -> None:
     raise _Terminated()
 
 
+@contextlib.contextmanager
+def _sigterm_stops() -> Iterator[None]:
+    """SIGTERM raises ``_Terminated`` meanwhile, so that a command cleans up (kills its compiles) as on Ctrl-C."""
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stopped_status(exc: KeyboardInterrupt) -> int:
+    """The shells' convention: 128 + the signal (130 for Ctrl-C, 143 for SIGTERM)."""
+    return 128 + (signal.SIGTERM if isinstance(exc, _Terminated) else signal.SIGINT)
+
+
 def _check(argv: List[str]) -> int:
     try:
-        return _check_config(argv)
-    except KeyboardInterrupt:
+        with _sigterm_stops():
+            return _check_config(argv)
+    except KeyboardInterrupt as exc:
         print("plugingen check: interrupted", file=sys.stderr)
-        return 130
+        return _stopped_status(exc)
 
 
 def _check_config(argv: List[str]) -> int:
@@ -295,9 +312,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                       max_variants=None if args.exact_variants else args.max_variants,
                       tuning=args.tuning.expanduser().absolute() if args.tuning else None,
                       status=Progress(sys.stderr.isatty()))
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)  # a build stops on SIGTERM as on Ctrl-C
     try:
-        result = run(options)
+        with _sigterm_stops():
+            result = run(options)
     except PluginGenError as exc:
         if args.verbose:
             traceback.print_exc()
@@ -305,8 +322,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     except KeyboardInterrupt as exc:
         print("plugingen: interrupted; the previous output/ is unchanged", file=sys.stderr)
-        return 128 + (signal.SIGTERM if isinstance(exc, _Terminated) else signal.SIGINT)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        return _stopped_status(exc)
     print(f"plugingen: wrote {result.library} and {result.functional}")
     return 0

@@ -85,8 +85,11 @@ def run(options: Options) -> Result:
     check_name(str(options.workspace), "workspace", also=";")
     check_name(options.kernel_config.name, "kernel config file name", Location(ascii(str(options.kernel_config))[1:-1]))
     workspace = prepare_folder(options.workspace)
-    with build.workspace_lock(workspace, lambda msg: log.info("plugingen: %s", msg)), build.private_tmp(workspace):
-        return _run(options, workspace)
+    try:
+        with build.workspace_lock(workspace, lambda msg: log.info("plugingen: %s", msg)), build.private_tmp(workspace):
+            return _run(options, workspace)
+    except OSError as exc:  # the machine, not plugingen: a full disk, a folder that became unwritable
+        raise PluginGenError(exc.strerror or str(exc), Location(exc.filename) if exc.filename else None) from exc
 
 
 def _run(options: Options, workspace: Path) -> Result:

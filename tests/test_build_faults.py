@@ -243,7 +243,8 @@ def test_a_signal_stops_the_build_at_once(tmp_path, signum, jobs):
     assert not list(private.iterdir())
 
 
-def test_ctrl_c_in_check_is_one_line(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_stopping_check_is_one_line(tmp_path, signum):
     started = tmp_path / "started"
     config = tmp_path / "slow_config.py"
     config.write_text(f"import time\nopen({str(started)!r}, 'w').close()\ntime.sleep(60)\nKERNELS = []\n")
@@ -252,9 +253,9 @@ def test_ctrl_c_in_check_is_one_line(tmp_path):
     deadline = time.monotonic() + 60
     while not started.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     out, err = process.communicate(timeout=30)
-    assert process.returncode == 130
+    assert process.returncode == 128 + signum
     assert err == "plugingen check: interrupted\n"
 
 
@@ -281,3 +282,14 @@ def test_a_name_the_generated_build_cannot_hold_is_refused(tmp_path, where):
     assert "which the generated build cannot hold (hint: rename it)" in result.stderr
     assert not (workspace / "output").exists()
     assert where == "kernel" or not workspace.exists()  # the kernel's name is known once the config ran
+
+
+def test_a_file_the_build_cannot_write_is_one_line(tmp_path):
+    """Any OSError of the machine (here a file where src/ goes; a full disk alike): one line, exit 2."""
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "src").write_text("not a folder")
+    result = _build(workspace, VECTOR_ADD / "kernel_config.py")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == f"{workspace / 'src'}: error: File exists"
+    assert "Traceback" not in result.stderr and not (workspace / "output").exists()
