@@ -24,6 +24,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
@@ -305,9 +306,11 @@ def _store(cache_dir: Path, key: str, result: Dict[str, object]) -> None:
 def compile_kernels(plan: Plan, cache_dir: Path, jobs: int,
                     progress: Callable[[str], None] = lambda _: None,
                     notice: Callable[[str], None] = lambda _: None,
-                    status: Callable[[int, int, int], None] = lambda done, total, cached: None) -> CompiledConfig:
-    """Compile every image ``plan`` lists, cached, ``jobs`` Triton compiles at a time; ``notice`` hears of archs left
-    out, ``status`` of (images done, images to compile, images cached) as compiles finish."""
+                    status: Callable[[int, int, int], None] = lambda done, total, cached: None,
+                    tmp_dir: Optional[Path] = None) -> CompiledConfig:
+    """Compile every image ``plan`` lists, cached, ``jobs`` Triton compiles at a time (their TMPDIR ``tmp_dir``);
+    ``notice`` hears of archs left out, ``status`` of (images done, images to compile, images cached) as compiles
+    finish."""
     import triton
 
     triton_compat.require_supported(triton.__version__)
@@ -353,7 +356,7 @@ def compile_kernels(plan: Plan, cache_dir: Path, jobs: int,
     progress(f"{len(planned)} kernel images, {len(planned) - len(todo)} cached, compiling {len(todo)}")
     if todo:
         _run_jobs(todo, jobs, cache_dir, results, progress, optional,
-                  lambda done: status(done, len(todo), len({j.key for *_, j in planned}) - len(todo)))
+                  lambda done: status(done, len(todo), len({j.key for *_, j in planned}) - len(todo)), tmp_dir)
     compiled = []
     for kernel in plan.kernels:
         spec = kernel.spec
@@ -388,7 +391,8 @@ def compile_kernels(plan: Plan, cache_dir: Path, jobs: int,
 
 
 def _run_jobs(todo: List[_Job], jobs: int, cache_dir: Path, results: Dict[str, Dict[str, object]],
-              progress: Callable[[str], None], optional: Set[str], done: Callable[[int], None]) -> None:
+              progress: Callable[[str], None], optional: Set[str], done: Callable[[int], None],
+              tmp_dir: Optional[Path]) -> None:
     """Compile ``todo`` in worker processes; a job in ``optional`` whose kernel does not compile gets
     ``{"error": message}`` (cached too) instead of failing the build. ``done`` hears the count of finished compiles
     after each. However this ends (an error, Ctrl-C), no worker or tool it started outlives it."""
@@ -413,7 +417,7 @@ def _run_jobs(todo: List[_Job], jobs: int, cache_dir: Path, results: Dict[str, D
     # fork: workers inherit the imported Triton and the environment; no CUDA is ever initialised here
     pool = concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(todo)),
                                                   mp_context=multiprocessing.get_context("fork"),
-                                                  initializer=_worker_start)
+                                                  initializer=_worker_start, initargs=(tmp_dir,))
     start = time.perf_counter()
     futures = {pool.submit(_compile_job, job, quiet(job)): job for job in todo}
     try:
@@ -432,8 +436,11 @@ def _run_jobs(todo: List[_Job], jobs: int, cache_dir: Path, results: Dict[str, D
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _worker_start() -> None:
+def _worker_start(tmp_dir: Optional[Path]) -> None:
     """A worker leads a process group of its own (killed whole with the tools it runs when the build stops early),
-    and leaves Ctrl-C to the parent, which stops the build and reports it once."""
+    leaves Ctrl-C to the parent, which stops the build and reports it once, and keeps its temporaries (Triton's
+    and ptxas's) in ``tmp_dir``."""
     os.setpgid(0, 0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if tmp_dir is not None:
+        os.environ["TMPDIR"] = tempfile.tempdir = str(tmp_dir)

@@ -12,14 +12,12 @@ Workspace layout (nothing is written outside it)::
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import os
 import re
 import shutil
 import signal
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Callable, Dict, Iterator, Sequence
 
@@ -80,33 +78,26 @@ def workspace_lock(workspace: Path, waiting: Callable[[str], None]) -> Iterator[
 
 
 @contextlib.contextmanager
-def private_tmp(workspace: Path) -> Iterator[Path]:
-    """``WS/tmp`` as TMPDIR meanwhile, for this process (``tempfile``) and what it starts (Triton's compile workers,
-    ptxas, CMake, the compiler), removed afterwards: a killed compile leaves its temporaries in the workspace, never
-    in /tmp. Call under ``workspace_lock`` (one build owns the folder)."""
+def scratch_folder(workspace: Path) -> Iterator[Path]:
+    """``WS/tmp``, empty, for the TMPDIR of what the build starts (Triton's compile workers, ptxas, CMake, the
+    compiler), and removed afterwards: a killed compile leaves its temporaries in the workspace, never in /tmp. Use
+    under ``workspace_lock`` (one build owns the folder)."""
     tmp = workspace / "tmp"
     shutil.rmtree(tmp, ignore_errors=True)  # a killed build's leftovers
     tmp.mkdir()
-    saved = os.environ.get("TMPDIR"), tempfile.tempdir
-    os.environ["TMPDIR"], tempfile.tempdir = str(tmp), str(tmp)
     try:
         yield tmp
     finally:
-        if saved[0] is None:
-            os.environ.pop("TMPDIR", None)
-        else:
-            os.environ["TMPDIR"] = saved[0]
-        tempfile.tempdir = saved[1]
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _run(command: Sequence[str], cwd: Path, what: str, log: Callable[[str], None]) -> None:
-    """Runs a tool in a process group of its own, killed whole when the build stops (Ctrl-C, SIGTERM): CMake's
-    Ninja and compilers never outlive the build."""
+def _run(command: Sequence[str], cwd: Path, tmp: Path, what: str, log: Callable[[str], None]) -> None:
+    """Runs a tool with TMPDIR ``tmp`` in a process group of its own, killed whole when the build stops (Ctrl-C,
+    SIGTERM): CMake's Ninja and compilers never outlive the build."""
     log("$ " + " ".join(command))
     try:
         process = subprocess.Popen(list(command), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                   start_new_session=True)
+                                   start_new_session=True, env={**os.environ, "TMPDIR": str(tmp)})
     except OSError as exc:
         raise BuildError(f"{what}: cannot run {command[0]}: {exc.strerror}")
     try:
@@ -123,9 +114,12 @@ def _run(command: Sequence[str], cwd: Path, what: str, log: Callable[[str], None
 
 
 def kill_group(pid: int) -> None:
-    """SIGKILL to the process group ``pid`` leads, if it still exists."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
+    """SIGKILL to the process group ``pid`` leads, or to ``pid`` alone if it leads none (yet), if it still exists."""
+    try:
         os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 _COMPILER_ERROR = re.compile(r"\b(fatal )?error: ")
@@ -168,7 +162,7 @@ def _belongs_here(cache_text: str, src_dir: Path, build_dir: Path, toolchain: To
 
 
 def build_library(src_dir: Path, build_dir: Path, toolchain: Toolchain, headers: TrtHeaders, jobs: int,
-                  log: Callable[[str], None]) -> Path:
+                  log: Callable[[str], None], tmp: Path) -> Path:
     """Configures (first time, or when the compiler or headers changed) and builds with CMake; returns the library."""
     build_dir.mkdir(parents=True, exist_ok=True)
     cache = build_dir / "CMakeCache.txt"
@@ -185,8 +179,8 @@ def build_library(src_dir: Path, build_dir: Path, toolchain: Toolchain, headers:
                      f"-DCMAKE_CXX_COMPILER={toolchain.cxx}", f"-D{_TRT_INCLUDE_DIRS}={include_dirs}"]
         if toolchain.generator and not cached:
             configure += ["-G", toolchain.generator]
-        _run(configure, build_dir, "CMake configure", log)
-    _run([toolchain.cmake, "--build", str(build_dir), "--parallel", str(jobs)], build_dir, "C++ build", log)
+        _run(configure, build_dir, tmp, "CMake configure", log)
+    _run([toolchain.cmake, "--build", str(build_dir), "--parallel", str(jobs)], build_dir, tmp, "C++ build", log)
     library = build_dir / LIBRARY_NAME
     if not library.is_file():
         raise BuildError(f"the build finished without producing {library}")
@@ -196,10 +190,8 @@ def build_library(src_dir: Path, build_dir: Path, toolchain: Toolchain, headers:
 def publish(workspace: Path, files: Dict[str, bytes]) -> Path:
     """Replaces ``WS/output`` with ``files``, all of one build: they are written to a folder beside it, which then
     takes its place by rename. On any failure (disk full) the earlier output stays whole and the folder goes."""
-    output = workspace / "output"
-    staging = workspace / ".output.tmp"
-    retired = workspace / ".output.old"
-    for leftover in (staging, retired):  # of a build killed while publishing
+    output, staging, retired = workspace / "output", workspace / ".output.tmp", workspace / ".output.old"
+    for leftover in workspace.glob(".output.*"):  # of a build killed while publishing
         shutil.rmtree(leftover, ignore_errors=True)
     try:
         staging.mkdir()
@@ -207,7 +199,7 @@ def publish(workspace: Path, files: Dict[str, bytes]) -> Path:
             (staging / name).write_bytes(data)
             if name.endswith(".so"):
                 (staging / name).chmod(0o755)
-        stops = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})  # no Ctrl-C between
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})  # no output/-less moment
         try:
             if output.exists():
                 os.replace(output, retired)
@@ -218,11 +210,9 @@ def publish(workspace: Path, files: Dict[str, bytes]) -> Path:
                     os.replace(retired, output)
                 raise
         finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, stops)
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        raise BuildError(f"cannot write {output}: {exc.strerror or errno.errorcode.get(exc.errno, exc)}; the previous "
-                         "output/ is unchanged")
-    finally:
-        shutil.rmtree(retired, ignore_errors=True)
+        raise BuildError(f"cannot write {output}: {exc.strerror or exc}; the previous output/ is unchanged")
+    shutil.rmtree(retired, ignore_errors=True)
     return output

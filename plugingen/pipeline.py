@@ -86,13 +86,14 @@ def run(options: Options) -> Result:
     check_name(options.kernel_config.name, "kernel config file name", Location(ascii(str(options.kernel_config))[1:-1]))
     workspace = prepare_folder(options.workspace)
     try:
-        with build.workspace_lock(workspace, lambda msg: log.info("plugingen: %s", msg)), build.private_tmp(workspace):
-            return _run(options, workspace)
+        with build.workspace_lock(workspace, lambda msg: log.info("plugingen: %s", msg)), \
+                build.scratch_folder(workspace) as tmp:
+            return _run(options, workspace, tmp)
     except OSError as exc:  # the machine, not plugingen: a full disk, a folder that became unwritable
         raise PluginGenError(exc.strerror or str(exc), Location(exc.filename) if exc.filename else None) from exc
 
 
-def _run(options: Options, workspace: Path) -> Result:
+def _run(options: Options, workspace: Path, tmp: Path) -> Result:
     cache_dir = prepare_folder(options.cache_dir, "--cache-dir") if options.cache_dir else workspace / "cache" / "aot"
 
     # what the build needs from this machine, found before anything is compiled so that a mistake shows at once
@@ -124,7 +125,7 @@ def _run(options: Options, workspace: Path) -> Result:
                      ", ".join(kernel.tuning.key))
     compiled = aot.compile_kernels(planned, cache_dir, options.jobs,
                                    progress=lambda msg: log.debug("aot: %s", msg),
-                                   notice=lambda msg: log.info("%s", msg), status=options.status)
+                                   notice=lambda msg: log.info("%s", msg), status=options.status, tmp_dir=tmp)
     cubins = sum(bool(i.cubin) for k in compiled.kernels for i in k.images)
     ptx = sorted({i.target for k in compiled.kernels for i in k.images if i.ptx})
     stage.done(f"{cubins} cubin(s) for sm_{', sm_'.join(map(str, compiled.archs))}; "
@@ -138,7 +139,7 @@ def _run(options: Options, workspace: Path) -> Result:
     stage = _Stage(4, "build")
     log.info("TensorRT headers: %s", headers.description)
     library = build.build_library(workspace / "src", workspace / "build", tools, headers, options.jobs,
-                                  lambda line: log.debug("build: %s", line))
+                                  lambda line: log.debug("build: %s", line), tmp)
     outputs = {name: text.encode() for name, text in sources.python}
     outputs[build.LIBRARY_NAME] = library.read_bytes()
     manifest = compiled.manifest(__version__, "sdk" if headers.use_sdk else "plugingen")

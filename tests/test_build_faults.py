@@ -181,7 +181,6 @@ def test_a_compile_that_dies_is_not_cached_even_for_the_portable_ptx(tmp_path, m
     compiles: the build fails naming the image, and nothing of it is cached."""
     import triton
 
-    from plugingen import aot
     from plugingen.cli import main
 
     real = triton.compile
