@@ -43,16 +43,16 @@ def _files(folder):
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(Path(folder).rglob("*")) if p.is_file()}
 
 
-def _session_processes(sid):
-    """Pids of live processes in session ``sid`` (the build, its workers and the tools they run)."""
+def _processes_naming(folder):
+    """Pids of live processes whose command line names ``folder``: the build, its compile workers, ptxas (its input
+    is in WS/tmp), CMake, Ninja and the compiler."""
     found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if str(folder).encode() in cmdline.read_bytes():
+                found.append(int(cmdline.parent.name))
         except OSError:
             continue
-        if int(fields[3]) == sid and fields[0] != "Z":
-            found.append(int(stat.parent.name))
     return found
 
 
@@ -210,21 +210,24 @@ def test_a_compile_that_dies_is_not_cached_even_for_the_portable_ptx(tmp_path, m
     assert main(argv) == 0  # and nothing stale stands in the way
 
 
-@pytest.mark.parametrize("signum, jobs", [(signal.SIGINT, "2"), (signal.SIGTERM, "1")])
-def test_a_signal_stops_the_build_at_once(tmp_path, signum, jobs):
+@pytest.mark.parametrize("signum, stage, jobs", [(signal.SIGINT, "[1/4] config", "2"),
+                                                (signal.SIGTERM, "[1/4] config", "1"),
+                                                (signal.SIGTERM, "[3/4] codegen", "2")])
+def test_a_signal_stops_the_build_at_once(tmp_path, signum, stage, jobs):
     """Ctrl-C (SIGINT to the process group, as a terminal sends it) or SIGTERM (to plugingen alone) while Triton
-    compiles: the build ends within seconds, its workers and their tools with it, nothing left in TMPDIR."""
+    compiles or CMake builds: the build ends within seconds, its workers and tools with it, nothing left in TMPDIR."""
     workspace, private = tmp_path / "ws", tmp_path / "tmp"
     private.mkdir()
-    process = subprocess.Popen(_cli(workspace, EXAMPLES / "fmha" / "kernel_config.py", "--arch", "80,90", "-j", jobs),
-                               stderr=subprocess.PIPE, text=True, start_new_session=True,
-                               env=dict(os.environ, TMPDIR=str(private)))
+    config, archs = (EXAMPLES / "fmha" / "kernel_config.py", "80,90") if stage == "[1/4] config" else \
+        (VECTOR_ADD / "kernel_config.py", "90")
+    process = subprocess.Popen(_cli(workspace, config, "--arch", archs, "-j", jobs), stderr=subprocess.PIPE,
+                               text=True, start_new_session=True, env=dict(os.environ, TMPDIR=str(private)))
     for line in process.stderr:
-        if line.startswith("[1/4] config"):
+        if line.startswith(stage):
             break
-    time.sleep(1.5)  # compiling
+    time.sleep(1.5)  # Triton compiling, or CMake configuring
     assert process.poll() is None
-    assert len(_session_processes(process.pid)) > 1  # the workers are there
+    assert len(_processes_naming(workspace)) > 1  # the workers, or CMake, are there
     start = time.monotonic()
     if signum == signal.SIGINT:
         os.killpg(process.pid, signum)
@@ -237,7 +240,7 @@ def test_a_signal_stops_the_build_at_once(tmp_path, signum, jobs):
     assert rest.splitlines()[-1] == "plugingen: interrupted; the previous output/ is unchanged"
     assert "Traceback" not in rest
     time.sleep(0.2)
-    assert _session_processes(process.pid) == []
+    assert _processes_naming(workspace) == []
     assert not (workspace / "output").exists() and not (workspace / "tmp").exists()
     assert not list(private.iterdir())
 
