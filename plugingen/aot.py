@@ -59,7 +59,8 @@ def _job_for(spec: KernelSpec, point: Point, arch: int, triton_version: str) -> 
     signature = [(name, kind) for name, kind, _, _ in signature]
     options = [*spec.compile_options(point, arch).compile_options(), ("enable_fp_fusion", triton_compat.fp_fusion())]
     job = dict(kernel=spec.kernel_name, fn=spec.source_key, signature=signature, constexprs=constexprs,
-               divisible=divisible, arch=arch, options=options, triton=triton_version, format=6)
+               divisible=divisible, arch=arch, options=options, triton=triton_version,
+               format=6)  # 6: entries of 5 may hold a killed compile's failure as the kernel's
     key = hashlib.sha256(json.dumps(job, sort_keys=True, default=repr).encode()).hexdigest()
     return _Job(str(spec.kernel_file), spec.kernel_name, tuple(signature), tuple(constexprs), tuple(divisible), arch,
                 tuple(options), key, spec.describe_point(point))
