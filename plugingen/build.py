@@ -103,7 +103,7 @@ def _run(command: Sequence[str], cwd: Path, tmp: Path, what: str, log: Callable[
     try:
         output, _ = process.communicate()
     except BaseException:
-        kill_group(process.pid)
+        _kill_session(process.pid)
         process.wait()
         raise
     for line in output.splitlines():
@@ -111,6 +111,23 @@ def _run(command: Sequence[str], cwd: Path, tmp: Path, what: str, log: Callable[
     if process.returncode != 0:
         raise BuildError(f"{what} failed: {_summary(output, process.returncode)}",
                          hint=f"full output: run with -v; build folder {cwd}")
+
+
+def _kill_session(leader: int) -> None:
+    """SIGKILL to every process of the session ``leader`` leads (``start_new_session``): its own group, and the
+    groups Ninja gives each compile of its own."""
+    kill_group(leader)
+    for _ in range(3):  # a compiler driver may start its next stage meanwhile
+        members = []
+        for name in os.listdir("/proc"):
+            with contextlib.suppress(ProcessLookupError, PermissionError, ValueError):
+                if os.getsid(int(name)) == leader:
+                    members.append(int(name))
+        if not members:
+            return
+        for pid in members:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def kill_group(pid: int) -> None:
