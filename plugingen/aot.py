@@ -4,6 +4,8 @@ GPU needed.
 Results are content-addressed in a cache folder: the key covers the kernel's source and the sources of
 the jit functions it calls (Triton's own ``cache_key``), the signature, constexprs, hints, options, target
 and the Triton version, so an unchanged rebuild compiles nothing.
+A result is cached only when it is a fact about the kernel: an image, or Triton's refusal of an optional image; a
+compile a signal or a lack of memory ended (``CompileStopped``) fails the build and is never cached.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import concurrent.futures
 import concurrent.futures.process
 import contextlib
 import dataclasses
+import errno
 import hashlib
 import inspect
 import json
@@ -20,12 +23,14 @@ import multiprocessing
 import os
 import re
 import signal
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
-from . import loader, triton_compat
+from . import build, loader, triton_compat
 from .errors import BuildError, Location
 from .model import CompiledConfig, CompiledKernel, Image, KernelSpec, LaunchParam, Point, TensorMap
 from .plan import DEFAULT_PTX_ARCH, FIRST_ARCH_SPECIFIC, is_arch_specific  # noqa: F401 (the CLI's arch facts)
@@ -56,7 +61,8 @@ def _job_for(spec: KernelSpec, point: Point, arch: int, triton_version: str) -> 
     signature = [(name, kind) for name, kind, _, _ in signature]
     options = [*spec.compile_options(point, arch).compile_options(), ("enable_fp_fusion", triton_compat.fp_fusion())]
     job = dict(kernel=spec.kernel_name, fn=spec.source_key, signature=signature, constexprs=constexprs,
-               divisible=divisible, arch=arch, options=options, triton=triton_version, format=5)
+               divisible=divisible, arch=arch, options=options, triton=triton_version,
+               format=6)  # 6: entries of 5 may hold a killed compile's failure as the kernel's
     key = hashlib.sha256(json.dumps(job, sort_keys=True, default=repr).encode()).hexdigest()
     values = [*spec.tactics[point.tactic].meta, *((h.name, v) for h, v in zip(spec.heuristics, point.choice))]
     return _Job(str(spec.kernel_file), spec.kernel_name, tuple(signature), tuple(constexprs), tuple(divisible), arch,
@@ -132,7 +138,12 @@ def _compile(job: _Job) -> Dict[str, object]:
                        attrs={(i,): [["tt.divisibility", 16]] for i in job.divisible})
     try:
         compiled = triton.compile(source, target=GPUTarget("cuda", job.arch, 32), options=dict(job.options))
-    except Exception as exc:  # Triton raises many types; all mean "this kernel does not compile"
+    except Exception as exc:  # Triton raises many types; all mean "this kernel does not compile", unless...
+        stopped = _stopped_by(exc)
+        if stopped:  # ...a tool was killed or starved: nothing is known about the kernel
+            raise CompileStopped(f"the compile of '{job.kernel_name}' for sm_{job.arch} [{job.label}] did not finish: "
+                                 f"{stopped}; nothing was cached", Location(job.kernel_file),
+                                 hint="build again; with a lower -j if memory is short") from None
         raise BuildError(f"Triton failed to compile '{job.kernel_name}' for sm_{job.arch}"
                          f"{f' ({job.values})' if job.values else ''}: {_compile_error_summary(exc)}",
                          _triton_error_location(exc, fn, job.kernel_file))
@@ -165,6 +176,33 @@ def _compile_error_summary(exc: Exception) -> str:
     # ptxas's own reason ("ptxas /tmp/x.ptx, line 40; error : Feature ... requires ..."), else Triton's last line
     reason = next((line for line in lines if re.search(r"\berror\s*:", line)), lines[-1])
     return re.sub(r"^ptxas \S+, line \d+; error\s*:\s*", "ptxas: ", reason)
+
+
+class CompileStopped(BuildError):
+    """A compile that a signal, lack of memory or of another resource ended: a fact about this machine at this
+    moment, not about the kernel, so never cached, and it fails the build even for an optional image."""
+
+
+_KILLED_EXIT = {128 + signal.SIGKILL, 128 + signal.SIGTERM, 128 + signal.SIGINT}  # a signal, reported by a shell
+_OUT_OF_RESOURCES = {errno.ENOSPC, errno.EDQUOT, errno.ENOMEM, errno.EMFILE, errno.ENFILE, errno.EAGAIN}
+
+
+def _stopped_by(exc: BaseException) -> Optional[str]:
+    """Why ``exc`` (or what it was raised from) says nothing about the kernel, else None."""
+    while exc is not None:
+        if isinstance(exc, subprocess.CalledProcessError) and (exc.returncode < 0 or exc.returncode in _KILLED_EXIT):
+            number = -exc.returncode if exc.returncode < 0 else exc.returncode - 128
+            tool = Path(exc.cmd[0] if isinstance(exc.cmd, (list, tuple)) else str(exc.cmd).split()[0]).name
+            return f"{tool} was killed by {signal.Signals(number).name}" + \
+                (" (out of memory?)" if number == signal.SIGKILL else "")
+        if isinstance(exc, subprocess.TimeoutExpired):
+            return f"{Path(str(exc.cmd)).name} timed out"
+        if isinstance(exc, MemoryError):
+            return "out of memory"
+        if isinstance(exc, OSError) and exc.errno in _OUT_OF_RESOURCES:
+            return exc.strerror
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def _triton_error_location(exc: Exception, fn, kernel_file: str) -> Location:
@@ -273,16 +311,22 @@ def _cached(cache_dir: Path, key: str) -> Optional[Dict[str, object]]:
 def _store(cache_dir: Path, key: str, result: Dict[str, object]) -> None:
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = cache_dir / f".{key}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(result, sort_keys=True))
-    os.replace(tmp, cache_dir / f"{key}.json")  # atomic: parallel builds sharing the cache never see half a file
+    try:
+        tmp.write_text(json.dumps(result, sort_keys=True))
+        os.replace(tmp, cache_dir / f"{key}.json")  # atomic: parallel builds sharing the cache never see half a file
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a full disk leaves nothing half-written
+        raise
 
 
 def compile_kernels(plan: Plan, cache_dir: Path, jobs: int,
                     progress: Callable[[str], None] = lambda _: None,
                     notice: Callable[[str], None] = lambda _: None,
-                    status: Callable[[int, int, int], None] = lambda done, total, cached: None) -> CompiledConfig:
-    """Compile every image ``plan`` lists, cached, ``jobs`` Triton compiles at a time; ``notice`` hears of archs left
-    out, ``status`` of (images done, images to compile, images cached) as compiles finish."""
+                    status: Callable[[int, int, int], None] = lambda done, total, cached: None,
+                    tmp_dir: Optional[Path] = None) -> CompiledConfig:
+    """Compile every image ``plan`` lists, cached, ``jobs`` Triton compiles at a time (their TMPDIR ``tmp_dir``);
+    ``notice`` hears of archs left out, ``status`` of (images done, images to compile, images cached) as compiles
+    finish."""
     import triton
 
     triton_compat.require_supported(triton.__version__)
@@ -328,7 +372,7 @@ def compile_kernels(plan: Plan, cache_dir: Path, jobs: int,
     progress(f"{len(planned)} kernel images, {len(planned) - len(todo)} cached, compiling {len(todo)}")
     if todo:
         _run_jobs(todo, jobs, cache_dir, results, progress, optional,
-                  lambda done: status(done, len(todo), len({j.key for *_, j in planned}) - len(todo)))
+                  lambda done: status(done, len(todo), len({j.key for *_, j in planned}) - len(todo)), tmp_dir)
     compiled = []
     for kernel in plan.kernels:
         spec = kernel.spec
@@ -363,16 +407,18 @@ def compile_kernels(plan: Plan, cache_dir: Path, jobs: int,
 
 
 def _run_jobs(todo: List[_Job], jobs: int, cache_dir: Path, results: Dict[str, Dict[str, object]],
-              progress: Callable[[str], None], optional: Set[str], done: Callable[[int], None]) -> None:
-    """Compile ``todo``; a job in ``optional`` that fails gets ``{"error": message}`` (cached too) instead of
-    failing the build. ``done`` hears the count of finished compiles after each."""
+              progress: Callable[[str], None], optional: Set[str], done: Callable[[int], None],
+              tmp_dir: Optional[Path]) -> None:
+    """Compile ``todo`` in worker processes; a job in ``optional`` whose kernel does not compile gets
+    ``{"error": message}`` (cached too) instead of failing the build. ``done`` hears the count of finished compiles
+    after each. However this ends (an error, Ctrl-C), no worker or tool it started outlives it."""
     finished = []
 
     def finish(job: _Job, run: Callable[[], Dict[str, object]], start: float) -> None:
         try:
             result = run()
         except BuildError as exc:
-            if job.key not in optional:
+            if job.key not in optional or isinstance(exc, CompileStopped):
                 raise
             result = {"error": exc.message}
         _store(cache_dir, job.key, result)
@@ -384,25 +430,33 @@ def _run_jobs(todo: List[_Job], jobs: int, cache_dir: Path, results: Dict[str, D
     def quiet(job: _Job) -> bool:  # Triton's own diagnostics (MLIR, ptxas dumps) only with -v, never for optional jobs
         return job.key in optional or not logging.getLogger().isEnabledFor(logging.DEBUG)
 
-    if jobs <= 1 or len(todo) == 1:
-        for job in todo:
-            finish(job, lambda: _compile_job(job, quiet(job)), time.perf_counter())
-        return
     # fork: workers inherit the imported Triton and the environment; no CUDA is ever initialised here
-    context = multiprocessing.get_context("fork")
-    with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context,
-                                                initializer=_ignore_interrupts) as pool:
-        start = time.perf_counter()
-        futures = {pool.submit(_compile_job, job, quiet(job)): job for job in todo}
-        try:
-            for future in concurrent.futures.as_completed(futures):
-                finish(futures[future], future.result, start)
-        except concurrent.futures.process.BrokenProcessPool:
-            running = sorted({f"{j.kernel_name} sm_{j.arch}" for f, j in futures.items() if not f.done()})
-            raise BuildError(f"a Triton compile crashed its worker process (one of: {', '.join(running)})",
-                             hint="build with -j 1 -v to see which kernel and Triton's own output") from None
+    pool = concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(todo)),
+                                                  mp_context=multiprocessing.get_context("fork"),
+                                                  initializer=_worker_start, initargs=(tmp_dir,))
+    start = time.perf_counter()
+    futures = {pool.submit(_compile_job, job, quiet(job)): job for job in todo}
+    try:
+        for future in concurrent.futures.as_completed(futures):
+            finish(futures[future], future.result, start)
+    except concurrent.futures.process.BrokenProcessPool:
+        running = sorted({f"{j.kernel_name} sm_{j.arch} [{j.label}]" for f, j in futures.items()
+                          if not f.done() or not f.cancelled() and f.exception() is not None})
+        raise BuildError(f"a Triton compile crashed or was killed with its worker process (one of: "
+                         f"{', '.join(running)}); nothing of it was cached",
+                         hint="build again; with -j 1 -v to see which kernel and Triton's own output") from None
+    finally:
+        if not all(f.done() for f in futures):  # stopped early: kill the compiles rather than wait for them
+            for process in list(pool._processes.values()):  # noqa: SLF001 (the executor keeps no public list)
+                build.kill_group(process.pid)
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C to the parent, which stops the build and reports it once."""
+def _worker_start(tmp_dir: Optional[Path]) -> None:
+    """A worker leads a process group of its own (killed whole with the tools it runs when the build stops early),
+    leaves Ctrl-C to the parent, which stops the build and reports it once, and keeps its temporaries (Triton's
+    and ptxas's) in ``tmp_dir``."""
+    os.setpgid(0, 0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if tmp_dir is not None:
+        os.environ["TMPDIR"] = tempfile.tempdir = str(tmp_dir)

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import signal
 import sys
 import time
 import traceback
 from pathlib import Path
-from typing import List, Optional
+from typing import Iterator, List, Optional
 
 from . import __version__, aot, plan, specialise
 from .errors import PluginGenError
@@ -195,7 +197,39 @@ def _doctor_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, stopping a command the way Ctrl-C does."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise _Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_stops() -> Iterator[None]:
+    """SIGTERM raises ``_Terminated`` meanwhile, so that a command cleans up (kills its compiles) as on Ctrl-C."""
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stopped_status(exc: KeyboardInterrupt) -> int:
+    """The shells' convention: 128 + the signal (130 for Ctrl-C, 143 for SIGTERM)."""
+    return 128 + (signal.SIGTERM if isinstance(exc, _Terminated) else signal.SIGINT)
+
+
 def _check(argv: List[str]) -> int:
+    try:
+        with _sigterm_stops():
+            return _check_config(argv)
+    except KeyboardInterrupt as exc:
+        print("plugingen check: interrupted", file=sys.stderr)
+        return _stopped_status(exc)
+
+
+def _check_config(argv: List[str]) -> int:
     import tempfile
     import time
 
@@ -279,14 +313,15 @@ def main(argv: Optional[List[str]] = None) -> int:
                       tuning=args.tuning.expanduser().absolute() if args.tuning else None,
                       status=Progress(sys.stderr.isatty()))
     try:
-        result = run(options)
+        with _sigterm_stops():
+            result = run(options)
     except PluginGenError as exc:
         if args.verbose:
             traceback.print_exc()
         print(str(exc), file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("plugingen: interrupted; the previous output/ is unchanged", file=sys.stderr)
-        return 130
+        return _stopped_status(exc)
     print(f"plugingen: wrote {result.library} and {result.functional}")
     return 0

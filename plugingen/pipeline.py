@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Callable, Mapping, Optional, Tuple
 
 from . import __version__, aot, build, codegen, config, plan, specialise, toolchain, tuning_table
-from .errors import PluginGenError
+from .errors import Location, PluginGenError
 
 log = logging.getLogger("plugingen")
 
@@ -54,6 +54,17 @@ def prepare_folder(folder: Path, what: str = "workspace") -> Path:
     return folder
 
 
+def check_name(text: str, what: str, loc: Optional[Location] = None, also: str = "") -> None:
+    """Refuses a control character (a newline), or one of ``also``, in a name the generated files or CMake hold: the
+    sources name the config and kernel files in comments (C++, CMake, Python), which a newline ends, and CMake takes
+    the workspace's path as a ';'-separated list."""
+    bad = sorted({c for c in text if ord(c) < 32 or ord(c) == 127 or c in also})
+    if bad:
+        shown = ascii(text)[1:-1]
+        raise PluginGenError(f"{what} '{shown}' has {', '.join(ascii(c) for c in bad)}, which the generated build "
+                             "cannot hold", loc or Location(shown), hint="rename it")
+
+
 class _Stage:
     def __init__(self, number: int, name: str) -> None:
         self.label = f"[{number}/4] {name}"
@@ -70,7 +81,19 @@ def load_tuning(path: Path, spec) -> dict:
 
 
 def run(options: Options) -> Result:
+    """The build, holding the workspace's lock throughout, with its temporaries inside the workspace."""
+    check_name(str(options.workspace), "workspace", also=";")
+    check_name(options.kernel_config.name, "kernel config file name", Location(ascii(str(options.kernel_config))[1:-1]))
     workspace = prepare_folder(options.workspace)
+    try:
+        with build.workspace_lock(workspace, lambda msg: log.info("plugingen: %s", msg)), \
+                build.scratch_folder(workspace) as tmp:
+            return _run(options, workspace, tmp)
+    except OSError as exc:  # the machine, not plugingen: a full disk, a folder that became unwritable
+        raise PluginGenError(exc.strerror or str(exc), Location(exc.filename) if exc.filename else None) from exc
+
+
+def _run(options: Options, workspace: Path, tmp: Path) -> Result:
     cache_dir = prepare_folder(options.cache_dir, "--cache-dir") if options.cache_dir else workspace / "cache" / "aot"
 
     # what the build needs from this machine, found before anything is compiled so that a mistake shows at once
@@ -79,6 +102,8 @@ def run(options: Options) -> Result:
 
     stage = _Stage(1, "config")
     spec = config.load_config(options.kernel_config, options.archs, options.max_variants)
+    for kernel in spec.kernels:
+        check_name(kernel.kernel_file.name, "kernel file name", kernel.loc)
     if options.strict and spec.warnings:
         raise config.ConfigErrors([PluginGenError(f"{w.message} (--strict)", w.loc, w.hint) for w in spec.warnings])
     for warning in spec.warnings:
@@ -100,7 +125,7 @@ def run(options: Options) -> Result:
                      ", ".join(kernel.tuning.key))
     compiled = aot.compile_kernels(planned, cache_dir, options.jobs,
                                    progress=lambda msg: log.debug("aot: %s", msg),
-                                   notice=lambda msg: log.info("%s", msg), status=options.status)
+                                   notice=lambda msg: log.info("%s", msg), status=options.status, tmp_dir=tmp)
     cubins = sum(bool(i.cubin) for k in compiled.kernels for i in k.images)
     ptx = sorted({i.target for k in compiled.kernels for i in k.images if i.ptx})
     stage.done(f"{cubins} cubin(s) for sm_{', sm_'.join(map(str, compiled.archs))}; "
@@ -114,7 +139,7 @@ def run(options: Options) -> Result:
     stage = _Stage(4, "build")
     log.info("TensorRT headers: %s", headers.description)
     library = build.build_library(workspace / "src", workspace / "build", tools, headers, options.jobs,
-                                  lambda line: log.debug("build: %s", line))
+                                  lambda line: log.debug("build: %s", line), tmp)
     outputs = {name: text.encode() for name, text in sources.python}
     outputs[build.LIBRARY_NAME] = library.read_bytes()
     manifest = compiled.manifest(__version__, "sdk" if headers.use_sdk else "plugingen")
