@@ -90,7 +90,8 @@ def run(options: Options) -> Result:
                 build.scratch_folder(workspace) as tmp:
             return _run(options, workspace, tmp)
     except OSError as exc:  # the machine, not plugingen: a full disk, a folder that became unwritable
-        raise PluginGenError(exc.strerror or str(exc), Location(exc.filename) if exc.filename else None) from exc
+        raise PluginGenError(f"the build cannot write or read this file: {exc.strerror or exc}",
+                             Location(exc.filename) if exc.filename else None) from exc
 
 
 def _run(options: Options, workspace: Path, tmp: Path) -> Result:

@@ -293,5 +293,6 @@ def test_a_file_the_build_cannot_write_is_one_line(tmp_path):
     (workspace / "src").write_text("not a folder")
     result = _build(workspace, VECTOR_ADD / "kernel_config.py")
     assert result.returncode == 2
-    assert result.stderr.splitlines()[-1] == f"{workspace / 'src'}: error: File exists"
+    assert result.stderr.splitlines()[-1] == \
+        f"{workspace / 'src'}: error: the build cannot write or read this file: File exists"
     assert "Traceback" not in result.stderr and not (workspace / "output").exists()
