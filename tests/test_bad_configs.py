@@ -286,10 +286,10 @@ def run_cli(capsys, *args: str) -> tuple[int, str]:
 
 
 def snapshot(folder: Path) -> dict:
-    """Every file under ``folder``: content hash, mode and mtime."""
+    """Every file under ``folder`` but the lock (which names the last build's process): content hash, mode, mtime."""
     return {str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mode,
                                          p.stat().st_mtime_ns)
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".lock"}
 
 
 def marked_line(path: Path) -> int:
