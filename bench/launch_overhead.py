@@ -33,12 +33,12 @@ CUDA_INCLUDE_CANDIDATES = ("/usr/local/cuda/include",)
 
 def compiled_variant(cache_dir: Path, arch: int = ARCH):
     """plugingen's compiled Image of vector_add for ``arch``: the most specialised variant (all '16' hints)."""
-    from plugingen import aot, config
+    from plugingen import aot, config, plan
 
-    spec = config.load_config(VECTOR_ADD)
-    kernel = aot.compile_kernels(spec, [arch], cache_dir, jobs=1).kernels[0]
-    point = kernel.spec.points()[0]  # the one tactic, the most specialised hint variant
-    return kernel.spec, [i for i in kernel.images_of(point) if i.arch == arch][0]
+    spec = config.load_config(VECTOR_ADD, [arch])
+    kernel = aot.compile_kernels(plan.make_plan(spec, [arch], plan.NO_PTX), cache_dir, jobs=1).kernels[0]
+    point = kernel.plan.points[0]  # the one tactic, the most specialised hint variant
+    return kernel.plan.spec, [i for i in kernel.images_of(point) if i.arch == arch][0]
 
 
 def params_argument(variant) -> str:
