@@ -67,10 +67,11 @@ class Case:
     flops: Optional[Callable[[Dict[str, int]], float]] = None
     tactic: int = 0  # the tactic (index; TensorRT's value is index + 1) both the plugin and the JIT run
     published: Optional[str] = None  # the kernel file, taken from $PLUGINGEN_PUBLISHED (tests/published/README.md)
+    plugin_name: Optional[str] = None  # where one kernel is several plugins (KernelMetaData's plugin_name)
 
     @property
     def plugin(self) -> str:
-        return f"{self.kernel}Plugin"
+        return self.plugin_name or f"{self.kernel}Plugin"
 
 
 def _n_shapes(large: int = 1 << 26) -> List[Tuple[str, Dict[str, int]]]:
@@ -135,6 +136,15 @@ UNTIMED_CONFIGS = {
 
 # row widths a wrapper picks a block size for (the launch-choices issue): one block per row, 1 .. the domain's top
 _ROW_WIDTHS = [(f"1823x{c}", {"rows": 1823, "cols": c}) for c in (1, 17, 781, 1000, 4096, 8192, 16384)]
+
+# rows for the fused RMS norm test kernel (one tile per row: at most 1024 columns)
+_NORM_ROWS = [("64x1024", {"rows": 64, "cols": 1024}), ("4096x1000", {"rows": 4096, "cols": 1000}),
+              ("16384x777", {"rows": 16384, "cols": 777})]
+
+
+def _rms(torch, h, eps):
+    return h * torch.rsqrt(h.square().mean(-1, keepdim=True) + eps)
+
 
 # the issue's odd matmul shapes (only N % 16; nothing % 16; all 1; a skinny one) and an aligned one
 _MATMUL_SHAPES = [("512^3", {"M": 512, "N": 512, "K": 512}), ("1000x1024x1000", {"M": 1000, "N": 1024, "K": 1000}),
@@ -271,6 +281,35 @@ CASES: List[Case] = [
          lambda torch, ins, f: (lambda: torch.nn.functional.rms_norm(ins[0], (ins[0].shape[1],), ins[1], f["eps"])),
          lambda torch, ins, f, d: [(0, (ins[0].double() * torch.rsqrt(ins[0].double().square().mean(-1, True)
                                                                       + f["eps"]) * ins[1].double()), 1e-2, None)]),
+    Case("rms_norm (optional inputs absent)", "tests/kernels/fused_rms_norm_config.py", "_rms_norm_fwd_kernel",
+         {"eps": 1e-6}, _NORM_ROWS, lambda d: [("fp16", (d["rows"], d["cols"]), "randn"),
+                                               ("fp16", (d["cols"],), "randn")],
+         "F.rms_norm(x, (n,), w)",
+         lambda torch, ins, f: (lambda: torch.nn.functional.rms_norm(ins[0], (ins[0].shape[1],), ins[1], f["eps"])),
+         lambda torch, ins, f, d: [(0, _rms(torch, ins[0].double(), f["eps"]) * ins[1].double(), 1e-2, None)],
+         plugin_name="rms_norm"),
+    Case("add_rms_norm (optional inputs present)", "tests/kernels/fused_rms_norm_config.py", "_rms_norm_fwd_kernel",
+         {"eps": 1e-6}, _NORM_ROWS, lambda d: [("fp16", (d["rows"], d["cols"]), "randn"),
+                                               ("fp16", (d["cols"],), "randn"), ("fp16", (d["cols"],), "randn"),
+                                               ("fp16", (d["rows"], d["cols"]), "randn")],
+         "h = x + res; F.rms_norm(h, (n,), w) + b",
+         lambda torch, ins, f: (lambda: torch.nn.functional.rms_norm(ins[0] + ins[3], (ins[0].shape[1],), ins[1],
+                                                                     f["eps"]) + ins[2]),
+         lambda torch, ins, f, d: [(0, _rms(torch, ins[0].double() + ins[3].double(), f["eps"]) * ins[1].double()
+                                    + ins[2].double(), 1e-2, None),
+                                   (1, ins[0].double() + ins[3].double(), 1e-3, None)],
+         plugin_name="add_rms_norm"),
+    *(Case(f"swiglu_{n} (one kernel, two plugins)", "tests/kernels/swiglu_config.py", "_swiglu_forward_kernel", {},
+           [(f"{r}x{n}", {"rows": r, "cols": n}) for r in (64, 4096, 16384)],
+           lambda d: [("fp16", (d["rows"], d["cols"]), "randn")] * 2,
+           "F.silu(a) * b", lambda torch, ins, f: (lambda: torch.nn.functional.silu(ins[0]) * ins[1]),
+           lambda torch, ins, f, d: [(0, torch.nn.functional.silu(ins[0].double()) * ins[1].double(), 1e-2, None)],
+           plugin_name=f"swiglu_{n}") for n in (1000, 4096)),
+    Case("act_func (kernel package, 2 ** 10 heuristic)", "tests/kernels/act_pkg_config.py", "act_func_forward_kernel",
+         {}, [("4096x64", {"b": 4096, "f": 64}), ("1000003x37", {"b": 1000003, "f": 37})],
+         lambda d: [("fp32", (d["b"], d["f"]), "randn")],
+         "F.leaky_relu(x, 0.01)", lambda torch, ins, f: (lambda: torch.nn.functional.leaky_relu(ins[0], 0.01)),
+         lambda torch, ins, f, d: [(0, torch.nn.functional.leaky_relu(ins[0].double(), 0.01), 1e-6, None)]),
     Case("tutorial softmax", "tests/published/softmax_config.py", "softmax_kernel", {},
          [("3173x64", {"rows": 3173, "cols": 64}), ("4096x999", {"rows": 4096, "cols": 999})] + _ROW_WIDTHS,
          lambda d: [("fp32", (d["rows"], d["cols"]), "randn")],
@@ -346,9 +385,9 @@ def load_spec(case: Case, path: Optional[Path] = None):
     from plugingen import config
 
     spec = config.load_config(path or ROOT / case.config)
-    matches = [k for k in spec.kernels if k.kernel_name == case.kernel]
+    matches = [k for k in spec.kernels if k.kernel_name == case.kernel and k.plugin_name == case.plugin]
     if len(matches) != 1:
-        raise BenchError(f"{case.config}: no kernel {case.kernel}")
+        raise BenchError(f"{case.config}: no plugin {case.plugin} of kernel {case.kernel}")
     return matches[0]
 
 
@@ -402,6 +441,8 @@ def kernel_arguments(spec, inputs: Sequence[Any], outputs: Sequence[Any], fields
             args.append(fields[a.name])
         elif a.kind is ArgKind.DIM_SIZE:
             args.append(dims[a.name])
+        elif a.kind is ArgKind.CONSTEXPR and a.value is None:
+            args.append(None)  # an absent optional tensor, passed as its caller does (the JIT specialises None)
         elif a.kind is ArgKind.CONSTEXPR:
             constexprs[a.name] = a.value
     return args, constexprs
@@ -425,8 +466,8 @@ def _address(value: Any) -> Any:
 
 def selected_variant(spec, args: Sequence[Any]) -> Optional[int]:
     """Index of the variant the plugin launches for these kernel arguments (its first variant whose hints hold)."""
-    passed = [a.name for a in spec.args if not a.kind.is_constexpr]
-    return spec.select_variant(dict(zip(passed, [int(_address(a)) for a in args])))
+    passed = [a.name for a in spec.args if a.is_parameter and (not a.kind.is_constexpr or a.value is None)]
+    return spec.select_variant({name: int(_address(a)) for name, a in zip(passed, args) if a is not None})
 
 
 def variant_text(spec, index: Optional[int]) -> str:
