@@ -34,11 +34,11 @@ _NAMESPACE = re.compile(r"[A-Za-z0-9_.:]*\Z")
 
 
 class ConfigErrors(ConfigError):
-    """Several config errors at once; prints one line each."""
+    """Several config errors at once; prints one line each, once (a factory's plugins share their mistakes)."""
 
     def __init__(self, errors: Sequence[PluginGenError]) -> None:
         super().__init__(errors[0].message, errors[0].loc, errors[0].hint)
-        self.errors = list(errors)
+        self.errors = list({str(e): e for e in errors}.values())
 
     def __str__(self) -> str:
         return "\n".join(str(e) for e in self.errors)
@@ -870,7 +870,8 @@ def _load_for_arch(path: Path, arch: int) -> ConfigSpec:
         specs.append(spec)
     if chk.errors:
         raise ConfigErrors(chk.errors)
-    return ConfigSpec(config_file=path, kernels=tuple(specs), warnings=tuple(chk.warnings))
+    warnings = tuple({str(w): w for w in chk.warnings}.values())  # once each (a factory's plugins share them)
+    return ConfigSpec(config_file=path, kernels=tuple(specs), warnings=warnings)
 
 
 def _merge_archs(per_arch: Sequence[Tuple[int, ConfigSpec]]) -> ConfigSpec:

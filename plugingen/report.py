@@ -96,6 +96,9 @@ def _plan_lines(kernel: plan.KernelPlan, archs: Tuple[int, ...], cache_dir: Opti
     known = [s for s in seconds if isinstance(s, (int, float))]
     each = sum(known) / len(known) if known else DEFAULT_IMAGE_SECONDS
     left = each * (len(keys) - cached) / max(jobs, 1)
+    if cached == len(keys):
+        out.append(f"{len(keys)} Triton compiles, all cached")
+        return out
     out.append(f"{len(keys)} Triton compiles, {cached} cached; about {left / 60:.1f} min to compile the rest with "
                f"-j {jobs} ({each:.2f} s each{'' if known else ', a guess: nothing of it is cached'})")
     return out

@@ -206,3 +206,28 @@ def test_grid_may_use_constexpr_name():
     [kernel] = load_config(TEST_KERNELS / "scale_shift_config.py").kernels
     assert expr.names(kernel.grid[0]) == {"n", "BLOCK"}
     assert [p.dtype for p in kernel.fields] == [DType.FP32, DType.FP32]
+
+
+def test_a_factorys_mistake_is_reported_once(tmp_path):
+    """Plugins made by one factory function share its mistakes: each error and warning line is printed once."""
+    import shutil
+
+    from plugingen.config import ConfigErrors
+
+    shutil.copy(TEST_KERNELS / "swiglu.py", tmp_path / "swiglu.py")
+    (tmp_path / "cfg.py").write_text(
+        "from plugingen import *\n\n\n"
+        "def swiglu(n_cols):\n"
+        "    return KernelMetaData(\n"
+        "        kernel_name='_swiglu_forward_kernel', plugin_name=f'swiglu_{n_cols}', kernel_file='swiglu.py',\n"
+        "        ios=[InputArg('a_ptr', Type('tensor[fp16]')), InputArg('b_ptr', Type('tensor[fp16]')),\n"
+        "             OutputArg('c_ptr', Type('tensor[fp16]')), DimSizeArg('row_stride'), Constexpr(n_cols),\n"
+        "             Constexpr(1024)],\n"
+        "        shape_infer_rules=[f'a_ptr[r, {n_cols}], b_ptr[r, {n_cols}] -> c_ptr[r, {n_cols}]',\n"
+        "                           f'a_ptr[r, {n_cols}] : {n_cols} -> row_stride'],\n"
+        "        grid_dims=('cdiv(row_stride, BLOCK_SIZZE)', '1', '1'))\n\n\n"
+        "KERNELS = [swiglu(1000), swiglu(4096)]\n")
+    with pytest.raises(ConfigErrors) as failed:
+        load_config(tmp_path / "cfg.py", [90])
+    lines = str(failed.value).splitlines()
+    assert len(lines) == 1 and "unknown name 'BLOCK_SIZZE'" in lines[0], lines

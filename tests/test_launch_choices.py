@@ -151,7 +151,7 @@ def test_check_prints_the_plan_and_what_the_cache_holds(tmp_path, capsys):
     assert main(["check", "--kernel_config", str(EXAMPLES / "vector_add" / "kernel_config.py"), "--arch", "90",
                  "--workspace", str(workspace)]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"5 Triton compiles, 5 cached; about 0\.0 min to compile the rest", out), out
+    assert "5 Triton compiles, all cached" in out, out
 
 
 def test_progress_is_a_line_every_ten_seconds_without_a_terminal(monkeypatch, caplog):
